@@ -1,0 +1,115 @@
+"""Declarative parameter specs shared by surfaces and optimizers.
+
+A spec is the single source of truth for a parameter: the engine validates
+against it, the web app publishes it in its catalogs, and the page builds its
+controls from it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+
+class ParamError(ValueError):
+    """A parameter outside its allowed range; names the parameter, the value and the range."""
+
+    def __init__(self, param: str, value: Any, allowed: str):
+        self.param = param
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{param} = {value!r} is not allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One numeric or choice parameter.
+
+    Attributes:
+      name: identifier used in the API.
+      default: value used when none is given.
+      low, high: inclusive bounds for numbers (``low_open`` makes the lower bound strict).
+      description: one sentence for the catalog and the page's tooltip.
+      kind: ``"float"``, ``"int"`` or ``"choice"``.
+      choices: allowed values for ``"choice"``.
+      log: whether a slider for it should move on a log scale.
+      label: short human label for the page.
+    """
+
+    name: str
+    default: Any
+    low: float | None = None
+    high: float | None = None
+    description: str = ""
+    kind: str = "float"
+    choices: Sequence[str] = field(default_factory=tuple)
+    log: bool = False
+    label: str = ""
+    low_open: bool = False
+
+    def allowed(self) -> str:
+        if self.kind == "choice":
+            return f"one of {', '.join(self.choices)}"
+        lo = "<" if self.low_open else "≤"
+        kind = "an integer" if self.kind == "int" else "a finite number"
+        return f"{kind} with {self.low:g} {lo} {self.name} ≤ {self.high:g}"
+
+    def validate(self, value: Any, owner: str = "") -> Any:
+        """Return ``value`` coerced to this parameter's kind, or raise ParamError."""
+        where = f"{owner}.{self.name}" if owner else self.name
+        if self.kind == "choice":
+            if not isinstance(value, str) or value not in self.choices:
+                raise ParamError(where, value, self.allowed())
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            try:
+                import numpy as np
+
+                if isinstance(value, np.generic) and not isinstance(value, np.bool_):
+                    value = value.item()
+                else:
+                    raise TypeError
+            except TypeError:
+                raise ParamError(where, value, self.allowed()) from None
+        if self.kind == "int":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise ParamError(where, value, self.allowed())
+                value = int(value)
+        else:
+            value = float(value)
+        if not math.isfinite(value):
+            raise ParamError(where, value, self.allowed())
+        too_low = value <= self.low if self.low_open else value < self.low
+        if too_low or value > self.high:
+            raise ParamError(where, value, self.allowed())
+        return value
+
+    def to_dict(self) -> dict:
+        d = {
+            "name": self.name,
+            "label": self.label or self.name,
+            "kind": self.kind,
+            "default": self.default,
+            "description": self.description,
+        }
+        if self.kind == "choice":
+            d["choices"] = list(self.choices)
+        else:
+            d.update(min=self.low, max=self.high, log=self.log, min_exclusive=self.low_open)
+        return d
+
+
+def resolve(specs: Sequence[Param], given: Mapping[str, Any] | None, owner: str) -> dict:
+    """Validate ``given`` against ``specs`` and fill in defaults.
+
+    Unknown names are refused so that a typo never silently falls back to a default.
+    """
+    given = dict(given or {})
+    known = {p.name: p for p in specs}
+    for name in given:
+        if name not in known:
+            allowed = ", ".join(known) if known else "none"
+            raise ParamError(f"{owner}.{name}", given[name], f"unknown parameter; {owner} takes: {allowed}")
+    return {p.name: p.validate(given.get(p.name, p.default), owner) for p in specs}

@@ -1,0 +1,31 @@
+"""Loss surfaces: every one gives loss, gradient and Hessian for points of shape (..., 2)."""
+
+from engine.params import ParamError
+from engine.surfaces.base import DataSurface, Surface, as_points
+from engine.surfaces.classic import Beale, Himmelblau, Quadratic, Rosenbrock, Saddle
+from engine.surfaces.data import LogisticNeuron, TwoWeightNet
+from engine.surfaces.landscape import Landscape
+
+SURFACES: dict[str, type[Surface]] = {
+    cls.NAME: cls
+    for cls in (Quadratic, Saddle, Rosenbrock, Himmelblau, Beale, Landscape, TwoWeightNet, LogisticNeuron)
+}
+
+
+def make_surface(name: str, **params) -> Surface:
+    """Build the surface called ``name`` with ``params`` (validated; defaults filled in).
+
+    >>> make_surface("quadratic", lambda_1=1, lambda_2=4, rotation=0).hessian([0.0, 0.0]).tolist()
+    [[1.0, 0.0], [0.0, 4.0]]
+    """
+    try:
+        cls = SURFACES[name]
+    except (KeyError, TypeError):
+        raise ParamError("surface", name, f"one of {', '.join(SURFACES)}") from None
+    return cls(**params)
+
+
+__all__ = [
+    "SURFACES", "make_surface", "Surface", "DataSurface", "as_points",
+    "Quadratic", "Saddle", "Rosenbrock", "Himmelblau", "Beale", "Landscape", "TwoWeightNet", "LogisticNeuron",
+]

@@ -1,0 +1,243 @@
+"""Closed-form test functions: the lecture's quadratic bowl, a saddle and the classics."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.params import Param
+from engine.surfaces.base import Surface, as_points, refine_critical_point
+
+
+def _sym(xx, xy, yy) -> np.ndarray:
+    """Stack three arrays into symmetric 2×2 matrices of shape (..., 2, 2)."""
+    return np.stack([np.stack([xx, xy], -1), np.stack([xy, yy], -1)], -2)
+
+
+class Quadratic(Surface):
+    """f(x) = ½ xᵀAx with A = R(θ) diag(λ1, λ2) R(θ)ᵀ.
+
+    R(θ) rotates counter-clockwise, so λ1's eigenvector is (cos θ, sin θ) and
+    λ2's is (−sin θ, cos θ). Gradient Ax, Hessian A, minimum at the origin.
+    """
+
+    NAME = "quadratic"
+    TITLE = "Quadratic bowl"
+    DESCRIPTION = (
+        "The lecture's A matrix: f(x) = ½ xᵀAx, a bowl whose slope differs along its two "
+        "eigendirections. λ1 and λ2 are the curvatures along them and the rotation turns the bowl. "
+        "When λ1 and λ2 differ a lot (a large condition number κ = λmax/λmin) gradient descent "
+        "zig-zags across the narrow valley; a step above 2/λmax diverges."
+    )
+    PARAMS = (
+        Param("lambda_1", 1.0, 1e-3, 1e3, "Curvature along the first eigenvector (cos θ, sin θ).", log=True, label="λ1"),
+        Param("lambda_2", 10.0, 1e-3, 1e3, "Curvature along the second eigenvector (−sin θ, cos θ).", log=True, label="λ2"),
+        Param("rotation", 30.0, -180.0, 180.0, "Counter-clockwise rotation θ of the eigenvectors, in degrees.", label="Rotation θ (°)"),
+    )
+
+    def setup(self, lambda_1, lambda_2, rotation):
+        t = np.deg2rad(rotation)
+        self.rotation_matrix = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        self.eigenvalues = np.array([lambda_1, lambda_2])
+        self.A = self.rotation_matrix @ np.diag(self.eigenvalues) @ self.rotation_matrix.T
+
+    def value_and_grad(self, p):
+        p = as_points(p)
+        g = p @ self.A  # A is symmetric
+        return 0.5 * np.sum(p * g, axis=-1), g
+
+    def hessian(self, p):
+        p = as_points(p)
+        return np.broadcast_to(self.A, p.shape[:-1] + (2, 2)).copy()
+
+    @property
+    def view(self):
+        return (-2.5, 2.5, -2.5, 2.5)
+
+    @property
+    def minima(self):
+        return [(0.0, 0.0)]
+
+
+class Saddle(Surface):
+    """f(x, y) = x² − r·y² + w·y⁴.
+
+    With w = 0 this is the classic saddle (r = 1 gives x² − y²): the origin is a
+    critical point whose Hessian diag(2, −2r) has one negative eigenvalue. A positive
+    quartic wall w gives two minima at y = ±√(r / 2w) so escaping runs have somewhere to go.
+    """
+
+    NAME = "saddle"
+    TITLE = "Saddle point"
+    DESCRIPTION = (
+        "f = x² − r·y² (+ w·y⁴): downhill in y, uphill in x. The origin has zero gradient but is no "
+        "minimum: its Hessian has one negative eigenvalue. Gradient descent started close to the x-axis "
+        "(the stable manifold) slows to a crawl near the saddle before it escapes; Newton's method is drawn to it."
+    )
+    PARAMS = (
+        Param("curvature_ratio", 1.0, 0.01, 10.0, "r: how steeply the surface falls along y, relative to its rise along x.", log=True, label="Curvature ratio r"),
+        Param("wall", 0.0, 0.0, 10.0, "w: a quartic term w·y⁴ that bounds the surface and creates two minima.", label="Quartic wall w"),
+    )
+
+    def setup(self, curvature_ratio, wall):
+        self.r, self.w = curvature_ratio, wall
+
+    def value_and_grad(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        f = x**2 - self.r * y**2 + self.w * y**4
+        g = np.stack([2 * x, -2 * self.r * y + 4 * self.w * y**3], -1)
+        return f, g
+
+    def hessian(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        return _sym(np.full_like(x, 2.0), np.zeros_like(x), -2 * self.r + 12 * self.w * y**2)
+
+    @property
+    def view(self):
+        return (-2.0, 2.0, -2.0, 2.0)
+
+    @property
+    def minima(self):
+        if self.w == 0:
+            return []
+        y = float(np.sqrt(self.r / (2 * self.w)))
+        return [(0.0, y), (0.0, -y)]
+
+    @property
+    def saddles(self):
+        return [(0.0, 0.0)]
+
+
+class Rosenbrock(Surface):
+    """f(x, y) = (a − x)² + b(y − x²)², minimum at (a, a²): a long curved valley."""
+
+    NAME = "rosenbrock"
+    TITLE = "Rosenbrock's valley"
+    DESCRIPTION = (
+        "(a − x)² + b(y − x²)²: a narrow, curved, almost flat-bottomed valley. Finding the valley is "
+        "easy, following it to the minimum at (a, a²) is hard: the curvature across the valley is "
+        "hundreds of times the curvature along it."
+    )
+    PARAMS = (
+        Param("a", 1.0, -2.0, 2.0, "Position of the minimum (a, a²).", label="a"),
+        Param("b", 100.0, 0.0, 1000.0, "Steepness of the valley walls.", label="b"),
+    )
+
+    def setup(self, a, b):
+        self.a, self.b = a, b
+
+    def value_and_grad(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        r = y - x * x
+        f = (self.a - x) ** 2 + self.b * r * r
+        g = np.stack([-2 * (self.a - x) - 4 * self.b * x * r, 2 * self.b * r], -1)
+        return f, g
+
+    def hessian(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        b = self.b
+        return _sym(2 - 4 * b * y + 12 * b * x * x, -4 * b * x, np.full_like(x, 2 * b))
+
+    @property
+    def view(self):
+        return (-2.0, 2.0, -1.0, 3.0)
+
+    @property
+    def minima(self):
+        return [(self.a, self.a**2)]
+
+
+class Himmelblau(Surface):
+    """f(x, y) = (x² + y − 11)² + (x + y² − 7)²: four minima of equal depth (f = 0)."""
+
+    NAME = "himmelblau"
+    TITLE = "Himmelblau's four valleys"
+    DESCRIPTION = (
+        "(x² + y − 11)² + (x + y² − 7)²: four minima, all with loss 0, separated by four saddles "
+        "around a local maximum. Which minimum a run reaches depends on where it starts and how it steps."
+    )
+    _MIN_GUESSES = ((3.0, 2.0), (-2.805, 3.131), (-3.779, -3.283), (3.584, -1.848))
+    _SADDLE_GUESSES = ((0.087, 2.884), (-3.073, -0.081), (3.385, 0.074), (-0.128, -1.954))
+
+    def setup(self):
+        self._minima = [tuple(map(float, refine_critical_point(self, g))) for g in self._MIN_GUESSES]
+        self._saddles = [tuple(map(float, refine_critical_point(self, g))) for g in self._SADDLE_GUESSES]
+
+    def value_and_grad(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        u = x * x + y - 11
+        v = x + y * y - 7
+        f = u * u + v * v
+        g = np.stack([4 * x * u + 2 * v, 2 * u + 4 * y * v], -1)
+        return f, g
+
+    def hessian(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        xx = 12 * x * x + 4 * y - 42
+        xy = 4 * (x + y)
+        yy = 4 * x + 12 * y * y - 26
+        return _sym(xx, xy, yy)
+
+    @property
+    def view(self):
+        return (-5.0, 5.0, -5.0, 5.0)
+
+    @property
+    def minima(self):
+        return self._minima
+
+    @property
+    def saddles(self):
+        return self._saddles
+
+
+class Beale(Surface):
+    """f(x, y) = (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)², minimum at (3, 0.5)."""
+
+    NAME = "beale"
+    TITLE = "Beale's function"
+    DESCRIPTION = (
+        "A classic benchmark with a minimum at (3, 0.5) hidden at the end of a flat, curving arm, "
+        "and sharp walls elsewhere: adaptive methods (Adam, RMSprop) shine, plain gradient descent stalls."
+    )
+    _C = (1.5, 2.25, 2.625)
+
+    def value_and_grad(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        f = 0.0
+        gx = 0.0
+        gy = 0.0
+        for i, c in enumerate(self._C, start=1):
+            a = c - x + x * y**i
+            f = f + a * a
+            gx = gx + 2 * a * (y**i - 1)
+            gy = gy + 2 * a * i * x * y ** (i - 1)
+        return f, np.stack([gx, gy], -1)
+
+    def hessian(self, p):
+        p = as_points(p)
+        x, y = p[..., 0], p[..., 1]
+        xx = xy = yy = 0.0
+        for i, c in enumerate(self._C, start=1):
+            a = c - x + x * y**i
+            ax, ay = y**i - 1, i * x * y ** (i - 1)
+            axy = i * y ** (i - 1)
+            ayy = i * (i - 1) * x * y ** (i - 2) if i >= 2 else 0.0 * x
+            xx = xx + 2 * ax * ax
+            xy = xy + 2 * (ax * ay + a * axy)
+            yy = yy + 2 * (ay * ay + a * ayy)
+        return _sym(xx + 0 * x, xy + 0 * x, yy + 0 * x)
+
+    @property
+    def view(self):
+        return (-4.5, 4.5, -4.5, 4.5)
+
+    @property
+    def minima(self):
+        return [(3.0, 0.5)]

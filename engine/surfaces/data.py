@@ -1,0 +1,201 @@
+"""Loss surfaces of tiny models on tiny datasets: cross-entropy against squared error.
+
+Both losses are written in terms of the output's logit z so they stay finite:
+cross-entropy is softplus(z) − t·z (the usual −[t log y + (1 − t) log(1 − y)] with
+y = σ(z)), which holds for soft targets t too; squared error is ½(σ(z) − t)².
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from engine.params import Param
+from engine.surfaces.base import DataSurface, as_points
+
+LOSS_PARAM = Param(
+    "loss", "ce", kind="choice", choices=("ce", "l2"),
+    description="ce: cross-entropy −[d log y + (1 − d) log(1 − y)]; l2: squared error ½(y − d)².",
+    label="Loss",
+)
+
+
+def sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for large |z|
+
+
+def output_loss_derivatives(z, t, loss: str):
+    """Loss ℓ(z; t) of an output logit z against target t, and dℓ/dz, d²ℓ/dz²."""
+    y = sigmoid(z)
+    dy = y * (1 - y)
+    if loss == "ce":
+        value = np.logaddexp(0.0, z) - t * z
+        return value, y - t, dy
+    r = y - t
+    return 0.5 * r * r, r * dy, dy * (dy + r * (1 - 2 * y))
+
+
+def activation(u, name: str):
+    """Hidden unit a(u) and its first two derivatives. ReLU's sub-gradient at 0 is 1."""
+    if name == "tanh":
+        h = np.tanh(u)
+        d1 = 1 - h * h
+        return h, d1, -2 * h * d1
+    if name == "sigmoid":
+        h = sigmoid(u)
+        d1 = h * (1 - h)
+        return h, d1, d1 * (1 - 2 * h)
+    pos = u >= 0
+    return np.where(pos, u, 0.0), np.where(pos, 1.0, 0.0), np.zeros_like(u)
+
+
+class TwoWeightNet(DataSurface):
+    """y = σ(w2 · a(w1 · x)) on a 1D two-class dataset; (w1, w2) are the two axes.
+
+    Glorot & Bengio (2010), Figure 5: with one weight per layer the cross-entropy
+    surface is steep where the squared-error surface has wide plateaus.
+    """
+
+    NAME = "two_weight_net"
+    TITLE = "Two-weight network: cross-entropy vs squared error"
+    DESCRIPTION = (
+        "A network with one hidden unit and one weight per layer, y = σ(w2 · tanh(w1 · x)), fit to 120 "
+        "points of two classes on a line (labels are noisy, more so near the boundary, so the best fit is "
+        "finite; (w1, w2) and (−w1, −w2) are the same network, hence two minima). Switch the loss between cross-entropy and squared error: the cross-entropy surface is "
+        "steep and leads straight to the minimum, the squared-error surface has wide plateaus where "
+        "gradient descent crawls (Glorot & Bengio 2010, Figure 5)."
+    )
+    PARAMS = (
+        LOSS_PARAM,
+        Param("activation", "tanh", kind="choice", choices=("tanh", "sigmoid", "relu"),
+              description="The hidden unit's nonlinearity a(u).", label="Hidden activation"),
+    )
+
+    #: Distance from the boundary, and how many of the 10 points there carry the label of their side.
+    POSITIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
+    AGREEING = (7, 8, 8, 9, 9, 9)
+
+    def setup(self, loss, activation):
+        # Noisy labels, more often wrong near the boundary, give the best fit a finite
+        # slope and height, so both losses have minima inside the view.
+        x, d = [], []
+        for pos, k in zip(self.POSITIONS, self.AGREEING):
+            x += [pos] * 10 + [-pos] * 10
+            d += [1] * k + [0] * (10 - k) + [0] * k + [1] * (10 - k)
+        self.inputs, self.targets = np.array(x), np.array(d, dtype=float)
+
+    def forward(self, p):
+        """Per-example forward and backward quantities, for the backprop lesson."""
+        p = as_points(p)
+        w1, w2 = p[..., 0:1], p[..., 1:2]
+        u = w1 * self.inputs
+        h, h1, h2 = activation(u, self.params["activation"])
+        z = w2 * h
+        return dict(u=u, h=h, dh=h1, d2h=h2, z=z, y=sigmoid(z))
+
+    def example_value_and_grad(self, p):
+        p = as_points(p)
+        fw = self.forward(p)
+        w2 = p[..., 1:2]
+        loss, dz, _ = output_loss_derivatives(fw["z"], self.targets, self.params["loss"])
+        grads = np.stack([dz * w2 * fw["dh"] * self.inputs, dz * fw["h"]], -1)
+        return loss, grads
+
+    def hessian(self, p):
+        p = as_points(p)
+        fw = self.forward(p)
+        w2 = p[..., 1:2]
+        x = self.inputs
+        _, l1, l2 = output_loss_derivatives(fw["z"], self.targets, self.params["loss"])
+        z1 = w2 * fw["dh"] * x  # ∂z/∂w1
+        z2 = fw["h"]  # ∂z/∂w2
+        xx = l2 * z1 * z1 + l1 * w2 * fw["d2h"] * x * x
+        xy = l2 * z1 * z2 + l1 * fw["dh"] * x
+        yy = l2 * z2 * z2
+        h = np.stack([np.stack([xx, xy], -1), np.stack([xy, yy], -1)], -2)
+        return h.mean(axis=-3)
+
+    @property
+    def view(self):
+        return (-4.0, 4.0, -6.0, 6.0)
+
+    @functools.cached_property
+    def minima(self):
+        return _data_minima(self)
+
+
+class LogisticNeuron(DataSurface):
+    """y = σ(w·x + b) on separable 1D data, over (w, b), with optional label smoothing.
+
+    Targets are 1 − ε and ε instead of 1 and 0. With ε = 0 and cross-entropy the loss
+    keeps falling as w grows: the minimum lies at infinity. With ε > 0 it is finite.
+    """
+
+    NAME = "logistic_neuron"
+    TITLE = "Logistic neuron and label smoothing"
+    DESCRIPTION = (
+        "One neuron y = σ(w·x + b) on 8 separable points. With hard labels the cross-entropy can always "
+        "be lowered by growing w, so its minimum lies at infinity and the weights grow forever. Label "
+        "smoothing (targets 1 − ε and ε) puts the minimum at a finite point."
+    )
+    PARAMS = (
+        LOSS_PARAM,
+        Param("label_smoothing", 0.0, 0.0, 0.49, "ε: targets become 1 − ε and ε instead of 1 and 0.", label="Label smoothing ε"),
+    )
+
+    def setup(self, loss, label_smoothing):
+        self.inputs = np.array([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0])
+        hard = (self.inputs > 0).astype(float)
+        self.hard_targets = hard
+        self.targets = hard * (1 - 2 * label_smoothing) + label_smoothing
+
+    def example_value_and_grad(self, p):
+        p = as_points(p)
+        w, b = p[..., 0:1], p[..., 1:2]
+        z = w * self.inputs + b
+        loss, dz, _ = output_loss_derivatives(z, self.targets, self.params["loss"])
+        return loss, np.stack([dz * self.inputs, dz], -1)
+
+    def hessian(self, p):
+        p = as_points(p)
+        w, b = p[..., 0:1], p[..., 1:2]
+        x = self.inputs
+        z = w * x + b
+        _, _, l2 = output_loss_derivatives(z, self.targets, self.params["loss"])
+        h = np.stack([np.stack([l2 * x * x, l2 * x], -1), np.stack([l2 * x, l2], -1)], -2)
+        return h.mean(axis=-3)
+
+    @property
+    def view(self):
+        return (-2.0, 12.0, -6.0, 6.0)
+
+    @functools.cached_property
+    def minima(self):
+        if self.params["label_smoothing"] == 0 and self.params["loss"] == "ce":
+            return []
+        return _data_minima(self)
+
+
+def _data_minima(surface: DataSurface) -> list[tuple[float, float]]:
+    """Local minima inside the view, found by damped Newton from a grid of seeds."""
+    x0, x1, y0, y1 = surface.view
+    seeds = np.stack(np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9)), -1).reshape(-1, 2)
+    x = seeds
+    with np.errstate(all="ignore"):
+        for _ in range(100):
+            h = surface.hessian(x)
+            g = surface.grad(x)
+            ev, vec = np.linalg.eigh(h)
+            ev = np.maximum(np.abs(ev), 1e-6)
+            step = np.einsum("...ij,...j,...kj,...k->...i", vec, 1 / ev, vec, g)
+            x = x - np.clip(step, -1, 1)
+        g = np.linalg.norm(surface.grad(x), axis=-1)
+        ev = np.linalg.eigvalsh(surface.hessian(x))[..., 0]
+    ok = (g < 1e-8) & (ev > 0) & (x[:, 0] >= x0) & (x[:, 0] <= x1) & (x[:, 1] >= y0) & (x[:, 1] <= y1)
+    found: list[np.ndarray] = []
+    for pt in x[ok]:
+        if all(np.linalg.norm(pt - q) > 1e-5 for q in found):
+            found.append(pt)
+    found.sort(key=lambda q: float(surface.value(q)))
+    return [tuple(map(float, q)) for q in found]

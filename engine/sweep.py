@@ -1,0 +1,81 @@
+"""Vectorized sweeps over (η, β) grids: the empirical twin of the analytic rate map."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.optimizers import get_spec
+from engine.params import ParamError
+from engine.runner import DIVERGED, OptimizerConfig, Stepper, _validated
+from engine.surfaces.base import Surface
+
+MAX_CELLS = 250_000
+
+
+@dataclass
+class SweepResult:
+    """Per cell ``[j, i]`` (β = betas[j], η = lrs[i]): final loss, steps to ‖g‖ < tol (−1 if never), diverged."""
+
+    lrs: np.ndarray
+    betas: np.ndarray | None
+    final_loss: np.ndarray
+    steps_to_tol: np.ndarray
+    diverged: np.ndarray
+
+    def to_dict(self) -> dict:
+        loss = np.where(self.diverged | ~np.isfinite(self.final_loss), np.nan, self.final_loss)
+        return {
+            "lrs": self.lrs.tolist(),
+            "betas": None if self.betas is None else self.betas.tolist(),
+            "final_loss": [[None if np.isnan(v) else float(v) for v in row] for row in np.atleast_2d(loss)],
+            "steps_to_tol": np.atleast_2d(self.steps_to_tol).tolist(),
+            "diverged": np.atleast_2d(self.diverged).tolist(),
+        }
+
+
+def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: int, tol: float = 1e-6,
+          params: dict | None = None, seed: int = 0) -> SweepResult:
+    """Run ``optimizer`` for every step size in ``lrs`` (and momentum in ``betas``) at once.
+
+    Every cell starts at ``start`` and takes up to ``steps`` steps; one array holds all
+    cells, so a 100 × 100 grid costs about as many numpy calls as a single run.
+
+    >>> from engine.surfaces import make_surface
+    >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=1, rotation=0)
+    >>> r = sweep(bowl, "gd", lrs=[0.5, 1.0, 2.5], start=[1, 1], steps=50)
+    >>> r.diverged.tolist(), r.steps_to_tol.tolist()
+    ([[False, False, True]], [[21, 1, -1]])
+    """
+    spec = get_spec(optimizer)
+    lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
+    base = spec.resolve({k: v for k, v in (params or {}).items() if k not in ("lr", "momentum")})
+    lr_param = next(p for p in spec.params if p.name == "lr")
+    for v in (lrs.min(), lrs.max()):
+        lr_param.validate(float(v), optimizer)
+    if betas is not None:
+        beta_param = next((p for p in spec.params if p.name == "momentum"), None)
+        if beta_param is None:
+            raise ParamError("betas", "given", f"{optimizer} has no momentum; sweep η alone or use momentum, nesterov or sgd")
+        betas = np.atleast_1d(np.asarray(betas, dtype=float))
+        for v in (betas.min(), betas.max()):
+            beta_param.validate(float(v), optimizer)
+    nb = 1 if betas is None else len(betas)
+    if lrs.size * nb > MAX_CELLS:
+        raise ParamError("cells", lrs.size * nb, f"at most {MAX_CELLS} (len(lrs) × len(betas))")
+    lr_grid, beta_grid = np.meshgrid(lrs, betas if betas is not None else [0.0])
+    configs = []
+    for lr, beta in zip(lr_grid.ravel(), beta_grid.ravel()):
+        p = dict(base, lr=float(lr))
+        if betas is not None:
+            p["momentum"] = float(beta)
+        configs.append(OptimizerConfig(optimizer, p))
+    _, start = _validated(surface, configs[:1], start, steps, tol, seed)
+    st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
+    while st.k < steps and st.active.any():
+        st.step()
+    shape = lr_grid.shape
+    steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)
+    return SweepResult(lrs, betas, st.f.reshape(shape).copy(), steps_to.reshape(shape),
+                       (st.status == DIVERGED).reshape(shape))
