@@ -1,0 +1,1 @@
+"""Loss Lab's web service: FastAPI routes over the numpy engine."""

@@ -1,0 +1,36 @@
+"""Whole runs, grids, sweeps and theory: validated here, computed off the event loop."""
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from app.responses import JSONResponse
+from app.schemas import GridRequest, GridResponse, RunRequest, RunResponse, SweepRequest, SweepResponse, TheoryRequest
+from app.services import scenes
+
+router = APIRouter(prefix="/api", tags=["compute"])
+
+
+@router.post("/run", responses={200: {"model": RunResponse}})
+async def run(req: RunRequest) -> JSONResponse:
+    """Run every optimizer from the start point and return whole trajectories."""
+    scene = scenes.Scene(req)
+    return JSONResponse(await run_in_threadpool(scenes.compute_run, scene))
+
+
+@router.post("/grid", responses={200: {"model": GridResponse}})
+async def grid(req: GridRequest) -> JSONResponse:
+    """The surface's loss on an n × n grid over its view (cached); non-finite values are null."""
+    return JSONResponse(await run_in_threadpool(scenes.compute_grid, req))
+
+
+@router.post("/sweep", responses={200: {"model": SweepResponse}})
+async def sweep(req: SweepRequest) -> JSONResponse:
+    """Final loss, steps to tolerance and divergence over an (η, β) grid, plus the analytic rate on the quadratic."""
+    return JSONResponse(await run_in_threadpool(scenes.compute_sweep, req))
+
+
+@router.post("/theory")
+async def theory(req: TheoryRequest) -> JSONResponse:
+    """Theory numbers of a surface (quadratic: λ, κ, best steps and rates) and the Hessian at a point."""
+    surface = scenes.build_surface(req.surface)
+    return JSONResponse(scenes.compute_theory(surface, req.point))

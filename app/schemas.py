@@ -1,0 +1,122 @@
+"""Request and response models of the public JSON contract."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.config import get_settings
+
+_settings = get_settings()
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
+ParamValue = Annotated[float, Field(allow_inf_nan=False)] | Annotated[str, StringConstraints(max_length=64)]
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class SurfaceIn(Strict):
+    name: Name = Field(description="A surface from GET /api/surfaces.", examples=["quadratic"])
+    params: dict[Name, ParamValue] = Field(default_factory=dict, max_length=16,
+                                           description="Surface parameters; omitted ones take their defaults.")
+
+
+class OptimizerIn(Strict):
+    name: Name = Field(description="An optimizer from GET /api/optimizers.", examples=["momentum"])
+    params: dict[Name, ParamValue] = Field(default_factory=dict, max_length=16)
+
+
+class RunRequest(Strict):
+    surface: SurfaceIn
+    optimizers: list[OptimizerIn] = Field(min_length=1, max_length=_settings.max_optimizers)
+    start: tuple[Coordinate, Coordinate] = Field(description="Start point [x, y], inside the surface's view or near it.")
+    steps: int = Field(200, ge=0, le=_settings.max_steps, description="Most steps per run.")
+    tol: float = Field(0.0, ge=0.0, le=1e6, allow_inf_nan=False, description="Stop a run when ‖g‖ < tol; 0 never stops early.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of stochastic optimizers.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 10, "rotation": 30}},
+        "optimizers": [{"name": "momentum", "params": {"lr": 0.05, "momentum": 0.9}}],
+        "start": [-1.5, 2.0], "steps": 200, "tol": 0, "seed": 0,
+    }]})
+
+
+class WsRunRequest(RunRequest):
+    id: int | Annotated[str, StringConstraints(max_length=64)] | None = Field(None, description="Echoed in every message.")
+
+
+Status = Literal["converged", "diverged", "max_steps"]
+
+
+class RunOut(BaseModel):
+    optimizer: str
+    params: dict[str, float | int | str]
+    points: list[tuple[float, float]]
+    losses: list[float]
+    grad_norms: list[float]
+    status: Status
+    steps_taken: int
+    final_loss: float | None
+
+
+class RunResponse(BaseModel):
+    surface: dict
+    runs: list[RunOut]
+
+
+class GridRequest(Strict):
+    surface: SurfaceIn
+    n: int = Field(100, ge=2, le=_settings.max_grid, description="Grid points per side.")
+    view: tuple[Coordinate, Coordinate, Coordinate, Coordinate] | None = Field(
+        None, description="(xmin, xmax, ymin, ymax); the surface's default view when omitted.")
+
+
+class GridResponse(BaseModel):
+    x: list[float]
+    y: list[float]
+    z: list[list[float | None]]
+    zmin: float | None
+    zmax: float | None
+    surface: dict
+
+
+class Axis(Strict):
+    min: float = Field(gt=0, le=100, allow_inf_nan=False)
+    max: float = Field(gt=0, le=100, allow_inf_nan=False)
+    n: int = Field(50, ge=1, le=200)
+    log: bool = True
+
+
+class BetaAxis(Strict):
+    min: float = Field(0.0, ge=0, le=0.999, allow_inf_nan=False)
+    max: float = Field(0.99, ge=0, le=0.999, allow_inf_nan=False)
+    n: int = Field(50, ge=1, le=200)
+
+
+class SweepRequest(Strict):
+    surface: SurfaceIn
+    optimizer: OptimizerIn = Field(default_factory=lambda: OptimizerIn(name="momentum"))
+    start: tuple[Coordinate, Coordinate]
+    steps: int = Field(200, ge=1, le=_settings.max_steps)
+    tol: float = Field(1e-6, gt=0, le=1e6, allow_inf_nan=False)
+    lrs: Axis
+    betas: BetaAxis | None = None
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class SweepResponse(BaseModel):
+    lrs: list[float]
+    betas: list[float] | None
+    final_loss: list[list[float | None]]
+    steps_to_tol: list[list[int]]
+    diverged: list[list[bool]]
+    rate: list[list[float]] | None = Field(None, description="Analytic heavy-ball rate per cell (quadratic only).")
+
+
+class TheoryRequest(Strict):
+    surface: SurfaceIn
+    point: tuple[Coordinate, Coordinate] | None = None

@@ -1,0 +1,194 @@
+"""Turn validated requests into engine calls; engine refusals become RequestErrors with a location."""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Iterator
+
+import numpy as np
+
+import engine
+from engine import ParamError, theory
+from engine.runner import Chunk, OptimizerConfig
+from engine.surfaces import Surface
+
+from app.core.config import get_settings
+from app.errors import RequestError
+from app.schemas import GridRequest, OptimizerIn, RunRequest, SurfaceIn, SweepRequest
+
+
+@functools.lru_cache(maxsize=256)
+def _surface_cached(name: str, items: tuple) -> Surface:
+    return engine.make_surface(name, **dict(items))
+
+
+def build_surface(spec: SurfaceIn) -> Surface:
+    try:
+        return _surface_cached(spec.name, tuple(sorted(spec.params.items())))
+    except ParamError as e:
+        loc = ["body", "surface", "name"] if e.param == "surface" else ["body", "surface", "params", e.param.rsplit(".", 1)[-1]]
+        raise RequestError(loc, str(e), e.value) from None
+
+
+def build_optimizer(spec: OptimizerIn, loc: list) -> OptimizerConfig:
+    try:
+        return engine.configure(spec.name, spec.params)
+    except ParamError as e:
+        where = loc + ["name"] if e.param == "optimizer" else loc + ["params", e.param.rsplit(".", 1)[-1]]
+        raise RequestError(where, str(e), e.value) from None
+
+
+def check_start(surface: Surface, start, loc=("body", "start")) -> np.ndarray:
+    """The start must lie in the surface's view enlarged by its own size on every side."""
+    x0, x1, y0, y1 = surface.view
+    w, h = x1 - x0, y1 - y0
+    box = (x0 - w, x1 + w, y0 - h, y1 + h)
+    x, y = start
+    if not (box[0] <= x <= box[1] and box[2] <= y <= box[3]):
+        raise RequestError(list(loc), f"start = [{x:g}, {y:g}] is too far off the view of {surface.NAME}: allowed "
+                           f"{box[0]:g} ≤ x ≤ {box[1]:g} and {box[2]:g} ≤ y ≤ {box[3]:g}", list(start))
+    return np.array(start, dtype=float)
+
+
+class Scene:
+    """A validated run request: surface, optimizer configs and run settings."""
+
+    def __init__(self, req: RunRequest):
+        self.req = req
+        self.surface = build_surface(req.surface)
+        self.configs = [build_optimizer(o, ["body", "optimizers", i]) for i, o in enumerate(req.optimizers)]
+        self.start = check_start(self.surface, req.start)
+        if self.surface.IS_DATA:
+            n = self.surface.n_examples
+            for i, cfg in enumerate(self.configs):
+                b = cfg.params.get("batch_size")
+                if b is not None and b > n:
+                    raise RequestError(["body", "optimizers", i, "params", "batch_size"],
+                                       f"{cfg.name}.batch_size = {b} is not allowed: an integer with 1 ≤ batch_size ≤ {n}, "
+                                       f"the number of examples of {self.surface.NAME}", b)
+
+    def chunks(self, chunk_size: int) -> Iterator[Chunk]:
+        r = self.req
+        return engine.run_chunks(self.surface, self.configs, self.start, r.steps, tol=r.tol, seed=r.seed,
+                                 chunk_size=chunk_size)
+
+
+def timeout_error(limit: float) -> RequestError:
+    return RequestError(["body", "steps"], f"the computation took longer than the {limit:g} s limit; "
+                        "ask for fewer steps or optimizers", None)
+
+
+def compute_run(scene: Scene) -> dict:
+    """The whole run, as the POST /api/run response body, within the compute-time cap."""
+    limit = get_settings().compute_timeout
+    deadline = time.monotonic() + limit
+    parts: list[list] = [[] for _ in scene.configs]
+    last = None
+    for chunk in scene.chunks(chunk_size=2000):
+        for rc in chunk.runs:
+            parts[rc.run].append(rc)
+        last = chunk
+        if not chunk.done and time.monotonic() > deadline:
+            raise timeout_error(limit)
+    runs = []
+    for i, cfg in enumerate(scene.configs):
+        p = parts[i]
+        losses = np.concatenate([c.losses for c in p]) if p else np.empty(0)
+        runs.append({
+            "optimizer": cfg.name, "params": cfg.params,
+            "points": np.concatenate([c.points for c in p]) if p else np.empty((0, 2)),
+            "losses": losses, "grad_norms": np.concatenate([c.grad_norms for c in p]) if p else np.empty(0),
+            "status": last.status[i], "steps_taken": last.steps_taken[i],
+            "final_loss": float(losses[-1]) if len(losses) else None,
+        })
+    return {"surface": scene.surface.describe(), "runs": runs}
+
+
+def chunk_messages(chunk: Chunk, request_id) -> list[dict]:
+    return [{"type": "chunk", "id": request_id, "run": rc.run, "first": rc.first, "points": rc.points,
+             "losses": rc.losses, "grad_norms": rc.grad_norms} for rc in chunk.runs]
+
+
+# --- grids ------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=128)
+def _grid_cached(name: str, items: tuple, n: int, view: tuple | None) -> dict:
+    surface = _surface_cached(name, items)
+    xs, ys, z = surface.grid(n, view)
+    finite = np.isfinite(z)
+    z = np.where(finite, z, np.nan)
+    return {
+        "x": xs, "y": ys, "z": z,
+        "zmin": float(z[finite].min()) if finite.any() else None,
+        "zmax": float(z[finite].max()) if finite.any() else None,
+        "surface": surface.describe(),
+    }
+
+
+def compute_grid(req: GridRequest) -> dict:
+    build_surface(req.surface)  # validates, with field locations
+    if req.view is not None:
+        x0, x1, y0, y1 = req.view
+        if not (x0 < x1 and y0 < y1):
+            raise RequestError(["body", "view"], "view must be (xmin, xmax, ymin, ymax) with xmin < xmax and ymin < ymax",
+                               list(req.view))
+    return _grid_cached(req.surface.name, tuple(sorted(req.surface.params.items())), req.n,
+                        tuple(req.view) if req.view else None)
+
+
+# --- sweeps -----------------------------------------------------------------
+
+def _axis(a, log: bool) -> np.ndarray:
+    if a.min > a.max:
+        raise ValueError
+    return np.geomspace(a.min, a.max, a.n) if log else np.linspace(a.min, a.max, a.n)
+
+
+def compute_sweep(req: SweepRequest) -> dict:
+    s = get_settings()
+    surface = build_surface(req.surface)
+    cfg = build_optimizer(req.optimizer, ["body", "optimizer"])
+    start = check_start(surface, req.start)
+    if req.lrs.min > req.lrs.max:
+        raise RequestError(["body", "lrs"], "lrs.min must not exceed lrs.max", [req.lrs.min, req.lrs.max])
+    lrs = _axis(req.lrs, req.lrs.log)
+    betas = None
+    if req.betas is not None:
+        if req.betas.min > req.betas.max:
+            raise RequestError(["body", "betas"], "betas.min must not exceed betas.max", [req.betas.min, req.betas.max])
+        betas = np.linspace(req.betas.min, req.betas.max, req.betas.n)
+    cells = len(lrs) * (1 if betas is None else len(betas))
+    if cells > s.max_sweep_cells:
+        raise RequestError(["body", "lrs", "n"], f"{cells} cells is too many: at most {s.max_sweep_cells}", cells)
+    if cells * req.steps > s.max_sweep_work:
+        raise RequestError(["body", "steps"], f"{cells} cells × {req.steps} steps = {cells * req.steps} cell-steps "
+                           f"is too much work: at most {s.max_sweep_work}", req.steps)
+    params = {k: v for k, v in cfg.params.items() if k not in ("lr", "momentum")}
+    try:
+        result = engine.sweep(surface, cfg.name, lrs, betas, start=start, steps=req.steps, tol=req.tol,
+                              params=params, seed=req.seed)
+    except ParamError as e:
+        field = "betas" if e.param in ("betas",) or e.param.endswith(".momentum") else "lrs"
+        raise RequestError(["body", field], str(e), e.value) from None
+    out = result.to_dict()
+    out["rate"] = None
+    if surface.NAME == "quadratic" and cfg.name in ("gd", "momentum"):
+        out["rate"] = theory.rate_map(surface.eigenvalues, lrs, betas if betas is not None else [0.0])
+    return out
+
+
+# --- theory -----------------------------------------------------------------
+
+def compute_theory(surface: Surface, point) -> dict:
+    out: dict = {"surface": surface.NAME}
+    if surface.NAME == "quadratic":
+        out["quadratic"] = theory.quadratic_theory(surface.params["lambda_1"], surface.params["lambda_2"])
+    if point is not None:
+        p = np.asarray(point, dtype=float)
+        with np.errstate(all="ignore"):
+            info = theory.hessian_eigenvalues(surface, p)
+            f, g = surface.value_and_grad(p)
+        if np.all(np.isfinite(info["eigenvalues"])) and np.isfinite(f):
+            out["point"] = {"point": p, "loss": float(f), "grad": g, "hessian": info}
+    return out
