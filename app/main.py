@@ -6,7 +6,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.api.routes import catalog, compute, health, pages, stream
+from app.api.routes import catalog, compute, health, lessons, pages, stream
 from app.core.config import get_settings
 from app.core.security import SecurityHeadersMiddleware
 
@@ -23,7 +23,7 @@ def create_app() -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["content-type"])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    for module in (health, catalog, compute, stream, pages):
+    for module in (health, catalog, compute, lessons, stream, pages):
         app.include_router(module.router)
     return app
 

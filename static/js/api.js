@@ -1,0 +1,94 @@
+// Talking to the server: JSON endpoints and the streaming socket. No DOM here.
+
+async function postJSON(url, body, signal) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const err = new Error(data.message || `HTTP ${res.status}`);
+    err.status = res.status;
+    err.detail = data.detail;
+    throw err;
+  }
+  return data;
+}
+
+export async function loadCatalog() {
+  const [s, o] = await Promise.all([fetch("/api/surfaces"), fetch("/api/optimizers")]);
+  const surfaces = {}, optimizers = {};
+  for (const entry of (await s.json()).surfaces) surfaces[entry.name] = entry;
+  for (const entry of (await o.json()).optimizers) optimizers[entry.name] = entry;
+  return { surfaces, optimizers };
+}
+
+export async function loadLessons() {
+  const res = await fetch("/api/lessons");
+  return res.ok ? (await res.json()).lessons : [];
+}
+
+export const fetchGrid = (surface, n, signal) => postJSON("/api/grid", { surface, n }, signal);
+export const fetchTheory = (surface, point, signal) => postJSON("/api/theory", { surface, point }, signal);
+export const fetchRun = (body, signal) => postJSON("/api/run", body, signal);
+export const fetchSweep = (body, signal) => postJSON("/api/sweep", body, signal);
+
+/**
+ * One WebSocket that always serves the latest request: every message carries the id of
+ * the request it answers, and messages for any older id are dropped. Reconnects on its
+ * own (the server may restart under an open page) and re-sends the latest request.
+ */
+export class RunSocket {
+  constructor({ onChunk, onDone, onError, onStatus }) {
+    this.handlers = { onChunk, onDone, onError, onStatus };
+    this.nextId = 1;
+    this.current = null; // { id, body }
+    this.pendingSend = null;
+    this.retryMs = 250;
+    this.connect();
+  }
+
+  url() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    return `${proto}//${location.host}/ws/run`;
+  }
+
+  connect() {
+    this.ws = new WebSocket(this.url());
+    this.ws.onopen = () => {
+      this.retryMs = 250;
+      this.handlers.onStatus?.("connected");
+      // Re-run the scene the page shows: after a restart the old stream is gone.
+      if (this.current && !this.current.done) this.ws.send(JSON.stringify({ ...this.current.body, id: this.current.id }));
+    };
+    this.ws.onmessage = (ev) => this.receive(JSON.parse(ev.data));
+    this.ws.onclose = () => {
+      this.handlers.onStatus?.("reconnecting");
+      setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(4000, this.retryMs * 2);
+    };
+    this.ws.onerror = () => {};
+  }
+
+  /** Ask for a run; returns its id. Any run still streaming is superseded. */
+  run(body) {
+    const id = this.nextId++;
+    this.current = { id, body, done: false };
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ ...body, id }));
+    return id;
+  }
+
+  receive(msg) {
+    if (!this.current || msg.id !== this.current.id) return; // stale: an older request
+    if (msg.type === "chunk") this.handlers.onChunk?.(msg);
+    else if (msg.type === "done") {
+      this.current.done = true;
+      this.handlers.onDone?.(msg);
+    } else if (msg.type === "error") {
+      this.current.done = true;
+      this.handlers.onError?.(msg);
+    }
+  }
+}

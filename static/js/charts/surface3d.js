@@ -1,0 +1,47 @@
+// The loss surface in 3D with the trajectories lying on it.
+
+import { drawIndices, pick } from "../trajectories.js";
+import { FONT, COLORSCALE, plotConfig } from "./common.js";
+
+export class SurfaceChart {
+  constructor(el) {
+    this.el = el;
+    this.grid = null;
+  }
+
+  setSurface(grid, info, transform) {
+    // A coarser mesh is plenty in 3D and keeps rotation smooth.
+    const step = Math.max(1, Math.floor(grid.x.length / 60));
+    const keep = (a) => a.filter((_, i) => i % step === 0);
+    this.grid = { x: keep(grid.x), y: keep(grid.y), z: keep(grid.z).map((row) => keep(row).map(transform.f)) };
+    this.info = info;
+    this.transform = transform;
+  }
+
+  render({ store, colors, names, upto }) {
+    if (!this.grid) return;
+    const f = this.transform.f;
+    const traces = [{
+      type: "surface", x: this.grid.x, y: this.grid.y, z: this.grid.z, colorscale: COLORSCALE, showscale: false,
+      opacity: 0.92, hoverinfo: "skip", contours: { z: { show: false } },
+    }];
+    store?.runs.forEach((r, i) => {
+      const idx = drawIndices(r.xs.length, upto, 600);
+      traces.push({
+        type: "scatter3d", mode: "lines", x: pick(r.xs, idx), y: pick(r.ys, idx), z: pick(r.losses, idx).map(f),
+        name: names[i], line: { color: colors[i], width: 5 }, hoverinfo: "skip",
+      });
+    });
+    const [x0, x1, y0, y1] = this.info.view;
+    const layout = {
+      font: FONT, margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: this.info.name,
+      scene: {
+        xaxis: { range: [x0, x1], title: { text: "x" } }, yaxis: { range: [y0, y1], title: { text: "y" } },
+        zaxis: { title: { text: this.transform.label } }, aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
+        camera: { eye: { x: 1.5, y: -1.5, z: 1.1 } },
+      },
+      paper_bgcolor: "rgba(0,0,0,0)",
+    };
+    return Plotly.react(this.el, traces, layout, plotConfig("losslab-surface"));
+  }
+}

@@ -1,0 +1,413 @@
+// The wiring: controls → scene → server → charts. Everything else is in DOM-free modules.
+
+import { RunSocket, fetchGrid, fetchTheory, loadCatalog, loadLessons } from "./api.js";
+import { ContourChart } from "./charts/contour.js";
+import { LossChart } from "./charts/losses.js";
+import { SurfaceChart } from "./charts/surface3d.js";
+import { formatValue, paramControl } from "./controls.js";
+import { Player } from "./player.js";
+import { LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, toHash } from "./state.js";
+import { RunStore, describeStatus, zTransform } from "./trajectories.js";
+import { renderLesson, renderTheory } from "./panels.js";
+
+const $ = (sel) => document.querySelector(sel);
+const GRID_N = 120;
+
+const app = {
+  catalog: null,
+  lessons: [],
+  scene: null,
+  store: null,
+  running: false,
+  grid: null,
+  theory: null,
+  renderQueued: false,
+  lastHeavyRender: 0,
+};
+
+// --- charts ---------------------------------------------------------------
+
+const contour = new ContourChart($("#contour-plot"), { onPickStart });
+const losses = new LossChart($("#loss-plot"));
+const surface3d = new SurfaceChart($("#surface-plot"));
+const player = new Player({ onFrame: () => scheduleRender() });
+
+function names() {
+  return app.scene.optimizers.map((o, i) => `${i + 1}. ${app.catalog.optimizers[o.name].title}`);
+}
+
+function colors() {
+  return app.scene.optimizers.map((_, i) => colorOf(i));
+}
+
+function scheduleRender() {
+  if (app.renderQueued) return;
+  app.renderQueued = true;
+  requestAnimationFrame(() => {
+    app.renderQueued = false;
+    render();
+  });
+}
+
+function currentArrows() {
+  // Gradient direction (scaled) at each run's current point, as lilipads' visualizer draws it.
+  const out = [];
+  if (!app.store || player.cursor === null) return out;
+  const [x0, x1] = app.scene && app.catalog.surfaces[app.scene.surface].view;
+  const span = (x1 - x0) * 0.08;
+  app.store.runs.forEach((r, i) => {
+    const k = Math.min(player.cursor, r.xs.length - 1);
+    if (k < 0 || k + 1 >= r.xs.length) return;
+    const dx = r.xs[k + 1] - r.xs[k], dy = r.ys[k + 1] - r.ys[k];
+    const len = Math.hypot(dx, dy);
+    if (!(len > 0)) return;
+    out.push({ from: [r.xs[k], r.ys[k]], to: [r.xs[k] + (dx / len) * span, r.ys[k] + (dy / len) * span], color: colorOf(i) });
+  });
+  return out;
+}
+
+function render() {
+  if (!app.scene || !app.grid) return;
+  const args = {
+    store: app.store, colors: colors(), names: names(), start: app.scene.start,
+    upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
+  };
+  contour.render(args);
+  losses.render(args);
+  // The 3D view is the slowest to draw: refresh it at most every 150 ms while streaming.
+  const now = performance.now();
+  if (!app.running || now - app.lastHeavyRender > 150) {
+    surface3d.render(args);
+    app.lastHeavyRender = now;
+  }
+  renderStatus();
+  renderPlayer();
+}
+
+function renderStatus() {
+  const tbody = $("#status-table tbody");
+  tbody.replaceChildren();
+  if (!app.store) return;
+  app.store.runs.forEach((r, i) => {
+    const tr = document.createElement("tr");
+    tr.dataset.status = r.status;
+    const swatch = `<span class="swatch" style="background:${colorOf(i)}"></span>`;
+    const final = r.losses.length ? formatValue(r.losses[r.losses.length - 1]) : "–";
+    tr.innerHTML = `<td>${swatch}${names()[i]}</td><td class="status">${describeStatus(r, app.running)}</td><td>${final}</td>`;
+    tbody.append(tr);
+  });
+}
+
+function renderPlayer() {
+  $("#play-btn").textContent = player.playing ? "❚❚ Pause" : "▶ Play";
+  $("#play-btn").setAttribute("aria-label", player.playing ? "Pause" : "Play");
+  const max = app.store ? app.store.maxSteps : 0;
+  $("#iteration").textContent = player.cursor === null ? `iteration ${max} of ${max}` : `iteration ${Math.min(player.cursor, max)} of ${max}`;
+}
+
+// --- running --------------------------------------------------------------
+
+const socket = new RunSocket({
+  onChunk(msg) {
+    app.store?.addChunk(msg);
+    scheduleRender();
+  },
+  onDone(msg) {
+    app.store?.finish(msg);
+    app.running = false;
+    scheduleRender();
+    refreshTheory();
+  },
+  onError(msg) {
+    app.running = false;
+    toast(msg.message || "The server refused the request");
+    scheduleRender();
+  },
+  onStatus(s) {
+    $("#connection").textContent = s === "connected" ? "" : "reconnecting to the server…";
+  },
+});
+
+function requestRun() {
+  if (app.store && !app.running) contour.keepGhosts(app.store, colors());
+  app.store = new RunStore(app.scene.optimizers);
+  app.running = true;
+  socket.run(runRequest(app.scene));
+  scheduleRender();
+}
+
+async function refreshGrid() {
+  const surface = { name: app.scene.surface, params: app.scene.surfaceParams };
+  const key = JSON.stringify(surface);
+  app.gridKey = key;
+  const grid = await fetchGrid(surface, GRID_N).catch((e) => (toast(e.message), null));
+  if (!grid || app.gridKey !== key) return;
+  app.grid = grid;
+  const info = { ...grid.surface, axes: app.catalog.surfaces[app.scene.surface].axes };
+  const t = zTransform(grid.zmin, grid.zmax);
+  contour.setSurface(grid, info, t);
+  surface3d.setSurface(grid, info, t);
+  scheduleRender();
+}
+
+let theoryTimer = null;
+function refreshTheory() {
+  clearTimeout(theoryTimer);
+  theoryTimer = setTimeout(async () => {
+    const surface = { name: app.scene.surface, params: app.scene.surfaceParams };
+    const theory = await fetchTheory(surface, app.scene.start).catch(() => null);
+    if (!theory) return;
+    app.theory = theory;
+    renderTheory($("#theory"), theory, app.store);
+    markSliders();
+  }, 60);
+}
+
+/** Theory ticks on the step-size sliders: η_opt = 1/λ and the stability edge 2/λmax on the quadratic. */
+function markSliders() {
+  const q = app.theory?.quadratic;
+  document.querySelectorAll("#optimizer-list .param[data-param=lr]").forEach((el) => {
+    if (!el.setMarks) return;
+    el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
+  });
+}
+
+// --- scene changes ----------------------------------------------------------
+
+function sceneChanged({ grid = false, rebuild = false } = {}) {
+  history.replaceState(null, "", toHash(app.scene));
+  if (rebuild) buildControls();
+  if (grid) refreshGrid();
+  refreshTheory();
+  requestRun();
+}
+
+function onPickStart(point, dragging, released) {
+  if (released) {
+    refreshTheory();
+    return;
+  }
+  const [x0, x1, y0, y1] = app.catalog.surfaces[app.scene.surface].view;
+  const r = (v) => Number(v.toPrecision(4));
+  app.scene.start = [r(Math.min(x1, Math.max(x0, point[0]))), r(Math.min(y1, Math.max(y0, point[1])))];
+  $("#start-x").value = app.scene.start[0];
+  $("#start-y").value = app.scene.start[1];
+  history.replaceState(null, "", toHash(app.scene));
+  requestRun();
+}
+
+// --- controls -----------------------------------------------------------------
+
+function buildSurfaceControls() {
+  const entry = app.catalog.surfaces[app.scene.surface];
+  $("#surface-select").value = app.scene.surface;
+  $("#surface-description").textContent = entry.description;
+  const box = $("#surface-params");
+  box.replaceChildren(...entry.params.map((spec) => paramControl(spec, app.scene.surfaceParams[spec.name], (v) => {
+    app.scene.surfaceParams[spec.name] = v;
+    sceneChanged({ grid: true });
+  }, { idPrefix: "surface" })));
+}
+
+function buildOptimizerCards() {
+  const list = $("#optimizer-list");
+  list.replaceChildren();
+  app.scene.optimizers.forEach((opt, i) => {
+    const spec = app.catalog.optimizers[opt.name];
+    const card = document.createElement("div");
+    card.className = "opt-card";
+    card.style.setProperty("--opt-color", colorOf(i));
+    const head = document.createElement("div");
+    head.className = "opt-head";
+    const selId = `opt-${i}-name`;
+    head.innerHTML = `<span class="swatch" style="background:${colorOf(i)}"></span><label class="sr-only" for="${selId}">Optimizer ${i + 1}</label>`;
+    const sel = document.createElement("select");
+    sel.id = selId;
+    for (const o of Object.values(app.catalog.optimizers)) sel.append(new Option(o.title, o.name, false, o.name === opt.name));
+    sel.addEventListener("change", () => {
+      app.scene.optimizers[i] = { name: sel.value, params: normalizeParams(app.catalog.optimizers[sel.value].params, {}) };
+      sceneChanged({ rebuild: true });
+    });
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "icon remove";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", `Remove optimizer ${i + 1}`);
+    remove.title = "Remove this optimizer";
+    remove.disabled = app.scene.optimizers.length <= 1;
+    remove.addEventListener("click", () => {
+      app.scene.optimizers.splice(i, 1);
+      contour.clearGhosts();
+      sceneChanged({ rebuild: true });
+    });
+    head.append(sel, remove);
+    const formula = document.createElement("div");
+    formula.className = "formula";
+    formula.textContent = spec.formula;
+    card.append(head, formula);
+    for (const p of spec.params) {
+      if (p.name === "seed" || p.name === "decay_every" && opt.params.schedule !== "step") continue;
+      if (p.name === "batch_size" && !app.catalog.surfaces[app.scene.surface].is_data) continue;
+      card.append(paramControl(p, opt.params[p.name], (v) => {
+        opt.params[p.name] = v;
+        sceneChanged({ rebuild: p.name === "schedule" });
+      }, { idPrefix: `opt-${i}` }));
+    }
+    list.append(card);
+  });
+  $("#add-optimizer").disabled = app.scene.optimizers.length >= LIMITS.optimizers;
+  markSliders();
+}
+
+function buildControls() {
+  buildSurfaceControls();
+  buildOptimizerCards();
+  $("#steps-input").value = app.scene.steps;
+  $("#seed-input").value = app.scene.seed;
+  $("#start-x").value = app.scene.start[0];
+  $("#start-y").value = app.scene.start[1];
+}
+
+function wireStaticControls() {
+  const sel = $("#surface-select");
+  for (const s of Object.values(app.catalog.surfaces)) sel.append(new Option(s.title, s.name));
+  sel.addEventListener("change", () => {
+    const entry = app.catalog.surfaces[sel.value];
+    app.scene.surface = sel.value;
+    app.scene.surfaceParams = normalizeParams(entry.params, {});
+    app.scene.start = entry.default_start || app.scene.start;
+    app.scene = normalizeScene(app.scene, app.catalog);
+    contour.clearGhosts();
+    sceneChanged({ grid: true, rebuild: true });
+  });
+  $("#add-optimizer").addEventListener("click", () => {
+    const used = new Set(app.scene.optimizers.map((o) => o.name));
+    const next = Object.keys(app.catalog.optimizers).find((n) => !used.has(n)) || "gd";
+    app.scene.optimizers.push({ name: next, params: normalizeParams(app.catalog.optimizers[next].params, {}) });
+    sceneChanged({ rebuild: true });
+  });
+  const intInput = (el, key, [lo, hi]) => el.addEventListener("change", () => {
+    const v = Math.round(Number(el.value));
+    if (!Number.isFinite(v)) return;
+    app.scene[key] = Math.min(hi, Math.max(lo, v));
+    el.value = app.scene[key];
+    sceneChanged();
+  });
+  intInput($("#steps-input"), "steps", LIMITS.steps);
+  intInput($("#seed-input"), "seed", LIMITS.seed);
+  for (const [id, k] of [["#start-x", 0], ["#start-y", 1]]) {
+    $(id).addEventListener("change", () => {
+      const v = Number($(id).value);
+      if (!Number.isFinite(v)) return;
+      app.scene.start[k] = v;
+      app.scene = normalizeScene(app.scene, app.catalog);
+      buildControls();
+      sceneChanged();
+    });
+  }
+  const maxSteps = () => (app.store ? app.store.maxSteps : 0);
+  maxSteps.done = () => !app.running;
+  $("#play-btn").addEventListener("click", () => (player.playing ? player.pause() : player.play(maxSteps)));
+  $("#step-btn").addEventListener("click", () => player.step(maxSteps));
+  $("#reset-btn").addEventListener("click", () => player.reset());
+  const speed = $("#speed-input");
+  speed.value = Player.sliderFromSpeed(player.speed);
+  const showSpeed = () => ($("#speed-output").textContent = `${player.speed} steps/s`);
+  showSpeed();
+  speed.addEventListener("input", () => {
+    player.speed = Player.speedFromSlider(Number(speed.value));
+    showSpeed();
+  });
+  $("#export-csv").addEventListener("click", () => download("losslab-trajectories.csv", app.store?.toCSV() ?? "", "text/csv"));
+  $("#export-json").addEventListener("click", () => download("losslab-trajectories.json", app.store?.toJSON(app.scene) ?? "{}", "application/json"));
+  $("#share-btn").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      toast("Link copied: it reproduces this exact scene");
+    } catch {
+      toast(location.href);
+    }
+  });
+  $("#lesson-select").addEventListener("change", (ev) => openLesson(ev.target.value));
+  $("#lesson-close").addEventListener("click", () => {
+    app.scene.lesson = "";
+    $("#lesson-select").value = "";
+    $("#lesson-panel").hidden = true;
+    history.replaceState(null, "", toHash(app.scene));
+  });
+  window.addEventListener("hashchange", () => {
+    if (location.hash === toHash(app.scene)) return;
+    app.scene = normalizeScene(fromHash(location.hash), app.catalog);
+    contour.clearGhosts();
+    buildControls();
+    showLesson();
+    sceneChanged({ grid: true });
+  });
+}
+
+// --- lessons ------------------------------------------------------------------
+
+function openLesson(id) {
+  const lesson = app.lessons.find((l) => l.id === id);
+  if (!lesson) return;
+  app.scene = normalizeScene({ ...lesson.scene, lesson: id }, app.catalog);
+  contour.clearGhosts();
+  player.pause();
+  player.cursor = null;
+  buildControls();
+  showLesson();
+  sceneChanged({ grid: true });
+}
+
+function showLesson() {
+  const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
+  $("#lesson-select").value = lesson ? lesson.id : "";
+  $("#lesson-panel").hidden = !lesson;
+  if (lesson) renderLesson($("#lesson-title"), $("#lesson-body"), lesson);
+}
+
+// --- utilities ----------------------------------------------------------------
+
+function download(filename, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+let toastTimer = null;
+function toast(text) {
+  const el = $("#toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 4000);
+}
+
+// --- start --------------------------------------------------------------------
+
+async function start() {
+  app.catalog = await loadCatalog();
+  app.lessons = await loadLessons().catch(() => []);
+  const lessonSel = $("#lesson-select");
+  for (const l of app.lessons) lessonSel.append(new Option(`${l.number}. ${l.title}`, l.id));
+  lessonSel.hidden = app.lessons.length === 0;
+  app.scene = normalizeScene(fromHash(location.hash), app.catalog);
+  wireStaticControls();
+  buildControls();
+  showLesson();
+  sceneChanged({ grid: true });
+  document.body.dataset.ready = "true";
+}
+
+start().catch((e) => {
+  console.error(e);
+  toast(`Loss Lab could not start: ${e.message}`);
+});
+
+// For tests and the curious: the live state, read-only by convention.
+window.lossLab = app;

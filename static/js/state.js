@@ -1,0 +1,156 @@
+// The whole scene as one plain object that round-trips to the URL hash. No DOM here.
+//
+// Hash format (human-readable, so a teacher can edit a link by hand):
+//   #s=quadratic:lambda_1=1,lambda_2=10,rotation=30
+//   &o=gd:lr=0.15|momentum:lr=0.2,momentum=0.3
+//   &start=-1.5,2&steps=100&seed=0&lesson=…
+
+export const PALETTE = ["#e4572e", "#2e86ab", "#3bb273", "#8e44ad", "#f0a202", "#d81159", "#1b998b", "#6c757d"];
+
+export const DEFAULT_SCENE = {
+  surface: "quadratic",
+  surfaceParams: { lambda_1: 1, lambda_2: 20, rotation: 30 },
+  optimizers: [
+    { name: "gd", params: { lr: 0.09 } },
+    { name: "momentum", params: { lr: 0.04, momentum: 0.7 } },
+  ],
+  start: [-2, -0.5],
+  steps: 100,
+  seed: 0,
+  lesson: "",
+};
+
+export const LIMITS = { steps: [1, 20000], seed: [0, 2147483647], optimizers: 8 };
+
+/** Clamp and coerce one parameter value against its catalog spec. */
+export function coerceParam(spec, value) {
+  if (spec.kind === "choice") return spec.choices.includes(value) ? value : spec.default;
+  let v = Number(value);
+  if (!Number.isFinite(v)) return spec.default;
+  if (spec.kind === "int") v = Math.round(v);
+  const lo = spec.min_exclusive ? spec.min + Number.EPSILON : spec.min;
+  return Math.min(spec.max, Math.max(lo, v));
+}
+
+/** Fill defaults and drop unknown parameters, so any state the page holds is valid. */
+export function normalizeParams(specs, params) {
+  const out = {};
+  for (const spec of specs) out[spec.name] = coerceParam(spec, params?.[spec.name] ?? spec.default);
+  return out;
+}
+
+function clampInt(v, [lo, hi], fallback) {
+  const n = Math.round(Number(v));
+  return Number.isFinite(n) ? Math.min(hi, Math.max(lo, n)) : fallback;
+}
+
+/** A scene checked against the catalogs: every name known, every number in range. */
+export function normalizeScene(scene, catalog) {
+  const surfaces = catalog.surfaces;
+  const surf = surfaces[scene.surface] ? scene.surface : DEFAULT_SCENE.surface;
+  const opts = (scene.optimizers || [])
+    .filter((o) => catalog.optimizers[o.name])
+    .slice(0, LIMITS.optimizers)
+    .map((o) => ({ name: o.name, params: normalizeParams(catalog.optimizers[o.name].params, o.params) }));
+  const view = surfaces[surf].view;
+  const start = (scene.start || []).map(Number);
+  const okStart = start.length === 2 && start.every(Number.isFinite);
+  return {
+    surface: surf,
+    surfaceParams: normalizeParams(surfaces[surf].params, scene.surfaceParams),
+    optimizers: opts.length ? opts : [],
+    start: okStart ? clampStart(start, view) : [(view[0] + view[1]) / 2, (view[2] + view[3]) / 2],
+    steps: clampInt(scene.steps, LIMITS.steps, DEFAULT_SCENE.steps),
+    seed: clampInt(scene.seed, LIMITS.seed, 0),
+    lesson: typeof scene.lesson === "string" ? scene.lesson : "",
+  };
+}
+
+/** Keep the start inside the view enlarged by its size (what the server accepts). */
+export function clampStart([x, y], [x0, x1, y0, y1]) {
+  const w = x1 - x0, h = y1 - y0;
+  return [Math.min(x1 + w, Math.max(x0 - w, x)), Math.min(y1 + h, Math.max(y0 - h, y))];
+}
+
+function fmt(v) {
+  return typeof v === "number" ? String(Number(v.toPrecision(12))) : encodeURIComponent(v);
+}
+
+function encodeParams(params) {
+  return Object.entries(params).map(([k, v]) => `${k}=${fmt(v)}`).join(",");
+}
+
+function decodeParams(text) {
+  const out = {};
+  if (!text) return out;
+  for (const pair of text.split(",")) {
+    const i = pair.indexOf("=");
+    if (i <= 0) continue;
+    const raw = decodeURIComponent(pair.slice(i + 1));
+    const num = Number(raw);
+    out[pair.slice(0, i)] = raw !== "" && Number.isFinite(num) ? num : raw;
+  }
+  return out;
+}
+
+function splitNamed(text) {
+  const i = text.indexOf(":");
+  return i < 0 ? [text, ""] : [text.slice(0, i), text.slice(i + 1)];
+}
+
+export function toHash(scene) {
+  const parts = [
+    `s=${scene.surface}:${encodeParams(scene.surfaceParams)}`,
+    `o=${scene.optimizers.map((o) => `${o.name}:${encodeParams(o.params)}`).join("|")}`,
+    `start=${scene.start.map(fmt).join(",")}`,
+    `steps=${scene.steps}`,
+    `seed=${scene.seed}`,
+  ];
+  if (scene.lesson) parts.push(`lesson=${encodeURIComponent(scene.lesson)}`);
+  return "#" + parts.join("&");
+}
+
+/** Parse a hash into a (not yet normalized) scene; missing parts fall back to the default scene. */
+export function fromHash(hash) {
+  const text = (hash || "").replace(/^#/, "");
+  if (!text) return structuredClone(DEFAULT_SCENE);
+  const fields = {};
+  for (const part of text.split("&")) {
+    const i = part.indexOf("=");
+    if (i > 0) fields[part.slice(0, i)] = part.slice(i + 1);
+  }
+  const scene = structuredClone(DEFAULT_SCENE);
+  if (fields.s) {
+    const [name, params] = splitNamed(fields.s);
+    scene.surface = name;
+    scene.surfaceParams = decodeParams(params);
+  }
+  if (fields.o !== undefined) {
+    scene.optimizers = fields.o.split("|").filter(Boolean).map((t) => {
+      const [name, params] = splitNamed(t);
+      return { name, params: decodeParams(params) };
+    });
+  }
+  if (fields.start) scene.start = fields.start.split(",").map(Number);
+  if (fields.steps) scene.steps = Number(fields.steps);
+  if (fields.seed) scene.seed = Number(fields.seed);
+  scene.lesson = fields.lesson ? decodeURIComponent(fields.lesson) : "";
+  return scene;
+}
+
+/** The POST /api/run (and WS /ws/run) body for a scene. */
+export function runRequest(scene) {
+  return {
+    surface: { name: scene.surface, params: scene.surfaceParams },
+    optimizers: scene.optimizers.map((o) => ({ name: o.name, params: o.params })),
+    start: scene.start,
+    steps: scene.steps,
+    tol: 0,
+    seed: scene.seed,
+  };
+}
+
+/** Colour of the i-th optimizer: stable while others are added or removed after it. */
+export function colorOf(i) {
+  return PALETTE[i % PALETTE.length];
+}
