@@ -129,7 +129,11 @@ const socket = new RunSocket({
 });
 
 function requestRun() {
-  if (app.store && !app.running) contour.keepGhosts(app.store, colors());
+  // Ghosts compare before and after a parameter change; a different set of optimizers has none.
+  const same = app.store && app.store.runs.length === app.scene.optimizers.length &&
+    app.store.runs.every((r, i) => r.optimizer === app.scene.optimizers[i].name);
+  if (!same) contour.clearGhosts();
+  else if (!app.running) contour.keepGhosts(app.store, colors());
   app.store = new RunStore(app.scene.optimizers);
   app.running = true;
   socket.run(runRequest(app.scene));

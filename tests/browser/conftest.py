@@ -1,0 +1,117 @@
+"""A real server on a free loopback port and a headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, **env) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT,
+                            env={**os.environ, "LOSSLAB_HOST": "127.0.0.1", "LOSSLAB_PORT": str(port), **env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the server did not start within 30 s")
+
+
+@pytest.fixture(scope="session")
+def server_port():
+    port = _free_port()
+    proc = start_server(port)
+    yield port
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def base_url(server_port):
+    return f"http://127.0.0.1:{server_port}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    exe = os.environ.get("LOSSLAB_CHROMIUM") or None
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """Console errors and every request that leaves the loopback interface."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.outside: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("request", self._request)
+
+    def _request(self, req):
+        u = urlparse(req.url)
+        if u.scheme in ("http", "https", "ws", "wss") and u.hostname not in ("127.0.0.1", "localhost", "::1"):
+            self.outside.append(req.url)
+
+
+@pytest.fixture
+def page(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    pg = context.new_page()
+    pg.watch = PageWatch(pg)
+    yield pg
+    context.close()
+    # Every page test also checks that nothing went wrong in the page along the way.
+    assert pg.watch.errors == [], pg.watch.errors
+    assert pg.watch.outside == [], pg.watch.outside
+
+
+def open_page(page, url: str):
+    page.goto(url)
+    page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+    wait_runs_done(page)
+
+
+def wait_runs_done(page, timeout=15_000):
+    """Until every run is finished and drawn: the contour's traces end where the runs end."""
+    page.wait_for_function("""() => {
+        const app = window.lossLab;
+        if (!app || !app.store || app.running || !app.grid) return false;
+        const drawn = (document.getElementById('contour-plot').data || []).filter(t => /^\\d+\\. /.test(t.name || ''));
+        return drawn.length === app.store.runs.length && app.store.runs.every((r, i) =>
+            r.xs.length > 0 && drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]);
+    }""", timeout=timeout)
+
+
+def trajectories(page) -> list[dict]:
+    """The trajectory traces as drawn on the contour plot (named '1. …', '2. …')."""
+    return page.evaluate("""() => document.getElementById('contour-plot').data
+        .filter(t => /^\\d+\\. /.test(t.name || ''))
+        .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""")

@@ -1,0 +1,114 @@
+"""The page as a learner uses it, in headless Chromium against a real server."""
+
+import csv
+import io
+import re
+
+from conftest import open_page, trajectories, wait_runs_done
+
+
+def test_page_loads_clean_and_offline(page, base_url):
+    open_page(page, base_url + "/")
+    assert page.title().startswith("Loss Lab")
+    drawn = trajectories(page)
+    assert [t["name"] for t in drawn] == ["1. Gradient descent", "2. Momentum (heavy ball)"]
+    assert all(len(t["x"]) == 101 for t in drawn)  # the default scene: 100 steps each
+    assert page.locator("#status-table tbody tr").count() == 2
+    assert page.watch.errors == []
+    assert page.watch.outside == []
+
+
+def test_step_size_slider_changes_the_trajectory(page, base_url):
+    open_page(page, base_url + "/")
+    before = trajectories(page)[0]
+    slider = page.get_by_label("Step size").first
+    slider.focus()
+    for _ in range(40):
+        page.keyboard.press("ArrowLeft")  # keyboard works: η goes down along the log scale
+    output = page.locator("#optimizer-list .opt-card").first.locator("output").first
+    assert output.inner_text() != "η = 0.09"
+    eta = float(output.inner_text().split("=")[1])
+    assert eta < 0.09
+    wait_runs_done(page)
+    after = trajectories(page)[0]
+    assert after["x"][0] == before["x"][0] and after["y"][0] == before["y"][0]  # same start
+    assert after["x"][1] != before["x"][1]  # a different first step
+    assert f"lr={eta:g}" in page.url or f"lr={eta}" in page.url
+    assert page.watch.errors == []
+
+
+def test_clicking_the_contour_moves_the_start(page, base_url):
+    open_page(page, base_url + "/")
+    box = page.evaluate("""() => {
+        const gd = document.getElementById('contour-plot'), r = gd.getBoundingClientRect();
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        return {x: r.left + xa._offset + xa.d2p(1.5), y: r.top + ya._offset + ya.d2p(1.0)};
+    }""")
+    page.mouse.click(box["x"], box["y"])
+    wait_runs_done(page)
+    x0, y0 = float(page.input_value("#start-x")), float(page.input_value("#start-y"))
+    assert abs(x0 - 1.5) < 0.05 and abs(y0 - 1.0) < 0.05
+    for t in trajectories(page):
+        assert (t["x"][0], t["y"][0]) == (x0, y0)
+    assert re.search(r"start=1\.\d+,(0\.9|1)", page.url)
+
+
+def test_adding_an_optimizer_adds_a_trajectory(page, base_url):
+    open_page(page, base_url + "/")
+    page.get_by_role("button", name="+ Add optimizer").click()
+    wait_runs_done(page)
+    drawn = trajectories(page)
+    assert len(drawn) == 3
+    assert drawn[2]["name"] == "3. Nesterov momentum"
+    assert page.locator("#optimizer-list .opt-card").count() == 3
+    page.get_by_role("button", name="Remove optimizer 1").click()
+    wait_runs_done(page)
+    assert [t["name"] for t in trajectories(page)] == ["1. Momentum (heavy ball)", "2. Nesterov momentum"]
+
+
+def test_shared_url_restores_the_scene(page, browser, base_url):
+    url = (base_url + "/#s=rosenbrock:a=1,b=100&o=adam:lr=0.05,beta1=0.9,beta2=0.999,eps=1e-8|"
+           "sgd:lr=0.001,momentum=0.5,batch_size=1,noise=0.5,seed=3,schedule=constant,decay_every=100"
+           "&start=-1.2,1.5&steps=300&seed=7")
+    open_page(page, url)
+    first = trajectories(page)
+    assert page.input_value("#surface-select") == "rosenbrock"
+    assert page.input_value("#steps-input") == "300"
+    assert (first[0]["x"][0], first[0]["y"][0]) == (-1.2, 1.5)
+    shared = page.url
+    other = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
+    open_page(other, shared)
+    assert trajectories(other) == first  # the noisy SGD run too: the seed is in the link
+    assert other.url == shared
+    other.context.close()
+
+
+def test_csv_export_downloads_every_point(page, base_url):
+    open_page(page, base_url + "/")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV").click()
+    download = info.value
+    assert download.suggested_filename == "losslab-trajectories.csv"
+    rows = list(csv.DictReader(io.StringIO(open(download.path()).read())))
+    drawn = trajectories(page)
+    assert len(rows) == sum(len(t["x"]) for t in drawn)
+    assert rows[0]["optimizer"] == "gd" and rows[0]["step"] == "0"
+    assert float(rows[0]["x"]) == drawn[0]["x"][0]
+    last_gd = [r for r in rows if r["run"] == "0"][-1]
+    assert float(last_gd["x"]) == drawn[0]["x"][-1]
+
+
+def test_every_control_has_a_label(page, base_url):
+    open_page(page, base_url + "/")
+    unlabeled = page.evaluate("""() => [...document.querySelectorAll('input, select')]
+        .filter(el => !el.labels || el.labels.length === 0).map(el => el.id || el.outerHTML.slice(0, 60))""")
+    assert unlabeled == []
+
+
+def test_narrow_window_has_no_horizontal_scroll(browser, base_url):
+    ctx = browser.new_context(viewport={"width": 400, "height": 800})
+    pg = ctx.new_page()
+    open_page(pg, base_url + "/")
+    overflow = pg.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    ctx.close()
