@@ -120,3 +120,6 @@ class SweepResponse(BaseModel):
 class TheoryRequest(Strict):
     surface: SurfaceIn
     point: tuple[Coordinate, Coordinate] | None = None
+    batch_sizes: list[Annotated[int, Field(ge=1, le=10_000)]] | None = Field(
+        None, max_length=32, description="Data surfaces: measure mini-batch gradient variance at the point for these b.")
+    backprop: bool = Field(False, description="two_weight_net: the forward and backward pass at the point.")

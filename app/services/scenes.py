@@ -180,7 +180,7 @@ def compute_sweep(req: SweepRequest) -> dict:
 
 # --- theory -----------------------------------------------------------------
 
-def compute_theory(surface: Surface, point) -> dict:
+def compute_theory(surface: Surface, point, batch_sizes=None, backprop: bool = False) -> dict:
     out: dict = {"surface": surface.NAME}
     if surface.NAME == "quadratic":
         out["quadratic"] = theory.quadratic_theory(surface.params["lambda_1"], surface.params["lambda_2"])
@@ -189,6 +189,17 @@ def compute_theory(surface: Surface, point) -> dict:
         with np.errstate(all="ignore"):
             info = theory.hessian_eigenvalues(surface, p)
             f, g = surface.value_and_grad(p)
-        if np.all(np.isfinite(info["eigenvalues"])) and np.isfinite(f):
+            info["matrix"] = surface.hessian(p)
+        if np.all(np.isfinite(info["matrix"])) and np.isfinite(f) and np.all(np.isfinite(g)):
             out["point"] = {"point": p, "loss": float(f), "grad": g, "hessian": info}
+        if batch_sizes and surface.IS_DATA:
+            n = surface.n_examples
+            bs = sorted({b for b in batch_sizes if b <= n})
+            with np.errstate(all="ignore"):
+                _, ex = surface.example_value_and_grad(p)
+                sigma2 = float(np.mean(np.sum((ex - ex.mean(axis=0)) ** 2, -1)))
+                measured = [theory.measure_minibatch_variance(surface, p, b, samples=400, seed=0) for b in bs]
+                predicted = theory.minibatch_gradient_variance(surface, p, bs)
+            if np.isfinite(sigma2):
+                out["variance"] = {"batch_sizes": bs, "measured": measured, "predicted": predicted, "sigma2": sigma2, "n": n}
     return out

@@ -31,7 +31,7 @@ export async function loadLessons() {
 }
 
 export const fetchGrid = (surface, n, signal) => postJSON("/api/grid", { surface, n }, signal);
-export const fetchTheory = (surface, point, signal) => postJSON("/api/theory", { surface, point }, signal);
+export const fetchTheory = (surface, point, extras = {}, signal) => postJSON("/api/theory", { surface, point, ...extras }, signal);
 export const fetchRun = (body, signal) => postJSON("/api/run", body, signal);
 export const fetchSweep = (body, signal) => postJSON("/api/sweep", body, signal);
 

@@ -1,9 +1,11 @@
 // The wiring: controls → scene → server → charts. Everything else is in DOM-free modules.
 
-import { RunSocket, fetchGrid, fetchTheory, loadCatalog, loadLessons } from "./api.js";
+import { RunSocket, fetchGrid, fetchRun, fetchSweep, fetchTheory, loadCatalog, loadLessons } from "./api.js";
 import { ContourChart } from "./charts/contour.js";
 import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
+import { LessonViews } from "./charts/views.js";
+import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
 import { LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, toHash } from "./state.js";
@@ -30,7 +32,9 @@ const app = {
 const contour = new ContourChart($("#contour-plot"), { onPickStart });
 const losses = new LossChart($("#loss-plot"));
 const surface3d = new SurfaceChart($("#surface-plot"));
-const player = new Player({ onFrame: () => scheduleRender() });
+const player = new Player({ onFrame: () => { scheduleRender(); if (wantsCurrentPoint()) refreshTheory(); } });
+const views = new LessonViews($("#lesson-views"), { onPickRate });
+let compareChart = null;
 
 function names() {
   return app.scene.optimizers.map((o, i) => `${i + 1}. ${app.catalog.optimizers[o.name].title}`);
@@ -72,8 +76,10 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  contour.render(args);
+  contour.render({ ...args, overlay: taylorOverlay() });
   losses.render(args);
+  views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(),
+    compareChart: renderCompare });
   // The 3D view is the slowest to draw: refresh it at most every 150 ms while streaming.
   const now = performance.now();
   if (!app.running || now - app.lastHeavyRender > 150) {
@@ -103,6 +109,88 @@ function renderPlayer() {
   $("#play-btn").setAttribute("aria-label", player.playing ? "Pause" : "Play");
   const max = app.store ? app.store.maxSteps : 0;
   $("#iteration").textContent = player.cursor === null ? `iteration ${max} of ${max}` : `iteration ${Math.min(player.cursor, max)} of ${max}`;
+}
+
+function lessonViews() {
+  return app.lessons.find((l) => l.id === app.scene.lesson)?.scene.views || [];
+}
+
+function wantsCurrentPoint() {
+  return lessonViews().some((v) => v === "hessian" || v === "taylor");
+}
+
+/** The point whose Hessian and Taylor model the lesson shows: run 1 at the animation cursor, else the start. */
+function currentPoint() {
+  const r = app.store?.runs[0];
+  if (!r || !r.xs.length || player.cursor === null) return app.scene.start;
+  const k = Math.min(player.cursor, r.xs.length - 1);
+  return [r.xs[k], r.ys[k]];
+}
+
+function taylorOverlay() {
+  const p = app.theory?.point;
+  if (!lessonViews().includes("taylor") || !p || !app.grid) return null;
+  const h = p.hessian.matrix;
+  if (!h) return null;
+  return { x: app.grid.x, y: app.grid.y, z: taylorGrid(app.grid.x, app.grid.y, p.point, p.loss, p.grad, h) };
+}
+
+function currentMomentum() {
+  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
+  return o ? { lr: o.params.lr, momentum: o.params.momentum } : null;
+}
+
+function onPickRate(lr, beta) {
+  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
+  if (!o) return;
+  o.params.lr = Number(lr.toPrecision(3));
+  o.params.momentum = Math.min(0.999, Math.max(0, Number(beta.toPrecision(3))));
+  sceneChanged({ rebuild: true });
+}
+
+let sweepTimer = null;
+function refreshSweep() {
+  if (!lessonViews().includes("rate_map")) { app.sweep = null; return; }
+  clearTimeout(sweepTimer);
+  sweepTimer = setTimeout(async () => {
+    const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov") || { name: "momentum", params: {} };
+    const q = app.theory?.quadratic;
+    const top = q ? 4 / q.lambda_max : Math.max(1e-3, (o.params.lr || 0.01) * 20);
+    const body = {
+      surface: { name: app.scene.surface, params: app.scene.surfaceParams },
+      optimizer: { name: o.name, params: {} }, start: app.scene.start, steps: Math.min(app.scene.steps, 300), tol: 1e-6,
+      lrs: { min: top / 1000, max: top, n: 60, log: true }, betas: { min: 0, max: 0.99, n: 50 },
+    };
+    const sweep = await fetchSweep(body).catch(() => null);
+    if (!sweep) return;
+    if (q) sweep.best = [q.momentum_best_lr, q.momentum_best_beta];
+    app.sweep = sweep;
+    scheduleRender();
+  }, 120);
+}
+
+let compareKey = null;
+function renderCompare(el) {
+  const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
+  const other = lesson?.scene.compare;
+  if (!other) return;
+  if (!compareChart || compareChart.el !== el) compareChart = { el, chart: new ContourChart(el, { onPickStart: () => {} }), data: null };
+  const surface = { name: other.surface || app.scene.surface, params: { ...app.scene.surfaceParams, ...other.surfaceParams } };
+  const key = JSON.stringify([surface, app.scene.optimizers, app.scene.start, app.scene.steps, app.scene.seed]);
+  if (key !== compareKey) {
+    compareKey = key;
+    Promise.all([fetchGrid(surface, GRID_N), fetchRun({ ...runRequest(app.scene), surface })]).then(([grid, run]) => {
+      if (compareKey !== key) return;
+      const store = new RunStore(app.scene.optimizers);
+      run.runs.forEach((r, i) => store.addChunk({ run: i, first: 0, points: r.points, losses: r.losses, grad_norms: r.grad_norms }));
+      store.finish({ runs: run.runs });
+      compareChart.chart.setSurface(grid, grid.surface, zTransform(grid.zmin, grid.zmax));
+      compareChart.data = store;
+      scheduleRender();
+    }).catch((e) => toast(e.message));
+  }
+  if (compareChart.data) compareChart.chart.render({ store: compareChart.data, colors: colors(), names: names(),
+    upto: player.cursor === null ? Infinity : player.cursor, start: app.scene.start });
 }
 
 // --- running --------------------------------------------------------------
@@ -159,11 +247,18 @@ function refreshTheory() {
   clearTimeout(theoryTimer);
   theoryTimer = setTimeout(async () => {
     const surface = { name: app.scene.surface, params: app.scene.surfaceParams };
-    const theory = await fetchTheory(surface, app.scene.start).catch(() => null);
+    const extras = {};
+    const v = lessonViews();
+    if (v.includes("variance")) extras.batch_sizes = [1, 2, 3, 5, 8, 12, 20, 30, 40, 60, 120];
+    if (v.includes("backprop")) extras.backprop = true;
+    const point = wantsCurrentPoint() ? currentPoint() : app.scene.start;
+    const theory = await fetchTheory(surface, point, extras).catch(() => null);
     if (!theory) return;
     app.theory = theory;
     renderTheory($("#theory"), theory, app.store);
     markSliders();
+    refreshSweep();
+    scheduleRender();
   }, 60);
 }
 
@@ -337,6 +432,7 @@ function wireStaticControls() {
     app.scene.lesson = "";
     $("#lesson-select").value = "";
     $("#lesson-panel").hidden = true;
+    views.setViews([]);
     history.replaceState(null, "", toHash(app.scene));
   });
   window.addEventListener("hashchange", () => {
@@ -365,6 +461,8 @@ function openLesson(id) {
 
 function showLesson() {
   const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
+  views.setViews(lesson?.scene.views || []);
+  compareKey = null;
   $("#lesson-select").value = lesson ? lesson.id : "";
   $("#lesson-panel").hidden = !lesson;
   if (lesson) renderLesson($("#lesson-title"), $("#lesson-body"), lesson);

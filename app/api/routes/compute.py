@@ -33,4 +33,4 @@ async def sweep(req: SweepRequest) -> JSONResponse:
 async def theory(req: TheoryRequest) -> JSONResponse:
     """Theory numbers of a surface (quadratic: λ, κ, best steps and rates) and the Hessian at a point."""
     surface = scenes.build_surface(req.surface)
-    return JSONResponse(scenes.compute_theory(surface, req.point))
+    return JSONResponse(await run_in_threadpool(scenes.compute_theory, surface, req.point, req.batch_sizes, req.backprop))

@@ -68,7 +68,7 @@ export class ContourChart {
     this.ghosts = [];
   }
 
-  render({ store, colors, names, upto, start, arrows }) {
+  render({ store, colors, names, upto, start, arrows, overlay }) {
     if (!this.grid) return;
     const [x0, x1, y0, y1] = this.info.view;
     const traces = [{
@@ -77,6 +77,11 @@ export class ContourChart {
       colorbar: { title: { text: this.transform.label, side: "right" }, thickness: 10, len: 0.9 },
       hovertemplate: "x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>", name: "loss", showlegend: false,
     }];
+    if (overlay) {
+      // The local quadratic model: its centre is where a Newton step from the current point lands.
+      traces.push({ type: "contour", x: overlay.x, y: overlay.y, z: overlay.z, showscale: false, ncontours: 16, name: "quadratic model",
+        contours: { coloring: "none" }, line: { color: "rgba(255,255,255,0.9)", width: 1.2, dash: "dash" }, hoverinfo: "skip" });
+    }
     for (const g of this.ghosts) {
       traces.push({ type: "scatter", mode: "lines", x: g.x, y: g.y, line: { color: hexToRgba(g.color, 0.35), width: 2, dash: "dot" },
         hoverinfo: "skip", showlegend: false });
