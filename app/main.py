@@ -6,7 +6,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.api.routes import catalog, compute, health, lessons, pages, stream
+from app.api.routes import catalog, compute, docs, health, lessons, pages, stream
 from app.core.config import get_settings
 from app.core.security import SecurityHeadersMiddleware
 
@@ -14,7 +14,8 @@ from app.core.security import SecurityHeadersMiddleware
 def create_app() -> FastAPI:
     settings = get_settings()
     app = FastAPI(title="Loss Lab", version="0.1.0",
-                  description="Watch optimizers walk 2D loss surfaces: runs, grids, sweeps and theory.")
+                  description="Watch optimizers walk 2D loss surfaces: runs, grids, sweeps and theory.",
+                  docs_url=None, redoc_url=None)
     app.state.metrics = stream.Metrics()
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
@@ -23,7 +24,8 @@ def create_app() -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["content-type"])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
-    for module in (health, catalog, compute, lessons, stream, pages):
+    docs.mount(app)
+    for module in (health, catalog, compute, lessons, stream, pages, docs):
         app.include_router(module.router)
     return app
 

@@ -112,3 +112,10 @@ def test_narrow_window_has_no_horizontal_scroll(browser, base_url):
     overflow = pg.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     ctx.close()
+
+
+def test_api_docs_work_offline(page, base_url):
+    page.goto(base_url + "/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=15_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/run" in paths and "/healthz" in paths
