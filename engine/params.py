@@ -52,8 +52,9 @@ class Param:
         if self.kind == "choice":
             return f"one of {', '.join(self.choices)}"
         lo = "<" if self.low_open else "≤"
-        kind = "an integer" if self.kind == "int" else "a finite number"
-        return f"{kind} with {self.low:g} {lo} {self.name} ≤ {self.high:g}"
+        if self.kind == "int":  # :g would print 2**31 − 1 as 2.14748e+09
+            return f"an integer with {int(self.low)} {lo} {self.name} ≤ {int(self.high)}"
+        return f"a finite number with {self.low:g} {lo} {self.name} ≤ {self.high:g}"
 
     def validate(self, value: Any, owner: str = "") -> Any:
         """Return ``value`` coerced to this parameter's kind, or raise ParamError."""

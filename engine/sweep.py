@@ -50,7 +50,10 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
     """
     spec = get_spec(optimizer)
     lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
-    base = spec.resolve({k: v for k, v in (params or {}).items() if k not in ("lr", "momentum")})
+    if lrs.size == 0:
+        raise ParamError("lrs", [], "at least one step size")
+    swept = ("lr",) if betas is None else ("lr", "momentum")  # the grid's axes override params
+    base = spec.resolve({k: v for k, v in (params or {}).items() if k not in swept})
     lr_param = next(p for p in spec.params if p.name == "lr")
     for v in (lrs.min(), lrs.max()):
         lr_param.validate(float(v), optimizer)
@@ -59,6 +62,8 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
         if beta_param is None:
             raise ParamError("betas", "given", f"{optimizer} has no momentum; sweep η alone or use momentum, nesterov or sgd")
         betas = np.atleast_1d(np.asarray(betas, dtype=float))
+        if betas.size == 0:
+            raise ParamError("betas", [], "at least one momentum, or None to sweep η alone")
         for v in (betas.min(), betas.max()):
             beta_param.validate(float(v), optimizer)
     nb = 1 if betas is None else len(betas)

@@ -38,12 +38,16 @@ class Quadratic(Surface):
         t = np.deg2rad(rotation)
         self.rotation_matrix = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
         self.eigenvalues = np.array([lambda_1, lambda_2])
-        self.A = self.rotation_matrix @ np.diag(self.eigenvalues) @ self.rotation_matrix.T
+        a = self.rotation_matrix @ np.diag(self.eigenvalues) @ self.rotation_matrix.T
+        self.A = 0.5 * (a + a.T)  # exactly symmetric; the products above can differ by an ulp
 
     def value_and_grad(self, p):
         p = as_points(p)
-        g = p @ self.A  # A is symmetric
-        return 0.5 * np.sum(p * g, axis=-1), g
+        # Elementwise, not p @ A: a matrix product may round differently for one point
+        # and for many, and a race must give each run exactly the trajectory it has alone.
+        a = self.A
+        g = np.stack([a[0, 0] * p[..., 0] + a[0, 1] * p[..., 1], a[1, 0] * p[..., 0] + a[1, 1] * p[..., 1]], -1)
+        return 0.5 * (p[..., 0] * g[..., 0] + p[..., 1] * g[..., 1]), g
 
     def hessian(self, p):
         p = as_points(p)
@@ -147,7 +151,8 @@ class Rosenbrock(Surface):
 
     @property
     def minima(self):
-        return [(self.a, self.a**2)]
+        # With b = 0 the loss is (a − x)²: every point of the line x = a is a minimum, none isolated.
+        return [(self.a, self.a**2)] if self.b > 0 else []
 
 
 class Himmelblau(Surface):
