@@ -202,4 +202,12 @@ def compute_theory(surface: Surface, point, batch_sizes=None, backprop: bool = F
                 predicted = theory.minibatch_gradient_variance(surface, p, bs)
             if np.isfinite(sigma2):
                 out["variance"] = {"batch_sizes": bs, "measured": measured, "predicted": predicted, "sigma2": sigma2, "n": n}
+        if backprop and surface.NAME == "two_weight_net":
+            n = surface.n_examples
+            # One example of each kind: near the boundary, far from it, and a noisy label.
+            examples = sorted({0, n // 2 - 1, n - 1})
+            with np.errstate(all="ignore"):
+                chains = [theory.backprop_chain(surface, p, i) for i in examples]
+            if all(np.all(np.isfinite(c["grad"])) for c in chains):
+                out["backprop"] = {"examples": chains}
     return out

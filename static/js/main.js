@@ -112,7 +112,7 @@ function renderPlayer() {
 }
 
 function lessonViews() {
-  return app.lessons.find((l) => l.id === app.scene.lesson)?.scene.views || [];
+  return currentLesson()?.scene.views || [];
 }
 
 function wantsCurrentPoint() {
@@ -265,10 +265,17 @@ function refreshTheory() {
 /** Theory ticks on the step-size sliders: η_opt = 1/λ and the stability edge 2/λmax on the quadratic. */
 function markSliders() {
   const q = app.theory?.quadratic;
-  document.querySelectorAll("#optimizer-list .param[data-param=lr]").forEach((el) => {
+  const lessonMarks = currentLesson()?.scene.theory?.marks;
+  document.querySelectorAll("#optimizer-list .param[data-param]").forEach((el) => {
     if (!el.setMarks) return;
-    el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
+    const name = el.dataset.param;
+    if (lessonMarks) el.setMarks(lessonMarks.filter((m) => m.param === name));
+    else if (name === "lr") el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
   });
+}
+
+function currentLesson() {
+  return app.lessons.find((l) => l.id === app.scene.lesson);
 }
 
 // --- scene changes ----------------------------------------------------------

@@ -140,7 +140,20 @@ export class LessonViews {
     const bp = theory?.backprop;
     if (!bp) return;
     el.classList.add("table-view");
-    el.innerHTML = bp.html;
+    const f = (v) => (typeof v === "number" ? v.toPrecision(4) : v);
+    const rows = bp.examples.map((c) => {
+      const b = c.backward, fw = c.forward;
+      return `<tr><td>x = ${f(c.x)}, d = ${c.d}</td><td>u = ${f(fw.u)}, h = ${f(fw.h)}, z = ${f(fw.z)}, y = ${f(fw.y)}</td>
+        <td>${f(b.dDiv_dy)} · ${f(b.dy_dz)} · ${f(b.dz_dh)} · ${f(b.dh_du)} · ${f(b.du_dw1)} = <b>${f(c.grad[0])}</b></td>
+        <td>${f(b.dDiv_dy)} · ${f(b.dy_dz)} · ${f(b.dz_dw2)} = <b>${f(c.grad[1])}</b></td>
+        <td>${f(c.engine_grad[0])}, ${f(c.engine_grad[1])}</td></tr>`;
+    });
+    const c0 = bp.examples[0];
+    el.innerHTML = `<p>At (w1, w2) = (${f(c0.w1)}, ${f(c0.w2)}), activation ${c0.activation}, loss ${c0.loss}. Click the contour to move the point.</p>
+      <table><thead><tr><th>example</th><th>forward: u = w1·x, h = a(u), z = w2·h, y = σ(z)</th>
+      <th>∂Div/∂w1 = ∂Div/∂y · ∂y/∂z · ∂z/∂h · ∂h/∂u · ∂u/∂w1</th><th>∂Div/∂w2 = ∂Div/∂y · ∂y/∂z · ∂z/∂w2</th><th>engine's gradient</th></tr></thead>
+      <tbody>${rows.join("")}</tbody></table>
+      <p>Mean over all examples: (${f(c0.mean_grad[0])}, ${f(c0.mean_grad[1])}), the gradient the optimizer follows.</p>`;
   }
 
   render_hessian(el, { theory }) {
@@ -160,7 +173,9 @@ export class LessonViews {
     const z = sweep.rate || sweep.final_loss.map((row, j) => row.map((v, i) => (sweep.diverged[j][i] ? null : v)));
     const traces = [{
       type: "heatmap", x: sweep.lrs, y: sweep.betas, z: z.map((row) => row.map((v) => (v === null ? null : Math.min(v, 1.2)))),
-      colorscale: "RdYlGn", reversescale: true, zmin: 0, zmax: 1.05,
+      // Fast (low rate) is green, slow (rate near 1) is red, diverged (rate > 1) is dark.
+      colorscale: [[0, "#1a9850"], [0.45, "#a6d96a"], [0.7, "#fee08b"], [0.94, "#f46d43"], [0.952, "#3b0f0f"], [1, "#3b0f0f"]],
+      zmin: 0, zmax: 1.05,
       colorbar: { title: { text: sweep.rate ? "rate" : "final loss" }, thickness: 10 },
       hovertemplate: "η=%{x:.3g}<br>β=%{y:.3f}<br>rate %{z:.3f}<extra></extra>",
     }];
@@ -173,7 +188,9 @@ export class LessonViews {
   }
 
   installRateClick(el) {
-    el.addEventListener("click", (ev) => {
+    // Capture phase: Plotly's drag layer would otherwise swallow the click.
+    el.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0 || ev.target.closest(".modebar")) return;
       const layout = el._fullLayout;
       if (!layout?.xaxis) return;
       const r = el.getBoundingClientRect();
@@ -181,6 +198,6 @@ export class LessonViews {
       const px = ev.clientX - r.left - xa._offset, py = ev.clientY - r.top - ya._offset;
       if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
       this.onPickRate(xa.p2d(px), ya.p2d(py));
-    });
+    }, true);
   }
 }
