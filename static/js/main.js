@@ -507,9 +507,14 @@ async function start() {
   lessonSel.hidden = app.lessons.length === 0;
   app.scene = normalizeScene(fromHash(location.hash), app.catalog);
   wireStaticControls();
-  buildControls();
-  showLesson();
-  sceneChanged({ grid: true });
+  // A teacher's short link (#lesson=id) opens the lesson's own scene.
+  if (app.scene.lesson && !/(^#|&)s=/.test(location.hash) && app.lessons.some((l) => l.id === app.scene.lesson)) {
+    openLesson(app.scene.lesson);
+  } else {
+    buildControls();
+    showLesson();
+    sceneChanged({ grid: true });
+  }
   document.body.dataset.ready = "true";
 }
 
