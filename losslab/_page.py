@@ -1,0 +1,252 @@
+"""The page's scene: its URL hash format and its normalization, as in ``static/js/state.js``.
+
+A scene here is the page's plain object::
+
+    {"surface": "quadratic", "surfaceParams": {...}, "optimizers": [{"name": ..., "params": {...}}],
+     "start": [x, y], "steps": 100, "seed": 0, "lesson": ""}
+
+``from_hash`` parses a link the way ``fromHash`` does and ``normalize`` fills defaults,
+clamps and drops what the page drops (``normalizeScene``), so a link opens the same
+scene here as in the browser. Each silent fix the page would make is reported in
+``notes`` so the command line can say so.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import re
+import sys
+
+from engine.optimizers import OPTIMIZERS
+from engine.params import Param
+from engine.surfaces import SURFACES
+
+from losslab import _js
+
+DEFAULT_SCENE = {
+    "surface": "quadratic",
+    "surfaceParams": {"lambda_1": 1, "lambda_2": 20, "rotation": 30},
+    "optimizers": [
+        {"name": "gd", "params": {"lr": 0.09}},
+        {"name": "momentum", "params": {"lr": 0.04, "momentum": 0.7}},
+    ],
+    "start": [-2, -0.5],
+    "steps": 100,
+    "seed": 0,
+    "lesson": "",
+}
+STEPS = (1, 20000)
+SEEDS = (0, 2147483647)
+MAX_OPTIMIZERS = 8
+
+
+class LinkError(ValueError):
+    """A link the page itself could not open (a malformed percent-escape)."""
+
+
+@functools.lru_cache(maxsize=None)
+def default_view(surface: str) -> tuple[float, float, float, float]:
+    """The view the page's catalog gives ``surface`` (that of its default parameters)."""
+    return tuple(SURFACES[surface]().view)
+
+
+def hash_of(url: str) -> str:
+    """The ``#…`` part of a page link; a bare hash or ``s=…&o=…`` text is taken as it is.
+
+    >>> hash_of("http://127.0.0.1:8000/#s=saddle&steps=5"), hash_of("s=saddle"), hash_of("http://h/")
+    ('#s=saddle&steps=5', '#s=saddle', '')
+    """
+    url = url.strip()
+    if "#" in url:
+        return "#" + url.split("#", 1)[1]
+    if "://" in url or "=" not in url:
+        return ""
+    return "#" + url
+
+
+# --- reading ----------------------------------------------------------------
+
+def _decode_params(text: str) -> dict:
+    out: dict = {}
+    if not text:
+        return out
+    for pair in text.split(","):
+        i = pair.find("=")
+        if i <= 0:
+            continue
+        try:
+            raw = _js.decode_uri_component(pair[i + 1:])
+        except ValueError as e:
+            raise LinkError(f"the link cannot be read (the page cannot open it either): {e}") from None
+        num = _js.number(raw)
+        out[pair[:i]] = num if raw != "" and math.isfinite(num) else raw
+    return out
+
+
+def _split_named(text: str) -> tuple[str, str]:
+    i = text.find(":")
+    return (text, "") if i < 0 else (text[:i], text[i + 1:])
+
+
+def from_hash(hash_: str) -> dict:
+    """Parse a hash into a (not yet normalized) scene; missing parts take the page's defaults."""
+    text = (hash_ or "").removeprefix("#")
+    scene = copy.deepcopy(DEFAULT_SCENE)
+    if not text:
+        return scene
+    fields: dict[str, str] = {}
+    for part in text.split("&"):
+        i = part.find("=")
+        if i > 0:
+            fields[part[:i]] = part[i + 1:]
+    if fields.get("s"):
+        name, params = _split_named(fields["s"])
+        scene["surface"] = name
+        scene["surfaceParams"] = _decode_params(params)
+    if "o" in fields:
+        scene["optimizers"] = [
+            {"name": name, "params": _decode_params(params)}
+            for name, params in map(_split_named, filter(None, fields["o"].split("|")))
+        ]
+    if fields.get("start"):
+        scene["start"] = [_js.number(v) for v in fields["start"].split(",")]
+    if fields.get("steps"):
+        scene["steps"] = _js.number(fields["steps"])
+    if fields.get("seed"):
+        scene["seed"] = _js.number(fields["seed"])
+    try:
+        scene["lesson"] = _js.decode_uri_component(fields["lesson"]) if fields.get("lesson") else ""
+    except ValueError as e:
+        raise LinkError(f"the link cannot be read (the page cannot open it either): {e}") from None
+    return scene
+
+
+def is_short_lesson_link(hash_: str, scene: dict) -> bool:
+    """A teacher's short link, ``#lesson=<id>`` without ``s=``: the page opens the lesson's own scene."""
+    return bool(scene.get("lesson")) and re.search(r"(^#|&)s=", hash_) is None
+
+
+# --- normalizing --------------------------------------------------------------
+
+def _show(v) -> str:
+    return _js.to_string(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
+
+
+def coerce_param(spec: Param, value, owner: str, notes: list[str]):
+    """``coerceParam``: a choice outside its list and a non-number take the default; numbers are clamped."""
+    where = f"{owner}.{spec.name}"
+    if spec.kind == "choice":
+        if isinstance(value, str) and value in spec.choices:
+            return value
+        notes.append(f"{where} = {_show(value)} is not one of {', '.join(spec.choices)}; the page uses {spec.default!r}")
+        return spec.default
+    v = _js.number(value)
+    if not math.isfinite(v):
+        notes.append(f"{where} = {_show(value)} is not a number; the page uses {_show(spec.default)}")
+        return spec.default
+    if spec.kind == "int":
+        v = _js.round_half_up(v)
+    lo = spec.low + sys.float_info.epsilon if spec.low_open else spec.low
+    out = min(spec.high, max(lo, v))
+    if out != v or v != _js.number(value):
+        notes.append(f"{where} = {_show(value)} is not allowed ({spec.allowed()}); the page uses {_show(out)}")
+    return int(out) if spec.kind == "int" else float(out)
+
+
+def normalize_params(specs, params, owner: str, notes: list[str]) -> dict:
+    """``normalizeParams``: every parameter of ``specs`` in their order, unknown names dropped."""
+    params = params if isinstance(params, dict) else {}
+    known = {p.name for p in specs}
+    for name in params:
+        if name not in known:
+            notes.append(f"{owner}.{name} is not a parameter of {owner}; the page ignores it")
+    return {p.name: coerce_param(p, params[p.name] if params.get(p.name) is not None else p.default, owner, notes)
+            for p in specs}
+
+
+def _clamp_int(v, bounds, fallback, what: str, notes: list[str]) -> int:
+    n = _js.round_half_up(_js.number(v))
+    if not math.isfinite(n):
+        notes.append(f"{what} = {_show(v)} is not a number; the page uses {fallback}")
+        return fallback
+    out = int(min(bounds[1], max(bounds[0], n)))
+    if out != _js.number(v):
+        notes.append(f"{what} = {_show(v)} is outside {bounds[0]} … {bounds[1]}; the page uses {out}")
+    return out
+
+
+def clamp_start(start, view) -> list[float]:
+    """``clampStart``: inside the view enlarged by its own size on every side."""
+    x0, x1, y0, y1 = view
+    w, h = x1 - x0, y1 - y0
+    x, y = start
+    return [min(x1 + w, max(x0 - w, x)), min(y1 + h, max(y0 - h, y))]
+
+
+def normalize(scene: dict, notes: list[str] | None = None) -> dict:
+    """``normalizeScene``: a scene whose every name is known and every number in range."""
+    notes = [] if notes is None else notes
+    name = scene.get("surface")
+    surf = name if isinstance(name, str) and name in SURFACES else DEFAULT_SCENE["surface"]
+    if surf != name:
+        notes.append(f"surface {_show(name)} is unknown; the page opens {surf}")
+    opts = []
+    for o in scene.get("optimizers") or []:
+        oname = o.get("name") if isinstance(o, dict) else None
+        if oname not in OPTIMIZERS:
+            notes.append(f"optimizer {_show(oname)} is unknown; the page leaves it out")
+            continue
+        if len(opts) == MAX_OPTIMIZERS:
+            notes.append(f"more than {MAX_OPTIMIZERS} optimizers; the page keeps the first {MAX_OPTIMIZERS}")
+            break
+        opts.append({"name": oname, "params": normalize_params(OPTIMIZERS[oname].params, o.get("params"), oname, notes)})
+    view = default_view(surf)
+    raw_start = scene.get("start") or []
+    start = [_js.number(v) for v in raw_start] if isinstance(raw_start, (list, tuple)) else []
+    if len(start) == 2 and all(math.isfinite(v) for v in start):
+        clamped = clamp_start(start, view)
+        if clamped != start:
+            notes.append(f"start = {', '.join(map(_show, start))} is far off the view; the page uses "
+                         f"{', '.join(map(_show, clamped))}")
+    else:
+        clamped = [(view[0] + view[1]) / 2, (view[2] + view[3]) / 2]
+        notes.append(f"start = {_show(raw_start)} is not a point x,y; the page starts at the view's centre "
+                     f"{', '.join(map(_show, clamped))}")
+    lesson = scene.get("lesson")
+    return {
+        "surface": surf,
+        "surfaceParams": normalize_params(SURFACES[surf].PARAMS, scene.get("surfaceParams"), surf, notes),
+        "optimizers": opts,
+        "start": [float(v) for v in clamped],
+        "steps": _clamp_int(scene.get("steps"), STEPS, DEFAULT_SCENE["steps"], "steps", notes),
+        "seed": _clamp_int(scene.get("seed"), SEEDS, 0, "seed", notes),
+        "lesson": lesson if isinstance(lesson, str) else "",
+    }
+
+
+# --- writing ----------------------------------------------------------------
+
+def _fmt(v) -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return _js.to_string(_js.to_precision_12(v))
+    return _js.encode_uri_component(str(v))
+
+
+def _encode_params(params: dict) -> str:
+    return ",".join(f"{k}={_fmt(v)}" for k, v in params.items())
+
+
+def to_hash(scene: dict) -> str:
+    """``toHash``: numbers to 12 significant digits, strings percent-encoded."""
+    parts = [
+        f"s={scene['surface']}:{_encode_params(scene['surfaceParams'])}",
+        "o=" + "|".join(f"{o['name']}:{_encode_params(o['params'])}" for o in scene["optimizers"]),
+        "start=" + ",".join(_fmt(v) for v in scene["start"]),
+        f"steps={scene['steps']}",
+        f"seed={scene['seed']}",
+    ]
+    if scene.get("lesson"):
+        parts.append("lesson=" + _js.encode_uri_component(scene["lesson"]))
+    return "#" + "&".join(parts)

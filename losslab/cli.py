@@ -1,0 +1,409 @@
+"""The ``losslab`` command: serve the page, run a scene, draw an (η, β) map, list the lessons.
+
+Exit codes: 0 done; 1 a user error (a bad parameter, a link the page cannot open, a
+file that cannot be written), one line on stderr; 2 a usage error (unknown flag,
+malformed value), from argparse; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from losslab.api import Scene
+
+EPILOG_RUN = """\
+examples:
+  losslab run                                   the page's opening scene, as CSV
+  losslab run --surface rosenbrock --start=-1.5,2 --optimizer 'adam:lr=0.1' --steps 500
+  losslab run --param lambda_2=50 --optimizer gd:lr=0.039 --optimizer 'momentum:lr=0.04,momentum=0.7'
+  losslab run --url 'http://127.0.0.1:8000/#s=quadratic:…' --format json
+  losslab run --lesson momentum
+
+Anything left out takes the page's default, as in a link without it.
+CSV and JSON are byte for byte the page's "Export CSV" and "Export JSON".
+"""
+
+EPILOG_SWEEP = """\
+examples:
+  losslab sweep --out map.html                  momentum on the page's opening quadratic
+  losslab sweep --param lambda_2=100 --lr-min 1e-3 --lr-max 0.05 --out map.png
+  losslab sweep --url 'http://127.0.0.1:8000/#s=…' --optimizer nesterov --out nesterov.html
+  losslab sweep --optimizer gd --out gd.html     a step-size line (GD has no β)
+
+Each cell runs from the start until ‖∇f‖ < tol or for --steps steps. On the quadratic
+the analytic heavy-ball rate is drawn beside the measured map (GD and momentum).
+"""
+
+
+class UserError(Exception):
+    """A mistake of the user's that is not a bad parameter: reported on one line, exit 1."""
+
+
+# --- value parsing ---------------------------------------------------------------
+
+_INT = re.compile(r"[+-]?\d+")
+
+
+def _value(text: str):
+    """``"3"`` → 3, ``"0.5"`` → 0.5, anything else stays a string (choice parameters)."""
+    if _INT.fullmatch(text):
+        return int(text)
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _pair(text: str) -> tuple[str, object]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip() or raw == "":
+        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
+    return name.strip(), _value(raw.strip())
+
+
+def _optimizer_spec(text: str) -> tuple[str, dict]:
+    """``'momentum:lr=0.04,momentum=0.7'`` → ``('momentum', {'lr': 0.04, 'momentum': 0.7})``."""
+    name, _, rest = text.partition(":")
+    name = name.strip()
+    if not name:
+        raise argparse.ArgumentTypeError(f"expected name[:param=value,…], got {text!r}")
+    params = dict(_pair(p) for p in rest.split(",") if p.strip()) if rest.strip() else {}
+    return name, params
+
+
+def _point(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected x,y (two numbers), got {text!r}") from None
+
+
+def _int_in(low: int, high: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"expected {low} ≤ value ≤ {high}, got {v}")
+        return v
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return v
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _out_file(text: str) -> Path:
+    p = Path(text)
+    if p.suffix.lower() not in (".html", ".htm", ".png"):
+        raise argparse.ArgumentTypeError(f"{text!r}: the file must end in .html or .png")
+    return p
+
+
+# --- the parser -----------------------------------------------------------------
+
+def _scene_flags(p: argparse.ArgumentParser, optimizer_help: str, repeat_optimizer: bool) -> None:
+    import engine
+
+    src = p.add_argument_group("the scene (a page link, a lesson, or flags)")
+    src.add_argument("--url", help="a link copied from the page (its #… part is read as the page reads it)")
+    src.add_argument("--lesson", metavar="ID", help="a lesson's scene (see 'losslab lessons')")
+    src.add_argument("--surface", help=f"one of {', '.join(engine.SURFACES)} (default quadratic)")
+    src.add_argument("--param", action="append", type=_pair, default=[], metavar="NAME=VALUE",
+                     help="a surface parameter; repeatable")
+    src.add_argument("--start", type=_point, metavar="X,Y", help="start point")
+    src.add_argument("--optimizer", action="append" if repeat_optimizer else "store", type=_optimizer_spec,
+                     metavar="NAME[:P=V,…]", help=optimizer_help)
+    src.add_argument("--seed", type=_int_in(0, 2**31 - 1), help="seed of sgd's batches and noise (default 0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="losslab", description="Loss Lab: watch optimizers walk 2D loss surfaces, from the shell.",
+        epilog="Run 'losslab COMMAND --help' for a command's flags.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("serve", help="serve the page (uvicorn app.main:app)", description="Serve the Loss Lab page.")
+    p.add_argument("--host", help="address to bind (default: LOSSLAB_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=_int_in(1, 65535), help="port (default: LOSSLAB_PORT or 8000)")
+    p.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
+    p.add_argument("--open", action="store_true", help="open the page in a browser once the server is up")
+    p.set_defaults(func=cmd_serve, parser=p)
+
+    p = sub.add_parser("run", help="run a scene and print its trajectories (CSV or JSON)",
+                       description="Run a scene and print every trajectory on stdout.", epilog=EPILOG_RUN,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _scene_flags(p, "an optimizer with its parameters, e.g. 'momentum:lr=0.04,momentum=0.7'; repeatable", True)
+    p.add_argument("--steps", type=_int_in(0, 10_000_000), help="most steps per run (default 100, or the link's)")
+    p.add_argument("--tol", type=_float, default=0.0,
+                   help="stop a run once ‖∇f‖ < TOL (default 0: never, as the page)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
+    p.set_defaults(func=cmd_run, parser=p)
+
+    p = sub.add_parser("sweep", help="draw an (η, β) map to an HTML or PNG file",
+                       description="Sweep step size η (and momentum β) and draw the map.", epilog=EPILOG_SWEEP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=_out_file, required=True, metavar="FILE", help="FILE.html, or FILE.png (needs kaleido)")
+    _scene_flags(p, "the optimizer and its other parameters (default momentum), e.g. 'sgd:noise=0.1'", False)
+    axes = p.add_argument_group("the axes")
+    axes.add_argument("--lr-min", type=_positive_float, help="smallest η (default: 0.05/λmax on the quadratic, else 1e-3)")
+    axes.add_argument("--lr-max", type=_positive_float, help="largest η (default: 4/λmax on the quadratic, else 1)")
+    axes.add_argument("--lr-n", type=_int_in(1, 500), default=50, help="step sizes, log-spaced (default 50)")
+    axes.add_argument("--beta-min", type=_float, help="smallest β (default 0)")
+    axes.add_argument("--beta-max", type=_float, help="largest β (default 0.99)")
+    axes.add_argument("--beta-n", type=_int_in(1, 500), help="momenta, evenly spaced (default 50)")
+    axes.add_argument("--no-beta", action="store_true", help="sweep η alone even for an optimizer with momentum")
+    p.add_argument("--steps", type=_int_in(1, 1_000_000), default=200, help="most steps per cell (default 200)")
+    p.add_argument("--tol", type=_positive_float, default=1e-6, help="a cell converges once ‖∇f‖ < TOL (default 1e-6)")
+    p.add_argument("--metric", choices=("steps", "loss"), default="steps",
+                   help="colour by steps to the tolerance or by log₁₀ final loss (default steps)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal and the sweep is long)")
+    p.set_defaults(func=cmd_sweep, parser=p)
+
+    p = sub.add_parser("lessons", help="list the page's lessons", description="List the lessons of the page.")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    p.set_defaults(func=cmd_lessons, parser=p)
+    return parser
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("losslab")
+    except Exception:  # not installed (running from a checkout)
+        return "unknown"
+
+
+# --- commands -------------------------------------------------------------------
+
+def _scene(args, parser_error) -> Scene:
+    """The scene the flags describe; parts left out take the page's defaults."""
+    from losslab import _page
+    from losslab.api import Scene
+
+    flags = [f for f in ("surface", "param", "start", "optimizer") if getattr(args, f)]
+    if args.url is not None and args.lesson is not None:
+        parser_error("--url and --lesson each give a whole scene: use one")
+    if args.url is not None or args.lesson is not None:
+        own = [f for f in flags if f != "optimizer" or args.command == "run"]
+        if own:
+            given = "--url" if args.url is not None else "--lesson"
+            parser_error(f"{given} gives the whole scene; leave out {', '.join('--' + f for f in own)}")
+        scene = Scene.from_url(args.url) if args.url is not None else Scene.from_lesson(
+            int(args.lesson) if args.lesson.isdigit() else args.lesson)
+    else:
+        d = _page.DEFAULT_SCENE
+        if args.surface or args.param:
+            scene = Scene(args.surface or "quadratic", **dict(args.param))
+        else:
+            scene = Scene(d["surface"], **d["surfaceParams"])
+        if args.start:
+            scene = scene.start(*args.start)
+        if args.command == "run":
+            for name, params in args.optimizer or [(o["name"], o["params"]) for o in d["optimizers"]]:
+                scene = scene.add(name, **params)
+    if args.seed is not None:
+        scene = scene.replace(seed=args.seed)
+    return scene
+
+
+def cmd_run(args, parser) -> int:
+    scene = _scene(args, parser.error)
+    result = scene.run(args.steps, tol=args.tol)
+    text = result.to_csv() if args.format == "csv" else result.to_json() + "\n"
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_sweep(args, parser) -> int:
+    import numpy as np
+
+    import engine
+    from losslab.api import MOMENTUM_OPTIMIZERS, default_lrs
+
+    png = args.out.suffix.lower() == ".png"
+    if png and importlib.util.find_spec("kaleido") is None:
+        raise UserError(f"writing {args.out.name} needs kaleido, which is not installed: write --out "
+                        f"{args.out.with_suffix('.html').name} instead, or pip install 'losslab[png]'")
+    scene = _scene(args, parser.error)
+    name, params = args.optimizer or ("momentum", {})
+    beta_flags = any(v is not None for v in (args.beta_min, args.beta_max, args.beta_n))
+    if args.no_beta and beta_flags:
+        parser.error("--no-beta cannot go with --beta-min, --beta-max or --beta-n")
+    engine.get_spec(name)  # an unknown optimizer fails here, before any work
+    lrs = default_lrs(scene, name, args.lr_n)
+    if args.lr_min is not None or args.lr_max is not None:
+        lo = args.lr_min if args.lr_min is not None else float(lrs[0])
+        hi = args.lr_max if args.lr_max is not None else float(lrs[-1])
+        if lo > hi:
+            raise UserError(f"--lr-min {lo:g} is larger than --lr-max {hi:g}")
+        lrs = np.geomspace(lo, hi, args.lr_n)
+    betas = None
+    if not args.no_beta and (name in MOMENTUM_OPTIMIZERS or beta_flags):
+        b0 = 0.0 if args.beta_min is None else args.beta_min
+        b1 = 0.99 if args.beta_max is None else args.beta_max
+        if b0 > b1:
+            raise UserError(f"--beta-min {b0:g} is larger than --beta-max {b1:g}")
+        betas = np.linspace(b0, b1, 50 if args.beta_n is None else args.beta_n)
+    cells = len(lrs) * (1 if betas is None else len(betas))
+    progress = args.progress
+    if progress is None:
+        progress = sys.stderr.isatty() and cells * args.steps >= 2_000_000
+    m = scene.sweep(name, lrs=lrs, betas=betas, steps=args.steps, tol=args.tol, params=params, progress=progress)
+    fig = m.figure(metric=args.metric)
+    if png:
+        try:
+            fig.write_image(str(args.out), width=fig.layout.width, height=fig.layout.height)
+        except OSError:
+            raise
+        except Exception as e:  # kaleido's own errors (no Chrome, a failed render) as one line
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise UserError(f"could not write {args.out} with kaleido ({type(e).__name__}: {first}); "
+                            f"write --out {args.out.with_suffix('.html').name} instead") from None
+    else:
+        fig.write_html(str(args.out), include_plotlyjs=True)
+    print(f"wrote {args.out}: {m!r}")
+    return 0
+
+
+def cmd_lessons(args, parser) -> int:
+    from losslab.api import lessons
+
+    items = lessons()
+    if args.format == "json":
+        from losslab import _js
+
+        sys.stdout.write(_js.stringify([l.to_dict() for l in items], 1) + "\n")
+        return 0
+    if not items:
+        print("losslab: no lessons yet", file=sys.stderr)
+        return 0
+    width = max(len(l.id) for l in items)
+    for l in items:
+        print(f"{l.number:>2}. {l.id:<{width}}  {l.title}")
+    print("\nopen one with: losslab run --lesson ID   (or in Python: losslab.Scene.from_lesson(ID))")
+    return 0
+
+
+def cmd_serve(args, parser) -> int:
+    import threading
+
+    import uvicorn
+
+    from app.core.config import ROOT, get_settings
+
+    s = get_settings()
+    host = args.host or s.host
+    port = args.port or s.port
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    print(f"Loss Lab: open {url}", flush=True)
+    if args.open:
+        threading.Thread(target=_open_when_up, args=(shown, port, url), daemon=True).start()
+    options = dict(host=host, port=port, log_level="info", ws_max_size=s.max_body_bytes)
+    if args.reload:
+        options.update(reload=True, reload_dirs=[str(ROOT / d) for d in ("app", "engine") if (ROOT / d).is_dir()])
+    else:
+        options.update(workers=s.workers)
+    uvicorn.run("app.main:app", **options)
+    return 0
+
+
+def _open_when_up(host: str, port: int, url: str, timeout: float = 30.0) -> None:
+    """Open the browser once the port accepts connections (or give up after ``timeout``)."""
+    import socket
+    import time
+    import webbrowser
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        return
+    webbrowser.open(url)
+
+
+# --- entry point ----------------------------------------------------------------
+
+_NEGATIVE_POINT = re.compile(r"-[\d.][^,]*,.+")
+
+
+def _join_negative_start(argv: list[str]) -> list[str]:
+    """Let ``--start -2,-0.5`` mean ``--start=-2,-0.5`` (argparse takes ``-2,…`` for an option)."""
+    out: list[str] = []
+    for i, tok in enumerate(argv):
+        if out and out[-1] == "--start" and _NEGATIVE_POINT.fullmatch(tok) and "--" not in argv[:i]:
+            out[-1] = f"--start={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"losslab: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script exits with it)."""
+    parser = build_parser()
+    args = parser.parse_args(_join_negative_start(sys.argv[1:] if argv is None else list(argv)))
+    from engine.params import ParamError
+    from losslab._page import LinkError
+
+    error = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category=UserWarning)
+        try:
+            code = args.func(args, args.parser)
+        except (ParamError, LinkError, UserError) as e:
+            code, error = 1, str(e)
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly, as cat does.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 1
+        except OSError as e:
+            where = f" {e.filename}" if getattr(e, "filename", None) else ""
+            code, error = 1, f"cannot write{where}: {e.strerror or e}"
+        except KeyboardInterrupt:
+            code, error = 130, "interrupted"
+    for w in caught:
+        print(f"losslab: warning: {w.message}", file=sys.stderr)
+    return code if error is None else _fail(error, code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
