@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.config import get_settings
 from app.responses import JSONResponse
 
 log = logging.getLogger("losslab")
@@ -39,6 +40,10 @@ def safe_value(v: Any, depth: int = 0) -> Any:
         return {str(k)[:40]: safe_value(x, depth + 1) for k, x in list(v.items())[:8]}
     if isinstance(v, (list, tuple)):
         return [safe_value(x, depth + 1) for x in list(v)[:8]]
+    if isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**64:
+        # JSON writers (orjson) cannot carry integers beyond 64 bits: echo them as text.
+        s = str(v)
+        return s if len(s) <= 80 else s[:77] + "…"
     if v is None or isinstance(v, (bool, int, float)):
         return v
     return str(v)[:80]
@@ -67,6 +72,13 @@ def validation_detail(exc: RequestValidationError) -> list[dict]:
     return out
 
 
+def too_large_body(limit: int) -> dict:
+    """The 413 response body: names the body and its size limit, like every other error."""
+    detail = [{"loc": ["body"], "msg": f"request body is too large: at most {limit} bytes", "type": "too_long",
+               "input": None}]
+    return {"detail": detail, "message": describe(detail)}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -80,6 +92,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 413:  # a body over the limit (app.core.limits): say what the limit is
+            return JSONResponse(too_large_body(getattr(exc, "limit", get_settings().max_body_bytes)), status_code=413)
         return JSONResponse({"detail": exc.detail, "message": str(exc.detail)}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

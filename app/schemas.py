@@ -11,8 +11,12 @@ from app.core.config import get_settings
 _settings = get_settings()
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
-ParamValue = Annotated[float, Field(allow_inf_nan=False)] | Annotated[str, StringConstraints(max_length=64)]
-Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+# Numbers are strict: true, false and "200" are wrong types, not 1, 0 and 200 (integers still count as floats).
+ParamValue = Annotated[float, Field(strict=True, allow_inf_nan=False)] | Annotated[str, StringConstraints(max_length=64)]
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, strict=True, allow_inf_nan=False)]
+#: Largest request id: the page is JavaScript, whose numbers are exact up to 2**53 − 1.
+MAX_ID = 2**53 - 1
+RequestId = Annotated[int, Field(strict=True, ge=-MAX_ID, le=MAX_ID)] | Annotated[str, StringConstraints(max_length=64)]
 
 
 class Strict(BaseModel):
@@ -34,9 +38,10 @@ class RunRequest(Strict):
     surface: SurfaceIn
     optimizers: list[OptimizerIn] = Field(min_length=1, max_length=_settings.max_optimizers)
     start: tuple[Coordinate, Coordinate] = Field(description="Start point [x, y], inside the surface's view or near it.")
-    steps: int = Field(200, ge=0, le=_settings.max_steps, description="Most steps per run.")
-    tol: float = Field(0.0, ge=0.0, le=1e6, allow_inf_nan=False, description="Stop a run when ‖g‖ < tol; 0 never stops early.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of stochastic optimizers.")
+    steps: int = Field(200, ge=0, le=_settings.max_steps, strict=True, description="Most steps per run.")
+    tol: float = Field(0.0, ge=0.0, le=1e6, strict=True, allow_inf_nan=False,
+                       description="Stop a run when ‖g‖ < tol; 0 never stops early.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True, description="Seed of stochastic optimizers.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 10, "rotation": 30}},
@@ -46,7 +51,7 @@ class RunRequest(Strict):
 
 
 class WsRunRequest(RunRequest):
-    id: int | Annotated[str, StringConstraints(max_length=64)] | None = Field(None, description="Echoed in every message.")
+    id: RequestId | None = Field(None, description="Echoed in every message.")
 
 
 Status = Literal["converged", "diverged", "max_steps"]
@@ -70,7 +75,7 @@ class RunResponse(BaseModel):
 
 class GridRequest(Strict):
     surface: SurfaceIn
-    n: int = Field(100, ge=2, le=_settings.max_grid, description="Grid points per side.")
+    n: int = Field(100, ge=2, le=_settings.max_grid, strict=True, description="Grid points per side.")
     view: tuple[Coordinate, Coordinate, Coordinate, Coordinate] | None = Field(
         None, description="(xmin, xmax, ymin, ymax); the surface's default view when omitted.")
 
@@ -85,27 +90,27 @@ class GridResponse(BaseModel):
 
 
 class Axis(Strict):
-    min: float = Field(gt=0, le=100, allow_inf_nan=False)
-    max: float = Field(gt=0, le=100, allow_inf_nan=False)
-    n: int = Field(50, ge=1, le=200)
+    min: float = Field(gt=0, le=100, strict=True, allow_inf_nan=False)
+    max: float = Field(gt=0, le=100, strict=True, allow_inf_nan=False)
+    n: int = Field(50, ge=1, le=200, strict=True)
     log: bool = True
 
 
 class BetaAxis(Strict):
-    min: float = Field(0.0, ge=0, le=0.999, allow_inf_nan=False)
-    max: float = Field(0.99, ge=0, le=0.999, allow_inf_nan=False)
-    n: int = Field(50, ge=1, le=200)
+    min: float = Field(0.0, ge=0, le=0.999, strict=True, allow_inf_nan=False)
+    max: float = Field(0.99, ge=0, le=0.999, strict=True, allow_inf_nan=False)
+    n: int = Field(50, ge=1, le=200, strict=True)
 
 
 class SweepRequest(Strict):
     surface: SurfaceIn
     optimizer: OptimizerIn = Field(default_factory=lambda: OptimizerIn(name="momentum"))
     start: tuple[Coordinate, Coordinate]
-    steps: int = Field(200, ge=1, le=_settings.max_steps)
-    tol: float = Field(1e-6, gt=0, le=1e6, allow_inf_nan=False)
+    steps: int = Field(200, ge=1, le=_settings.max_steps, strict=True)
+    tol: float = Field(1e-6, gt=0, le=1e6, strict=True, allow_inf_nan=False)
     lrs: Axis
     betas: BetaAxis | None = None
-    seed: int = Field(0, ge=0, le=2**31 - 1)
+    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True)
 
 
 class SweepResponse(BaseModel):

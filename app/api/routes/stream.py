@@ -9,13 +9,13 @@ import time
 
 import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
 from app.errors import RequestError, describe, safe_value
 from app.responses import dumps
-from app.schemas import WsRunRequest
+from app.schemas import RequestId, WsRunRequest
 from app.services import scenes
 
 router = APIRouter(tags=["stream"])
@@ -24,6 +24,7 @@ router = APIRouter(tags=["stream"])
 ENGINE_CHUNK = 50
 #: Time the server gathers chunks before sending, after the first (immediate) message.
 BATCH_SECONDS = 0.025
+_ID = TypeAdapter(RequestId | None)
 
 
 class Metrics:
@@ -67,6 +68,14 @@ def _merge(chunks, rid) -> list[dict]:
                      "losses": np.concatenate([p.losses for p in parts]),
                      "grad_norms": np.concatenate([p.grad_norms for p in parts])})
     return msgs
+
+
+def _echo_id(body) -> int | str | None:
+    """The request's id if it is one we can echo (JSON-safe); None otherwise."""
+    try:
+        return _ID.validate_python(body.get("id")) if isinstance(body, dict) else None
+    except ValidationError:
+        return None
 
 
 async def _send(ws: WebSocket, msg: dict) -> None:
@@ -139,7 +148,7 @@ async def ws_run(ws: WebSocket) -> None:
                 await _error(ws, None, [{"loc": ["message"], "msg": f"not valid JSON: {str(e)[:80]}",
                                          "type": "json_invalid", "input": safe_value(text)}], 400)
                 continue
-            rid = body.get("id") if isinstance(body, dict) and isinstance(body.get("id"), (int, str)) else None
+            rid = _echo_id(body)
             try:
                 req = WsRunRequest.model_validate(body)
                 scene = scenes.Scene(req)
@@ -156,8 +165,9 @@ async def ws_run(ws: WebSocket) -> None:
     except (WebSocketDisconnect, asyncio.TimeoutError, RuntimeError):
         pass
     finally:
+        # Release the slot first: if this handler is itself cancelled, the awaits below never finish.
+        metrics.websockets -= 1
         cancel.set()
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-        metrics.websockets -= 1
