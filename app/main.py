@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from app import errors
 from app.api.routes import catalog, compute, docs, health, lessons, pages, stream
 from app.core.config import get_settings
+from app.core.limits import BodySizeLimitMiddleware
 from app.core.security import SecurityHeadersMiddleware
 
 
@@ -18,6 +19,7 @@ def create_app() -> FastAPI:
                   docs_url=None, redoc_url=None)
     app.state.metrics = stream.Metrics()
     errors.install(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
