@@ -119,3 +119,28 @@ def test_api_docs_work_offline(page, base_url):
     page.wait_for_selector(".opblock-summary-path", timeout=15_000)
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/run" in paths and "/healthz" in paths
+
+
+def test_play_step_reset_animate_the_run(page, base_url):
+    open_page(page, base_url + "/")
+    page.get_by_role("button", name="Reset to the start").click()
+    assert page.inner_text("#iteration") == "iteration 0 of 100"
+    assert [len(t["x"]) for t in trajectories(page)] == [1, 1]
+    page.get_by_role("button", name="Step one iteration").click()
+    page.get_by_role("button", name="Step one iteration").click()
+    page.wait_for_function("() => document.getElementById('iteration').textContent === 'iteration 2 of 100'")
+    assert [len(t["x"]) for t in trajectories(page)] == [3, 3]
+    speed = page.get_by_label("Speed")
+    speed.fill("80")  # about 250 steps per second
+    assert page.inner_text("#speed-output") == f"{round(10 ** 2.4)} steps/s"
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("() => { const m = document.getElementById('iteration').textContent.match(/iteration (\\d+)/);"
+                           " return m && +m[1] > 20; }")
+    # A setting changed mid-run: the animation goes on over the new run, from where it was.
+    slider = page.get_by_label("Step size").first
+    slider.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => !window.lossLab.running")
+    page.wait_for_function("() => document.getElementById('play-btn').textContent.includes('Play')", timeout=10_000)
+    assert page.inner_text("#iteration") == "iteration 100 of 100"
+    assert [len(t["x"]) for t in trajectories(page)] == [101, 101]
