@@ -31,7 +31,7 @@ class Param:
       default: value used when none is given.
       low, high: inclusive bounds for numbers (``low_open`` makes the lower bound strict).
       description: one sentence for the catalog and the page's tooltip.
-      kind: ``"float"``, ``"int"`` or ``"choice"``.
+      kind: ``"float"``, ``"int"``, ``"choice"`` or ``"text"`` (a string of at most ``high`` characters).
       choices: allowed values for ``"choice"``.
       log: whether a slider for it should move on a log scale.
       label: short human label for the page.
@@ -51,6 +51,8 @@ class Param:
     def allowed(self) -> str:
         if self.kind == "choice":
             return f"one of {', '.join(self.choices)}"
+        if self.kind == "text":
+            return f"text of at most {int(self.high)} characters"
         lo = "<" if self.low_open else "≤"
         if self.kind == "int":  # :g would print 2**31 − 1 as 2.14748e+09
             return f"an integer with {int(self.low)} {lo} {self.name} ≤ {int(self.high)}"
@@ -62,6 +64,10 @@ class Param:
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
                 raise ParamError(where, value, self.allowed())
+            return value
+        if self.kind == "text":
+            if not isinstance(value, str) or len(value) > self.high:
+                raise ParamError(where, value if not isinstance(value, str) else value[:80], self.allowed())
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             try:
@@ -97,6 +103,8 @@ class Param:
         }
         if self.kind == "choice":
             d["choices"] = list(self.choices)
+        elif self.kind == "text":
+            d["max_length"] = int(self.high)
         else:
             d.update(min=self.low, max=self.high, log=self.log, min_exclusive=self.low_open)
         return d

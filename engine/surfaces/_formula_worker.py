@@ -1,0 +1,52 @@
+"""The formula worker: a separate process that does the sympy work of custom.compile_formula.
+
+Protocol: one JSON object per line. The worker first writes ``{"ready": true}`` once sympy
+is imported and warm; then for each ``{"formula": text}`` it reads, it writes
+``{"ok": custom.derive(text)}`` or ``{"error": [column, problem]}``.
+
+The server kills a worker whose answer is late. As a backstop, should the server be gone,
+each derivation also arms an alarm that ends the worker a few seconds after the deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+from engine.surfaces import custom
+
+#: Exercises every whitelisted function once, so sympy's modules and caches are ready.
+WARMUP = ("(1.5 - x + x*y)**2 + sin(pi*x)*cos(y) + tan(x) + exp(-y) + log(2 + x**2) + sqrt(1 + y**2) + abs(x)"
+          " + tanh(y) + sinh(x/3) + cosh(y/3) + atan(x) + sigmoid(x*y) + softplus(x - y) + relu(y) + 2**x + e**(x/2)")
+
+
+def answer(text) -> dict:
+    try:
+        return {"ok": custom.derive(text)}
+    except custom.FormulaError as e:
+        return {"error": [e.column, e.problem]}
+    except Exception as e:  # sympy failing on something unforeseen: refuse the formula, say what happened
+        return {"error": [1, f"the formula could not be differentiated ({type(e).__name__}: {str(e)[:100]})"]}
+
+
+def main() -> None:
+    timeout = float(sys.argv[1]) if len(sys.argv) > 1 else custom.FORMULA_TIMEOUT
+    # Answers go to the original stdout; anything printed by a library goes to stderr instead.
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    custom.derive(WARMUP)
+    out.write(b'{"ready": true}\n')
+    out.flush()
+    for line in sys.stdin.buffer:
+        text = json.loads(line).get("formula")
+        signal.alarm(int(timeout) + 5)  # default action: the process ends
+        reply = answer(text)
+        signal.alarm(0)
+        out.write(json.dumps(reply).encode() + b"\n")
+        out.flush()
+
+
+if __name__ == "__main__":
+    main()
