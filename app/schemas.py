@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config import get_settings
+from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
 _settings = get_settings()
 
@@ -27,6 +28,23 @@ class SurfaceIn(Strict):
     name: Name = Field(description="A surface from GET /api/surfaces.", examples=["quadratic"])
     params: dict[Name, ParamValue] = Field(default_factory=dict, max_length=16,
                                            description="Surface parameters; omitted ones take their defaults.")
+    formula: str | None = Field(None, max_length=FORMULA_MAX_LENGTH, examples=["(1 - x)**2 + 100*(y - x**2)**2"],
+                                description="Only for the custom surface: f(x, y); check it with POST /api/formula.")
+    view: tuple[Coordinate, Coordinate, Coordinate, Coordinate] | None = Field(
+        None, description="Only for the custom surface: its box (xmin, xmax, ymin, ymax); default (-3, 3, -3, 3).")
+
+
+class FormulaRequest(Strict):
+    formula: str = Field(max_length=FORMULA_MAX_LENGTH, description="f(x, y) as typed.", examples=["x^2 + 3*y^2"])
+
+
+class FormulaResponse(BaseModel):
+    ok: Literal[True]
+    formula: str = Field(description="The text as received.")
+    expression: str = Field(description="The formula as sympy reads it, in the same syntax.")
+    gradient: tuple[str, str] = Field(description="[∂f/∂x, ∂f/∂y], exact.")
+    hessian: tuple[tuple[str, str], tuple[str, str]] = Field(description="[[fxx, fxy], [fxy, fyy]], exact.")
+    latex: str = Field(description="The formula in LaTeX.")
 
 
 class OptimizerIn(Strict):

@@ -12,6 +12,7 @@ import engine
 from engine import ParamError, theory
 from engine.runner import Chunk, OptimizerConfig
 from engine.surfaces import Surface
+from engine.surfaces.custom import FormulaError
 
 from app.core.config import get_settings
 from app.errors import RequestError
@@ -23,11 +24,46 @@ def _surface_cached(name: str, items: tuple) -> Surface:
     return engine.make_surface(name, **dict(items))
 
 
+class FormulaRequestError(RequestError):
+    """A refused formula; its detail also carries the 1-based column, for the page's caret."""
+
+    def __init__(self, loc: list, e: FormulaError):
+        super().__init__(loc, str(e), e.value)
+        self.column = e.column
+
+    def detail(self) -> list[dict]:
+        d = super().detail()
+        d[0]["ctx"] = {"column": self.column}
+        return d
+
+
+def _surface_key(spec: SurfaceIn) -> tuple:
+    """The surface's parameters as a cache key; the custom surface's formula and view join them."""
+    items = tuple(sorted(spec.params.items()))
+    if spec.formula is not None:
+        items += (("formula", spec.formula),)
+    if spec.view is not None:
+        items += (("view", tuple(spec.view)),)
+    return items
+
+
 def build_surface(spec: SurfaceIn) -> Surface:
+    for field in ("formula", "view"):
+        if getattr(spec, field) is not None and (spec.name != "custom" or field in spec.params):
+            raise RequestError(["body", "surface", field], f"surface.{field} is only for the custom surface, "
+                               "given once (not also in params)", getattr(spec, field))
     try:
-        return _surface_cached(spec.name, tuple(sorted(spec.params.items())))
+        return _surface_cached(spec.name, _surface_key(spec))
     except ParamError as e:
-        loc = ["body", "surface", "name"] if e.param == "surface" else ["body", "surface", "params", e.param.rsplit(".", 1)[-1]]
+        field = e.param.rsplit(".", 1)[-1]
+        if e.param == "surface":
+            loc = ["body", "surface", "name"]
+        elif field in ("formula", "view") and field not in spec.params:
+            loc = ["body", "surface", field]
+        else:
+            loc = ["body", "surface", "params", field]
+        if isinstance(e, FormulaError):
+            raise FormulaRequestError(loc, e) from None
         raise RequestError(loc, str(e), e.value) from None
 
 
@@ -133,8 +169,7 @@ def compute_grid(req: GridRequest) -> dict:
         if not (x0 < x1 and y0 < y1):
             raise RequestError(["body", "view"], "view must be (xmin, xmax, ymin, ymax) with xmin < xmax and ymin < ymax",
                                list(req.view))
-    return _grid_cached(req.surface.name, tuple(sorted(req.surface.params.items())), req.n,
-                        tuple(req.view) if req.view else None)
+    return _grid_cached(req.surface.name, _surface_key(req.surface), req.n, tuple(req.view) if req.view else None)
 
 
 # --- sweeps -----------------------------------------------------------------

@@ -1,0 +1,39 @@
+"""POST /api/formula: check a typed formula as one types, and show its exact derivatives."""
+
+import functools
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from app.responses import JSONResponse
+from app.schemas import FormulaRequest, FormulaResponse
+from app.services.scenes import FormulaRequestError
+from engine.surfaces.custom import CustomSurface, FormulaError, compile_formula
+
+router = APIRouter(prefix="/api", tags=["formula"])
+
+
+def _check(text: str) -> dict:
+    try:
+        c = compile_formula(text)
+    except FormulaError as e:
+        raise FormulaRequestError(["body", "formula"], e) from None
+    return {"ok": True, "formula": text, "expression": c.expression, "gradient": list(c.gradient),
+            "hessian": [list(row) for row in c.hessian], "latex": c.latex}
+
+
+@router.post("/formula", responses={200: {"model": FormulaResponse}})
+async def formula(req: FormulaRequest) -> JSONResponse:
+    """Parse f(x, y) and return its exact gradient and Hessian, or a 422 whose detail names the column."""
+    return JSONResponse(await run_in_threadpool(_check, req.formula))
+
+
+@router.get("/formula")
+async def custom_surface() -> JSONResponse:
+    """The custom surface's catalog entry: its formula parameter, default view, examples and what a formula may contain."""
+    return JSONResponse({"surface": await run_in_threadpool(_catalog_entry)})
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog_entry() -> dict:
+    return CustomSurface.catalog_entry()
