@@ -258,6 +258,8 @@ _SYNTAX_NAMES = {
     ast.YieldFrom: "'yield'",
     ast.Slice: "a slice",
 }
+_CONSTANT_KINDS = {str: "a string", bytes: "a bytes literal", complex: "a complex number", type(None): "None",
+                   type(Ellipsis): "'...'", bool: "True or False"}
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _FAMILY = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
 _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -355,20 +357,65 @@ class _Parser:
         A chain of sums (a + b - c) or of products is one level, as sympy flattens it;
         every parenthesised group, function call, power and sign is one more.
         """
-        stack = [(root, 1)]
+        stack = [(root, None, 1)]
+        first = None  # the leftmost syntax the whitelist refuses: (offset, problem)
         while stack:
-            node, d = stack.pop()
+            node, parent, d = stack.pop()
             self.nodes += 1
             if self.nodes > MAX_NODES:
                 self.fail(node, f"the formula is too long: more than {MAX_NODES} numbers, names and operations")
             if d > MAX_DEPTH:
                 self.fail(node, f"the formula nests more than {MAX_DEPTH} levels deep")
+            problem = self._unsupported(node, parent)
+            if problem and (first is None or problem[0] < first[0]):
+                first = problem
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, (ast.expr_context, ast.operator, ast.unaryop)):
                     continue
                 chain = isinstance(node, ast.BinOp) and isinstance(child, ast.BinOp) and \
                     _FAMILY.get(type(node.op), node) == _FAMILY.get(type(child.op), child)
-                stack.append((child, d if chain else d + 1))
+                stack.append((child, node, d if chain else d + 1))
+        if first:
+            self.fail(*first)
+
+    def _unsupported(self, node, parent) -> tuple[int, str] | None:
+        """Where (a byte offset) and why ``node`` is outside the whitelist, judged by its kind alone."""
+        if isinstance(node, ast.BinOp) and type(node.op) not in _BINOPS:
+            return self.after(node.left), f"the operator '{_OTHER_OPS.get(type(node.op), '?')}' is not allowed"
+        if isinstance(node, ast.UnaryOp) and not isinstance(node.op, (ast.UAdd, ast.USub)):
+            return node.col_offset, f"the operator '{'not' if isinstance(node.op, ast.Not) else '~'}' is not allowed"
+        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or not isinstance(node.value, (int, float))):
+            return node.col_offset, f"{_CONSTANT_KINDS.get(type(node.value), 'this constant')} is not allowed"
+        if isinstance(node, ast.Name):
+            name = node.id[:40]
+            if isinstance(parent, ast.Call) and parent.func is node:
+                if node.id in VARIABLES or node.id in CONSTANTS:
+                    return node.col_offset, (f"calling '{name}' is not allowed: it is not a function "
+                                             f"(write {name}*(…) to multiply)")
+                if node.id not in FUNCTIONS:
+                    return node.col_offset, f"the function '{name}' is not allowed"
+            elif node.id in FUNCTIONS:
+                return node.col_offset, f"the function name '{name}' without a call is not allowed"
+            elif node.id not in VARIABLES and node.id not in CONSTANTS:
+                return node.col_offset, f"the name '{name}' is not allowed"
+            return None
+        if isinstance(node, ast.Call) and not isinstance(node.func, ast.Name):
+            return self.after(node.func), "calling the result of an expression is not allowed"
+        if isinstance(node, (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Call, ast.Constant)):
+            return None
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            return self.after(node.value), f"{_SYNTAX_NAMES[type(node)]} is not allowed"
+        if isinstance(node, ast.Compare):
+            return self.after(node.left), f"{_SYNTAX_NAMES[ast.Compare]} is not allowed"
+        if isinstance(node, ast.BoolOp):
+            return self.after(node.values[0]), f"{_SYNTAX_NAMES[ast.BoolOp]} is not allowed"
+        if isinstance(node, ast.Tuple) and node.elts:
+            return self.after(node.elts[0]), f"{_SYNTAX_NAMES[ast.Tuple]} is not allowed"
+        if isinstance(node, ast.keyword):
+            return node.col_offset, "a keyword argument is not allowed: each function takes one argument"
+        if not hasattr(node, "col_offset"):
+            return None  # a part of a refused node (a comprehension's clauses, a lambda's arguments)
+        return node.col_offset, f"{_SYNTAX_NAMES.get(type(node), type(node).__name__)} is not allowed"
 
     # --- building -----------------------------------------------------------
     def build(self, node) -> _Node:
@@ -387,22 +434,13 @@ class _Parser:
             return self.binop(node)
         if isinstance(node, ast.Call):
             return self.call(node)
-        if isinstance(node, (ast.Attribute, ast.Subscript)):
-            self.fail(self.after(node.value), f"{_SYNTAX_NAMES[type(node)]} is not allowed")
-        if isinstance(node, ast.Compare):
-            self.fail(self.after(node.left), f"{_SYNTAX_NAMES[ast.Compare]} is not allowed")
-        if isinstance(node, ast.BoolOp):
-            self.fail(self.after(node.values[0]), f"{_SYNTAX_NAMES[ast.BoolOp]} is not allowed")
-        if isinstance(node, ast.Tuple) and node.elts:
-            self.fail(self.after(node.elts[0]), f"{_SYNTAX_NAMES[ast.Tuple]} is not allowed")
-        self.fail(node, f"{_SYNTAX_NAMES.get(type(node), type(node).__name__)} is not allowed")
+        # _check_shape has refused everything else already; this is a second line.
+        self.fail(*(self._unsupported(node, None) or (node.col_offset, "this syntax is not allowed")))
 
     def constant(self, node: ast.Constant) -> _Node:
         v = node.value
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            kinds = {str: "a string", bytes: "a bytes literal", complex: "a complex number", type(None): "None",
-                     type(Ellipsis): "'...'", bool: str(v)}
-            self.fail(node, f"{kinds.get(type(v), 'this constant')} is not allowed")
+            self.fail(node, f"{_CONSTANT_KINDS.get(type(v), 'this constant')} is not allowed")
         if not abs(v) <= MAX_CONSTANT:  # also catches 1e999 == inf
             self.fail(node, f"the number {_short(v)} is too large: at most {MAX_CONSTANT:g}")
         return _Node(self.sym(sp.Integer if isinstance(v, int) else sp.Float, v), float(v), 1.0)
@@ -413,13 +451,10 @@ class _Parser:
         if node.id in CONSTANTS:
             expr, value = CONSTANTS[node.id]
             return _Node(expr, value, 1.0)
-        what = "a function name without a call" if node.id in FUNCTIONS else "an unknown name"
-        self.fail(node, f"{what} '{node.id[:40]}' is not allowed")
+        self.fail(*self._unsupported(node, None))
 
     def binop(self, node: ast.BinOp) -> _Node:
         op = type(node.op)
-        if op not in _BINOPS:
-            self.fail(self.after(node.left), f"the operator '{_OTHER_OPS.get(op, '?')}' is not allowed")
         a, b = self.build(node.left), self.build(node.right)
         power = max(a.power, b.power)
         if op is ast.Pow:
@@ -457,20 +492,11 @@ class _Parser:
         return _Node(self.sym(operator.pow, a.expr, b.expr), value, power)
 
     def call(self, node: ast.Call) -> _Node:
-        if not isinstance(node.func, ast.Name):
-            self.build(node.func)  # refuses attribute access and the like, at its column
-            self.fail(node, "calling anything but a listed function is not allowed")
+        # _check_shape has refused other callees, keywords and starred arguments already.
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+            self.fail(node, "this call is not allowed")
         name = node.func.id
-        if name in VARIABLES or name in CONSTANTS:
-            self.fail(node.func, f"calling '{name}' is not allowed: it is not a function (write {name}*(…) to multiply)")
-        if name not in FUNCTIONS:
-            self.fail(node.func, f"the function '{name[:40]}' is not allowed")
-        for kw in node.keywords:
-            self.fail(kw, f"a keyword argument is not allowed: {name} takes exactly one argument")
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                self.fail(arg, f"{_SYNTAX_NAMES[ast.Starred]} is not allowed")
-        if len(node.args) != 1:
+        if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             where = node.args[1] if len(node.args) > 1 else self.after(node.func)
             self.fail(where, f"{name} takes exactly one argument, not {len(node.args)}")
         fn = FUNCTIONS[name]
