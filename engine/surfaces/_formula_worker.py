@@ -31,12 +31,26 @@ def answer(text) -> dict:
         return {"error": [1, f"the formula could not be differentiated ({type(e).__name__}: {str(e)[:100]})"]}
 
 
+def limit_memory(extra: int = 1 << 30) -> None:
+    """Cap the address space at what is mapped now plus ``extra`` bytes: a formula that makes
+    sympy allocate more gets a MemoryError, answered as a refusal, instead of swapping the host."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (mapped + extra, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    except (ImportError, OSError, ValueError):
+        pass  # not Linux, or a hard limit below ours: the deadline still holds
+
+
 def main() -> None:
     timeout = float(sys.argv[1]) if len(sys.argv) > 1 else custom.FORMULA_TIMEOUT
     # Answers go to the original stdout; anything printed by a library goes to stderr instead.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     custom.derive(WARMUP)
+    limit_memory()
     out.write(b'{"ready": true}\n')
     out.flush()
     for line in sys.stdin.buffer:

@@ -582,6 +582,10 @@ def _check_tree(text: str, exprs, budget: int, what: str) -> None:
                                             "terms and factors); use fewer factors or less nesting")
             if not isinstance(node, _EXPECTED):
                 raise FormulaError(text, 1, f"its {what} holds {type(node).__name__}, which cannot be evaluated")
+            if isinstance(node, sp.Pow) and node.base.is_Number and node.base < 0 and not node.exp.is_Integer:
+                # sympy writes (-cosh(x))**(1/3) as (-1)**(1/3)*cosh(x)**(1/3): complex wherever it is defined.
+                raise FormulaError(text, 1, f"its {what} holds {node}, a complex number: the formula is undefined "
+                                            "everywhere (a negative quantity to a fractional power)")
 
 
 def derive(text: str) -> dict:
@@ -663,6 +667,14 @@ MAX_SERVED = 500
 _idle: list[_Worker] = []
 _pool_lock = threading.Lock()
 _slots = threading.BoundedSemaphore(MAX_WORKERS)
+
+
+def start_worker() -> None:
+    """Start a worker now (it takes about a second to import sympy), so the first formula a
+    user types is not the one that waits for it; a server may call this at startup."""
+    with _pool_lock:
+        if not _idle:
+            _idle.append(_Worker())
 
 
 @atexit.register
@@ -766,7 +778,14 @@ def _evaluate(fn: Callable, p: np.ndarray) -> list[np.ndarray]:
         out = fn(x, y)
     # A constant derivative comes back as a Python number: broadcast it to the batch. Always a
     # fresh array: for f = x the code returns its input, a view of the caller's points.
-    return [np.array(np.broadcast_to(np.asarray(v, dtype=float), x.shape)) for v in out]
+    return [np.array(np.broadcast_to(_real(v), x.shape)) for v in out]
+
+
+def _real(v) -> np.ndarray:
+    v = np.asarray(v)
+    if v.dtype.kind == "c":  # a second line: derive refuses complex constants
+        v = np.where(v.imag == 0, v.real, np.nan)
+    return v.astype(float, copy=False)
 
 
 def _check_view(view) -> tuple[float, float, float, float]:

@@ -292,6 +292,18 @@ def test_slow_sympy_work_is_stopped_at_the_deadline(monkeypatch):
     assert time.perf_counter() - t0 < 0.01
 
 
+@pytest.mark.parametrize("text,column,match", [
+    ("x - x + 1/(x - x)", 12, "identically zero"),
+    ("(-cosh(x))^(1/3) + y", 1, "complex number"),  # sympy: (-1)**(1/3)*cosh(x)**(1/3)
+    ("log(x - x)", 1, "not a real number anywhere"),
+])
+def test_what_only_sympy_can_see_is_refused_by_the_worker(text, column, match):
+    check_formula(text)  # the whitelist lets it through
+    with pytest.raises(FormulaError, match=match) as info:
+        compile_formula(text)
+    assert info.value.column == column
+
+
 def test_derivatives_too_large_to_evaluate_quickly_are_refused():
     product = "*".join(f"(x + {i}*y)**10" for i in range(1, 25))
     with pytest.raises(FormulaError, match="gradient is too large") as info:
