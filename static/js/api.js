@@ -18,9 +18,13 @@ async function postJSON(url, body, signal) {
 }
 
 export async function loadCatalog() {
-  const [s, o] = await Promise.all([fetch("/api/surfaces"), fetch("/api/optimizers")]);
+  const [s, o, f] = await Promise.all([fetch("/api/surfaces"), fetch("/api/optimizers"), fetch("/api/formula")]);
   const surfaces = {}, optimizers = {};
   for (const entry of (await s.json()).surfaces) surfaces[entry.name] = entry;
+  if (f.ok) {
+    const custom = (await f.json()).surface;
+    surfaces[custom.name] = custom; // its one parameter is the formula text, edited by its own control
+  }
   for (const entry of (await o.json()).optimizers) optimizers[entry.name] = entry;
   return { surfaces, optimizers };
 }
@@ -32,6 +36,7 @@ export async function loadLessons() {
 
 export const fetchGrid = (surface, n, signal) => postJSON("/api/grid", { surface, n }, signal);
 export const fetchTheory = (surface, point, extras = {}, signal) => postJSON("/api/theory", { surface, point, ...extras }, signal);
+export const checkFormula = (formula, signal) => postJSON("/api/formula", { formula }, signal);
 export const fetchRun = (body, signal) => postJSON("/api/run", body, signal);
 export const fetchSweep = (body, signal) => postJSON("/api/sweep", body, signal);
 

@@ -1,6 +1,6 @@
 // The wiring: controls → scene → server → charts. Everything else is in DOM-free modules.
 
-import { RunSocket, fetchGrid, fetchRun, fetchSweep, fetchTheory, loadCatalog, loadLessons } from "./api.js";
+import { RunSocket, checkFormula, fetchGrid, fetchRun, fetchSweep, fetchTheory, loadCatalog, loadLessons } from "./api.js";
 import { ContourChart } from "./charts/contour.js";
 import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
@@ -8,7 +8,7 @@ import { LessonViews } from "./charts/views.js";
 import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
-import { LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, toHash } from "./state.js";
+import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash } from "./state.js";
 import { RunStore, describeStatus, zTransform } from "./trajectories.js";
 import { renderLesson, renderTheory } from "./panels.js";
 
@@ -57,7 +57,7 @@ function currentArrows() {
   // Gradient direction (scaled) at each run's current point, as lilipads' visualizer draws it.
   const out = [];
   if (!app.store || player.cursor === null) return out;
-  const [x0, x1] = app.scene && app.catalog.surfaces[app.scene.surface].view;
+  const [x0, x1] = currentView();
   const span = (x1 - x0) * 0.08;
   app.store.runs.forEach((r, i) => {
     const k = Math.min(player.cursor, r.xs.length - 1);
@@ -68,6 +68,10 @@ function currentArrows() {
     out.push({ from: [r.xs[k], r.ys[k]], to: [r.xs[k] + (dx / len) * span, r.ys[k] + (dy / len) * span], color: colorOf(i) });
   });
   return out;
+}
+
+function currentView() {
+  return app.scene.view || app.catalog.surfaces[app.scene.surface].view;
 }
 
 function render() {
@@ -157,7 +161,7 @@ function refreshSweep() {
     const q = app.theory?.quadratic;
     const top = q ? 4 / q.lambda_max : Math.max(1e-3, (o.params.lr || 0.01) * 20);
     const body = {
-      surface: { name: app.scene.surface, params: app.scene.surfaceParams },
+      surface: surfaceSpec(app.scene),
       optimizer: { name: o.name, params: {} }, start: app.scene.start, steps: Math.min(app.scene.steps, 300), tol: 1e-6,
       lrs: { min: top / 1000, max: top, n: 60, log: true }, betas: { min: 0, max: 0.99, n: 50 },
     };
@@ -229,7 +233,7 @@ function requestRun() {
 }
 
 async function refreshGrid() {
-  const surface = { name: app.scene.surface, params: app.scene.surfaceParams };
+  const surface = surfaceSpec(app.scene);
   const key = JSON.stringify(surface);
   app.gridKey = key;
   const grid = await fetchGrid(surface, GRID_N).catch((e) => (toast(e.message), null));
@@ -246,7 +250,7 @@ let theoryTimer = null;
 function refreshTheory() {
   clearTimeout(theoryTimer);
   theoryTimer = setTimeout(async () => {
-    const surface = { name: app.scene.surface, params: app.scene.surfaceParams };
+    const surface = surfaceSpec(app.scene);
     const extras = {};
     const v = lessonViews();
     if (v.includes("variance")) extras.batch_sizes = [1, 2, 3, 5, 8, 12, 20, 30, 40, 60, 120];
@@ -293,7 +297,7 @@ function onPickStart(point, dragging, released) {
     refreshTheory();
     return;
   }
-  const [x0, x1, y0, y1] = app.catalog.surfaces[app.scene.surface].view;
+  const [x0, x1, y0, y1] = currentView();
   const r = (v) => Number(v.toPrecision(4));
   app.scene.start = [r(Math.min(x1, Math.max(x0, point[0]))), r(Math.min(y1, Math.max(y0, point[1])))];
   $("#start-x").value = app.scene.start[0];
@@ -309,10 +313,92 @@ function buildSurfaceControls() {
   $("#surface-select").value = app.scene.surface;
   $("#surface-description").textContent = entry.description;
   const box = $("#surface-params");
+  if (app.scene.surface === CUSTOM) {
+    box.replaceChildren(formulaControls(entry));
+    return;
+  }
   box.replaceChildren(...entry.params.map((spec) => paramControl(spec, app.scene.surfaceParams[spec.name], (v) => {
     app.scene.surfaceParams[spec.name] = v;
     sceneChanged({ grid: true });
   }, { idPrefix: "surface" })));
+}
+
+/** The typed formula, checked by the server as one types, with examples and the view box. */
+function formulaControls(entry) {
+  const wrap = document.createElement("div");
+  const spec = entry.params.find((p) => p.name === "formula");
+  wrap.innerHTML = `
+    <div class="field"><label for="formula-input">${spec.label}</label>
+      <textarea id="formula-input" rows="2" maxlength="${spec.max_length}" spellcheck="false" autocomplete="off"
+        aria-describedby="formula-status"></textarea>
+      <div id="formula-status" class="formula-status" role="status"></div></div>
+    <div class="field"><label for="formula-example">Examples</label><select id="formula-example"></select></div>
+    <div class="field inline4">
+      ${["x min", "x max", "y min", "y max"].map((l, i) => `<div><label for="view-${i}">${l}</label>
+        <input id="view-${i}" type="number" step="0.5"></div>`).join("")}
+    </div>`;
+  const input = wrap.querySelector("#formula-input");
+  const status = wrap.querySelector("#formula-status");
+  input.value = app.scene.formula;
+  input.title = spec.description;
+  const examples = wrap.querySelector("#formula-example");
+  examples.append(new Option("Pick an example…", ""));
+  for (const ex of entry.examples || []) examples.append(new Option(ex.title, ex.formula));
+  examples.addEventListener("change", () => {
+    const ex = (entry.examples || []).find((e) => e.formula === examples.value);
+    if (!ex) return;
+    app.scene.formula = ex.formula;
+    app.scene.view = [...ex.view];
+    app.scene = normalizeScene(app.scene, app.catalog);
+    buildControls();
+    sceneChanged({ grid: true });
+  });
+  app.scene.view.forEach((v, i) => {
+    const el = wrap.querySelector(`#view-${i}`);
+    el.value = v;
+    el.addEventListener("change", () => {
+      const view = [...app.scene.view];
+      view[i] = Number(el.value);
+      if (!(view[0] < view[1] && view[2] < view[3]) || !view.every(Number.isFinite)) {
+        status.textContent = "The view needs x min < x max and y min < y max.";
+        status.dataset.state = "error";
+        return;
+      }
+      app.scene.view = view;
+      app.scene = normalizeScene(app.scene, app.catalog);
+      sceneChanged({ grid: true });
+    });
+  });
+  let timer = null, seq = 0;
+  const check = async () => {
+    const text = input.value;
+    const mine = ++seq;
+    try {
+      const res = await checkFormula(text);
+      if (mine !== seq) return;
+      status.dataset.state = "ok";
+      status.textContent = `∇f = (${res.gradient[0]}, ${res.gradient[1]})`;
+      input.removeAttribute("aria-invalid");
+      if (text !== app.scene.formula) {
+        app.scene.formula = text;
+        sceneChanged({ grid: true });
+      }
+    } catch (e) {
+      if (mine !== seq) return;
+      status.dataset.state = "error";
+      const d = Array.isArray(e.detail) ? e.detail[0] : null;
+      status.textContent = (d?.msg || e.message).replace(/^custom\.formula: /, "");
+      input.setAttribute("aria-invalid", "true");
+      const col = d?.ctx?.column;
+      if (col && document.activeElement !== input) input.setSelectionRange(col - 1, col);
+    }
+  };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(check, 250);
+  });
+  check();
+  return wrap;
 }
 
 function buildOptimizerCards() {
@@ -376,11 +462,13 @@ function buildControls() {
 
 function wireStaticControls() {
   const sel = $("#surface-select");
-  for (const s of Object.values(app.catalog.surfaces)) sel.append(new Option(s.title, s.name));
+  for (const s of Object.values(app.catalog.surfaces)) sel.append(new Option(s.name === CUSTOM ? "Your own formula…" : s.title, s.name));
   sel.addEventListener("change", () => {
     const entry = app.catalog.surfaces[sel.value];
     app.scene.surface = sel.value;
     app.scene.surfaceParams = normalizeParams(entry.params, {});
+    app.scene.formula = "";
+    app.scene.view = null;
     app.scene.start = entry.default_start || app.scene.start;
     app.scene = normalizeScene(app.scene, app.catalog);
     contour.clearGhosts();

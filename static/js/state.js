@@ -18,7 +18,12 @@ export const DEFAULT_SCENE = {
   steps: 100,
   seed: 0,
   lesson: "",
+  formula: "", // the custom surface's f(x, y)
+  view: null, // the custom surface's [xmin, xmax, ymin, ymax]
 };
+
+export const CUSTOM = "custom";
+export const FORMULA_MAX = 500;
 
 export const LIMITS = { steps: [1, 20000], seed: [0, 2147483647], optimizers: 8 };
 
@@ -35,7 +40,10 @@ export function coerceParam(spec, value) {
 /** Fill defaults and drop unknown parameters, so any state the page holds is valid. */
 export function normalizeParams(specs, params) {
   const out = {};
-  for (const spec of specs) out[spec.name] = coerceParam(spec, params?.[spec.name] ?? spec.default);
+  for (const spec of specs) {
+    if (spec.kind === "text") continue; // the custom surface's formula lives in scene.formula
+    out[spec.name] = coerceParam(spec, params?.[spec.name] ?? spec.default);
+  }
   return out;
 }
 
@@ -52,7 +60,16 @@ export function normalizeScene(scene, catalog) {
     .filter((o) => catalog.optimizers[o.name])
     .slice(0, LIMITS.optimizers)
     .map((o) => ({ name: o.name, params: normalizeParams(catalog.optimizers[o.name].params, o.params) }));
-  const view = surfaces[surf].view;
+  let formula = "", customView = null;
+  if (surf === CUSTOM) {
+    const entry = surfaces[surf];
+    formula = typeof scene.formula === "string" && scene.formula.trim() && scene.formula.length <= FORMULA_MAX
+      ? scene.formula : entry.params.find((p) => p.name === "formula")?.default ?? "x**2 + y**2";
+    const v = (scene.view || []).map(Number);
+    customView = v.length === 4 && v.every(Number.isFinite) && v[0] < v[1] && v[2] < v[3] && v.every((c) => Math.abs(c) <= 1e6)
+      ? v : [...entry.view];
+  }
+  const view = customView || surfaces[surf].view;
   const start = (scene.start || []).map(Number);
   const okStart = start.length === 2 && start.every(Number.isFinite);
   return {
@@ -63,7 +80,15 @@ export function normalizeScene(scene, catalog) {
     steps: clampInt(scene.steps, LIMITS.steps, DEFAULT_SCENE.steps),
     seed: clampInt(scene.seed, LIMITS.seed, 0),
     lesson: typeof scene.lesson === "string" ? scene.lesson : "",
+    formula,
+    view: customView,
   };
+}
+
+/** The surface part of a request: a catalog surface with its params, or a typed formula with its view. */
+export function surfaceSpec(scene) {
+  if (scene.surface === CUSTOM) return { name: CUSTOM, formula: scene.formula, view: scene.view };
+  return { name: scene.surface, params: scene.surfaceParams };
 }
 
 /** Keep the start inside the view enlarged by its size (what the server accepts). */
@@ -106,6 +131,10 @@ export function toHash(scene) {
     `steps=${scene.steps}`,
     `seed=${scene.seed}`,
   ];
+  if (scene.surface === CUSTOM) {
+    parts.push(`f=${encodeURIComponent(scene.formula)}`);
+    if (scene.view) parts.push(`view=${scene.view.map(fmt).join(",")}`);
+  }
   if (scene.lesson) parts.push(`lesson=${encodeURIComponent(scene.lesson)}`);
   return "#" + parts.join("&");
 }
@@ -135,13 +164,15 @@ export function fromHash(hash) {
   if (fields.steps) scene.steps = Number(fields.steps);
   if (fields.seed) scene.seed = Number(fields.seed);
   scene.lesson = fields.lesson ? decodeURIComponent(fields.lesson) : "";
+  if (fields.f !== undefined) scene.formula = decodeURIComponent(fields.f);
+  if (fields.view) scene.view = fields.view.split(",").map(Number);
   return scene;
 }
 
 /** The POST /api/run (and WS /ws/run) body for a scene. */
 export function runRequest(scene) {
   return {
-    surface: { name: scene.surface, params: scene.surfaceParams },
+    surface: surfaceSpec(scene),
     optimizers: scene.optimizers.map((o) => ({ name: o.name, params: o.params })),
     start: scene.start,
     steps: scene.steps,
