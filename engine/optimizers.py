@@ -19,6 +19,7 @@ and (η, β) sweeps are batched.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -73,7 +74,8 @@ def schedule_factor(schedule: str, k: np.ndarray, decay_every=100) -> np.ndarray
     if schedule == "inverse_sqrt":
         return 1.0 / np.sqrt(k)
     if schedule == "step":
-        return 0.5 ** np.floor((k - 1) / decay_every)
+        # 2^−n exactly (ldexp, not a SIMD pow), so every configuration gets the same bits.
+        return np.ldexp(1.0, -np.floor((k - 1) / decay_every).astype(int))
     raise ParamError("schedule", schedule, f"one of {', '.join(SCHEDULES)}")
 
 
@@ -153,6 +155,14 @@ def scale_by_rms(alpha, eps) -> Optimizer:
     return Optimizer(init, update)
 
 
+def _power(base, t: int):
+    """base ** t by the C library's pow for every element: numpy's SIMD pow can differ in the
+    last bit, and a configuration must get the same bits alone and in a race."""
+    if isinstance(base, np.ndarray):
+        return np.array([math.pow(b, t) for b in base.ravel()]).reshape(base.shape)
+    return base**t
+
+
 class ScaleByAdamState(NamedTuple):
     count: int
     mu: np.ndarray
@@ -174,12 +184,54 @@ def scale_by_adam(beta1, beta2, eps) -> Optimizer:
         t = state.count + 1
         m = beta1 * state.mu + (1 - beta1) * g
         v = beta2 * state.nu + (1 - beta2) * g * g
-        bc1 = 1 - beta1**t
-        bc2 = 1 - beta2**t
+        bc1 = 1 - _power(beta1, t)
+        bc2 = 1 - _power(beta2, t)
         d = _safe_divide(m / bc1, np.sqrt(v) / np.sqrt(bc2) + eps)
         return d, ScaleByAdamState(t, m, v)
 
     return Optimizer(init, update)
+
+
+def symmetric_eig2(a, b, c):
+    """Eigen-decomposition of the symmetric 2×2 matrices [[a, b], [b, c]], elementwise.
+
+    LAPACK's closed form (``dlaev2``, the 2×2 step inside ``dsyev``): returns ``rt1, rt2,
+    cs, sn`` with |rt1| ≥ |rt2| and (cs, sn) the unit eigenvector of rt1; (−sn, cs) is
+    that of rt2. Plain arithmetic with no library call, so a compiled copy of the same
+    formulas (``engine.accel``) gives the same bits, and so does one matrix or many.
+    """
+    sm = a + c
+    df = a - c
+    adf = np.abs(df)
+    tb = b + b
+    ab = np.abs(tb)
+    a_bigger = np.abs(a) > np.abs(c)
+    acmx = np.where(a_bigger, a, c)
+    acmn = np.where(a_bigger, c, a)
+    r1 = ab / adf
+    r2 = adf / ab
+    rt = np.where(adf > ab, adf * np.sqrt(1.0 + r1 * r1),
+                  np.where(adf < ab, ab * np.sqrt(1.0 + r2 * r2), ab * SQRT2))
+    neg, pos = sm < 0, sm > 0
+    rt1 = np.where(neg, 0.5 * (sm - rt), np.where(pos, 0.5 * (sm + rt), 0.5 * rt))
+    rt2 = np.where(neg | pos, (acmx / rt1) * acmn - (b / rt1) * b, -0.5 * rt)
+    df_pos = df >= 0
+    cs = np.where(df_pos, df + rt, df - rt)
+    ct = -tb / cs
+    sn_a = 1.0 / np.sqrt(1.0 + ct * ct)
+    cs_a = ct * sn_a
+    tn = -cs / tb
+    cs_b = 1.0 / np.sqrt(1.0 + tn * tn)
+    sn_b = tn * cs_b
+    use_a = np.abs(cs) > ab
+    zero = ~use_a & (ab == 0)
+    cs1 = np.where(use_a, cs_a, np.where(zero, 1.0, cs_b))
+    sn1 = np.where(use_a, sn_a, np.where(zero, 0.0, sn_b))
+    swap = neg == ~df_pos  # sgn1 == sgn2 in dlaev2: the vector found is rt2's; rotate it
+    return rt1, rt2, np.where(swap, -sn1, cs1), np.where(swap, cs1, sn1)
+
+
+SQRT2 = float(np.sqrt(2.0))
 
 
 def pseudo_inverse_apply(h: np.ndarray, g: np.ndarray, absolute: bool = False, rcond: float = 1e-12) -> np.ndarray:
@@ -189,14 +241,19 @@ def pseudo_inverse_apply(h: np.ndarray, g: np.ndarray, absolute: bool = False, r
     pseudo-inverse). With ``absolute`` each λ is replaced by |λ| (a positive-definite
     rescaling that never walks uphill).
     """
-    lam, q = np.linalg.eigh(h)
-    if absolute:
-        lam = np.abs(lam)
-    big = np.max(np.abs(lam), axis=-1, keepdims=True)
-    keep = np.abs(lam) > rcond * big
-    inv = np.divide(1.0, lam, out=np.zeros_like(lam), where=keep)
-    coords = np.einsum("...ji,...j->...i", q, g)
-    return np.einsum("...ij,...j->...i", q, inv * coords)
+    h = np.asarray(h, dtype=float)
+    g = np.asarray(g, dtype=float)
+    with np.errstate(all="ignore"):
+        lam1, lam2, cs, sn = symmetric_eig2(h[..., 0, 0], h[..., 1, 0], h[..., 1, 1])
+        if absolute:
+            lam1, lam2 = np.abs(lam1), np.abs(lam2)
+        big = np.maximum(np.abs(lam1), np.abs(lam2))
+        inv1 = np.where(np.abs(lam1) > rcond * big, 1.0 / lam1, 0.0)
+        inv2 = np.where(np.abs(lam2) > rcond * big, 1.0 / lam2, 0.0)
+        g0, g1 = g[..., 0], g[..., 1]
+        d1 = inv1 * (cs * g0 + sn * g1)  # eigenvector 1 is (cs, sn), eigenvector 2 is (−sn, cs)
+        d2 = inv2 * (cs * g1 - sn * g0)
+        return np.stack([cs * d1 - sn * d2, sn * d1 + cs * d2], -1)
 
 
 def scale_by_newton() -> Optimizer:

@@ -13,6 +13,7 @@ from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from engine import accel
 from engine.optimizers import OptimizerSpec, _build, apply_updates, get_spec
 from engine.params import ParamError
 from engine.surfaces.base import DataSurface, Surface, check_shape
@@ -102,7 +103,7 @@ class Stepper:
     """
 
     def __init__(self, surface: Surface, configs: Sequence[OptimizerConfig], starts: np.ndarray,
-                 tol: float = 0.0, seed: int = 0):
+                 tol: float = 0.0, seed: int = 0, accelerate: bool = True):
         self.surface = surface
         self.configs = list(configs)
         self.K = len(self.configs)
@@ -116,17 +117,23 @@ class Stepper:
         self.active = np.ones(self.K, dtype=bool)
         self.stop_step = np.full(self.K, -1)
 
-        groups: dict[tuple, list[int]] = {}
-        for i, cfg in enumerate(self.configs):
-            groups.setdefault(_group_key(cfg), []).append(i)
-        self.groups = [
-            _Group(get_spec(key[0]), np.array(rows), [self.configs[i].params for i in rows], self.x)
-            for key, rows in groups.items()
-        ]
-        self.needs_hessian = any(g.opt.needs_hessian for g in self.groups)
         self._init_stochastic()
+        #: The compiled twin of step() (engine.accel) when it covers this run; None runs the reference.
+        self.plan = accel.plan(surface, self.configs) if accelerate else None
+        self.groups: list[_Group] = []
+        if self.plan is None:
+            groups: dict[tuple, list[int]] = {}
+            for i, cfg in enumerate(self.configs):
+                groups.setdefault(_group_key(cfg), []).append(i)
+            self.groups = [
+                _Group(get_spec(key[0]), np.array(rows), [self.configs[i].params for i in rows], self.x)
+                for key, rows in groups.items()
+            ]
+        self.needs_hessian = any(g.opt.needs_hessian for g in self.groups)
         with np.errstate(all="ignore"):
-            self.f, self.g = surface.value_and_grad(self.x)
+            f, g = surface.value_and_grad(self.x)
+        self.f = np.array(f, dtype=float).reshape(self.K)
+        self.g = np.array(g, dtype=float).reshape(self.K, 2)
         self.gnorm = np.sqrt(np.sum(self.g * self.g, -1))
         bad = ~(np.isfinite(self.f) & np.isfinite(self.gnorm))
         self._stop(bad, DIVERGED)
@@ -184,6 +191,9 @@ class Stepper:
             self._stop(self.gnorm < self.tol, CONVERGED)
 
     def step(self) -> np.ndarray:
+        """One step of the numpy reference for every row (see ``advance`` for many)."""
+        if self.plan is not None:
+            raise RuntimeError("this Stepper's rows step in the compiled kernel: use advance()")
         with np.errstate(all="ignore"):
             g = self._stochastic_grad(self.g) if self.stochastic_rows else self.g
             hess = self.surface.hessian(self.x) if self.needs_hessian else None
@@ -208,6 +218,41 @@ class Stepper:
         self._stop(~finite | ~inside, DIVERGED)
         self._check_converged()
         return ok
+
+    def advance(self, n: int, record: bool = True):
+        """Up to ``n`` steps, stopping early once no row is active; returns how many were taken.
+
+        With ``record`` it also returns ``points (K, n, 2), losses (K, n), grad_norms (K, n)``:
+        a row takes its steps one after another until it stops, so its new entries are the
+        first ``steps_taken`` increase of its row (contiguous, ready to send). A sweep needs no record.
+        """
+        K = self.K
+        m = n if record else 0
+        pts, fs, gs = np.empty((K, m, 2)), np.empty((K, m)), np.empty((K, m))
+        if self.plan is not None:
+            taken = self._advance_compiled(n, pts, fs, gs)
+        else:
+            taken = 0
+            while taken < n and self.active.any():
+                self.step()
+                if record:
+                    pts[:, taken], fs[:, taken], gs[:, taken] = self.x, self.f, self.gnorm
+                taken += 1
+        return (taken, pts, fs, gs) if record else taken
+
+    def _advance_compiled(self, n, pts, fs, gs) -> int:
+        p = self.plan
+        was_active = self.active.copy()
+        code = np.zeros(self.K, np.int64)  # the kernel sets the code of each row it stops
+        taken = p.kernel(p.sid, p.sp, p.kinds, p.hp, p.state, p.counts, self.x, self.f, self.g, self.gnorm,
+                         self.active, code, self.steps_taken, self.stop_step, self.k, n, float(self.tol),
+                         float(self.bound), pts, fs, gs)
+        stopped = was_active & ~self.active
+        if stopped.any():
+            self.status[stopped & (code == accel.CONVERGED)] = CONVERGED
+            self.status[stopped & (code == accel.DIVERGED)] = DIVERGED
+        self.k += taken
+        return taken
 
     def finish(self):
         self.status[self.active] = MAX_STEPS
@@ -263,23 +308,13 @@ def run_chunks(surface: Surface, optimizers: Sequence, start, steps: int, *, tol
         return
     yield first
     while st.k < steps and st.active.any():
-        n = min(chunk_size, steps - st.k)
-        pts = np.empty((n, K, 2))
-        fs = np.empty((n, K))
-        gs = np.empty((n, K))
-        took = np.zeros((n, K), dtype=bool)
-        start_taken = st.steps_taken.copy()
-        for j in range(n):
-            if not st.active.any():
-                n = j
-                break
-            took[j] = st.step()
-            pts[j], fs[j], gs[j] = st.x, st.f, st.gnorm
+        start_taken = st.steps_taken.tolist()
+        _, pts, fs, gs = st.advance(min(chunk_size, steps - st.k))
         runs = []
-        for i in range(K):
-            sel = took[:n, i]
-            if sel.any():
-                runs.append(RunChunk(i, int(start_taken[i]) + 1, pts[:n][sel, i], fs[:n][sel, i], gs[:n][sel, i]))
+        for i, (before, after) in enumerate(zip(start_taken, st.steps_taken.tolist())):
+            if after > before:
+                m = after - before
+                runs.append(RunChunk(i, before + 1, pts[i, :m], fs[i, :m], gs[i, :m]))
         if st.k >= steps or not st.active.any():
             st.finish()
             yield Chunk(runs, list(st.status), st.steps_taken.tolist(), done=True)

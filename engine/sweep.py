@@ -78,8 +78,7 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
         configs.append(OptimizerConfig(optimizer, p))
     _, start = _validated(surface, configs[:1], start, steps, tol, seed)
     st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
-    while st.k < steps and st.active.any():
-        st.step()
+    st.advance(steps, record=False)
     shape = lr_grid.shape
     steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)
     return SweepResult(lrs, betas, st.f.reshape(shape).copy(), steps_to.reshape(shape),

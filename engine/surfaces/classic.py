@@ -8,6 +8,12 @@ from engine.params import Param
 from engine.surfaces.base import Surface, as_points, refine_critical_point
 
 
+def _powers(y):
+    """1, y, y², y³ as products (numpy's SIMD pow may round y**3 differently from C's pow)."""
+    y2 = y * y
+    return 1.0, y, y2, y2 * y
+
+
 def _sym(xx, xy, yy) -> np.ndarray:
     """Stack three arrays into symmetric 2×2 matrices of shape (..., 2, 2)."""
     return np.stack([np.stack([xx, xy], -1), np.stack([xy, yy], -1)], -2)
@@ -88,14 +94,15 @@ class Saddle(Surface):
     def value_and_grad(self, p):
         p = as_points(p)
         x, y = p[..., 0], p[..., 1]
-        f = x**2 - self.r * y**2 + self.w * y**4
-        g = np.stack([2 * x, -2 * self.r * y + 4 * self.w * y**3], -1)
+        y2 = y * y  # powers as products: numpy's SIMD pow may round y**3 differently from C
+        f = x * x - self.r * y2 + self.w * (y2 * y2)
+        g = np.stack([2 * x, -2 * self.r * y + 4 * self.w * (y2 * y)], -1)
         return f, g
 
     def hessian(self, p):
         p = as_points(p)
         x, y = p[..., 0], p[..., 1]
-        return _sym(np.full_like(x, 2.0), np.zeros_like(x), -2 * self.r + 12 * self.w * y**2)
+        return _sym(np.full_like(x, 2.0), np.zeros_like(x), -2 * self.r + 12 * self.w * (y * y))
 
     @property
     def view(self):
@@ -215,25 +222,27 @@ class Beale(Surface):
     def value_and_grad(self, p):
         p = as_points(p)
         x, y = p[..., 0], p[..., 1]
+        yp = _powers(y)
         f = 0.0
         gx = 0.0
         gy = 0.0
         for i, c in enumerate(self._C, start=1):
-            a = c - x + x * y**i
+            a = c - x + x * yp[i]
             f = f + a * a
-            gx = gx + 2 * a * (y**i - 1)
-            gy = gy + 2 * a * i * x * y ** (i - 1)
+            gx = gx + 2 * a * (yp[i] - 1)
+            gy = gy + 2 * a * i * x * yp[i - 1]
         return f, np.stack([gx, gy], -1)
 
     def hessian(self, p):
         p = as_points(p)
         x, y = p[..., 0], p[..., 1]
+        yp = _powers(y)
         xx = xy = yy = 0.0
         for i, c in enumerate(self._C, start=1):
-            a = c - x + x * y**i
-            ax, ay = y**i - 1, i * x * y ** (i - 1)
-            axy = i * y ** (i - 1)
-            ayy = i * (i - 1) * x * y ** (i - 2) if i >= 2 else 0.0 * x
+            a = c - x + x * yp[i]
+            ax, ay = yp[i] - 1, i * x * yp[i - 1]
+            axy = i * yp[i - 1]
+            ayy = i * (i - 1) * x * yp[i - 2] if i >= 2 else 0.0 * x
             xx = xx + 2 * ax * ax
             xy = xy + 2 * (ax * ay + a * axy)
             yy = yy + 2 * (ay * ay + a * ayy)
