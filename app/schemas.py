@@ -146,3 +146,7 @@ class TheoryRequest(Strict):
     batch_sizes: list[Annotated[int, Field(ge=1, le=10_000)]] | None = Field(
         None, max_length=32, description="Data surfaces: measure mini-batch gradient variance at the point for these b.")
     backprop: bool = Field(False, description="two_weight_net: the forward and backward pass at the point.")
+    optimizers: list[OptimizerIn] | None = Field(
+        None, max_length=_settings.max_optimizers, description="Quadratic: each optimizer's predicted convergence rate.")
+    points: list[tuple[Coordinate, Coordinate]] | None = Field(
+        None, max_length=_settings.max_optimizers, description="Gradients at these points (the animation's arrows).")

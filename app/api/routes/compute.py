@@ -13,7 +13,8 @@ router = APIRouter(prefix="/api", tags=["compute"])
 @router.post("/run", responses={200: {"model": RunResponse}})
 async def run(req: RunRequest) -> JSONResponse:
     """Run every optimizer from the start point and return whole trajectories."""
-    scene = scenes.Scene(req)
+    # Building the scene may compile a typed formula (up to seconds): keep it off the event loop.
+    scene = await run_in_threadpool(scenes.Scene, req)
     return JSONResponse(await run_in_threadpool(scenes.compute_run, scene))
 
 
@@ -32,5 +33,7 @@ async def sweep(req: SweepRequest) -> JSONResponse:
 @router.post("/theory")
 async def theory(req: TheoryRequest) -> JSONResponse:
     """Theory numbers of a surface (quadratic: λ, κ, best steps and rates) and the Hessian at a point."""
-    surface = scenes.build_surface(req.surface)
-    return JSONResponse(await run_in_threadpool(scenes.compute_theory, surface, req.point, req.batch_sizes, req.backprop))
+    surface = await run_in_threadpool(scenes.build_surface, req.surface)
+    configs = [scenes.build_optimizer(o, ["body", "optimizers", i]) for i, o in enumerate(req.optimizers or [])]
+    return JSONResponse(await run_in_threadpool(scenes.compute_theory, surface, req.point, req.batch_sizes, req.backprop,
+                                                configs, req.points))
