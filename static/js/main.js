@@ -9,7 +9,7 @@ import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
 import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash } from "./state.js";
-import { RunStore, describeStatus, zTransform } from "./trajectories.js";
+import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderLesson, renderTheory } from "./panels.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -32,7 +32,7 @@ const app = {
 const contour = new ContourChart($("#contour-plot"), { onPickStart });
 const losses = new LossChart($("#loss-plot"));
 const surface3d = new SurfaceChart($("#surface-plot"));
-const player = new Player({ onFrame: () => { scheduleRender(); if (wantsCurrentPoint()) refreshTheory(); } });
+const player = new Player({ onFrame: () => { scheduleRender(); if (player.cursor !== null) refreshTheory(); } });
 const views = new LessonViews($("#lesson-views"), { onPickRate });
 let compareChart = null;
 
@@ -54,20 +54,39 @@ function scheduleRender() {
 }
 
 function currentArrows() {
-  // Gradient direction (scaled) at each run's current point, as lilipads' visualizer draws it.
+  // At the animation's current point, as lilipads' visualizer draws them: the downhill direction −∇f
+  // (solid head) and, for momentum methods, the step the velocity takes (open head).
   const out = [];
   if (!app.store || player.cursor === null) return out;
   const [x0, x1] = currentView();
-  const span = (x1 - x0) * 0.08;
+  const span = (x1 - x0) * 0.11;
+  const grads = app.theory?.grads || [];
   app.store.runs.forEach((r, i) => {
     const k = Math.min(player.cursor, r.xs.length - 1);
-    if (k < 0 || k + 1 >= r.xs.length) return;
-    const dx = r.xs[k + 1] - r.xs[k], dy = r.ys[k + 1] - r.ys[k];
-    const len = Math.hypot(dx, dy);
-    if (!(len > 0)) return;
-    out.push({ from: [r.xs[k], r.ys[k]], to: [r.xs[k] + (dx / len) * span, r.ys[k] + (dy / len) * span], color: colorOf(i) });
+    if (k < 0) return;
+    const from = [r.xs[k], r.ys[k]];
+    // A gradient fetched for an earlier frame would point the wrong way: draw only a current one.
+    const at = app.theory?.gradPoints?.[i];
+    const g = at && at[0] === from[0] && at[1] === from[1] ? grads[i] : null;
+    const gl = g ? Math.hypot(g[0], g[1]) : 0;
+    if (gl > 0) out.push({ from, to: [from[0] - (g[0] / gl) * span, from[1] - (g[1] / gl) * span], color: colorOf(i), head: 2 });
+    if (["momentum", "nesterov", "adam"].includes(r.optimizer) || (r.optimizer === "sgd" && r.params.momentum > 0)) {
+      if (k + 1 < r.xs.length) {
+        const dx = r.xs[k + 1] - r.xs[k], dy = r.ys[k + 1] - r.ys[k], len = Math.hypot(dx, dy);
+        if (len > 0) out.push({ from, to: [from[0] + (dx / len) * span * 1.4, from[1] + (dy / len) * span * 1.4], color: colorOf(i), head: 6 });
+      }
+    }
   });
   return out;
+}
+
+/** Currently drawn point of every run (the animation's cursor), for the gradient arrows. */
+function cursorPoints() {
+  if (!app.store || player.cursor === null) return null;
+  return app.store.runs.map((r) => {
+    const k = Math.min(player.cursor, r.xs.length - 1);
+    return k >= 0 ? [r.xs[k], r.ys[k]] : app.scene.start;
+  });
 }
 
 function currentView() {
@@ -80,30 +99,40 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  contour.render({ ...args, overlay: taylorOverlay() });
-  losses.render(args);
+  const drawn = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render(args)];
   views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(),
     compareChart: renderCompare });
   // The 3D view is the slowest to draw: refresh it at most every 150 ms while streaming.
   const now = performance.now();
   if (!app.running || now - app.lastHeavyRender > 150) {
-    surface3d.render(args);
+    drawn.push(surface3d.render(args));
     app.lastHeavyRender = now;
   }
   renderStatus();
   renderPlayer();
+  // For benchmarks and tests: which data the plots now show, once Plotly has drawn it.
+  const detail = { store: app.store, complete: !app.running };
+  Promise.all(drawn).then(() => window.dispatchEvent(new CustomEvent("losslab:rendered", { detail })));
 }
 
 function renderStatus() {
   const tbody = $("#status-table tbody");
   tbody.replaceChildren();
+  const quadratic = app.scene.surface === "quadratic";
+  $("#rate-col").hidden = !quadratic;
   if (!app.store) return;
   app.store.runs.forEach((r, i) => {
     const tr = document.createElement("tr");
     tr.dataset.status = r.status;
     const swatch = `<span class="swatch" style="background:${colorOf(i)}"></span>`;
     const final = r.losses.length ? formatValue(r.losses[r.losses.length - 1]) : "–";
-    tr.innerHTML = `<td>${swatch}${names()[i]}</td><td class="status">${describeStatus(r, app.running)}</td><td>${final}</td>`;
+    let rate = "";
+    if (quadratic) {
+      const measured = measuredRate(r.xs, r.ys);
+      const predicted = app.theory?.rates?.[i];
+      rate = `<td>${measured === null ? "–" : formatValue(measured)} / ${predicted == null ? "–" : formatValue(predicted)}</td>`;
+    }
+    tr.innerHTML = `<td>${swatch}${names()[i]}</td><td class="status">${describeStatus(r, app.running)}</td><td>${final}</td>${rate}`;
     tbody.append(tr);
   });
 }
@@ -255,9 +284,13 @@ function refreshTheory() {
     const v = lessonViews();
     if (v.includes("variance")) extras.batch_sizes = [1, 2, 3, 5, 8, 12, 20, 30, 40, 60, 120];
     if (v.includes("backprop")) extras.backprop = true;
+    extras.optimizers = app.scene.optimizers.map((o) => ({ name: o.name, params: o.params }));
+    const points = cursorPoints();
+    if (points) extras.points = points;
     const point = wantsCurrentPoint() ? currentPoint() : app.scene.start;
     const theory = await fetchTheory(surface, point, extras).catch(() => null);
     if (!theory) return;
+    theory.gradPoints = points; // the gradients belong to these points only
     app.theory = theory;
     renderTheory($("#theory"), theory, app.store);
     markSliders();

@@ -98,3 +98,19 @@ export function zTransform(zmin, zmax) {
   }
   return { f: (z) => z, label: "loss", log: false };
 }
+
+/**
+ * Measured per-step contraction of the distance to the minimum at the origin (the quadratic):
+ * the geometric mean over the last two thirds of the run, stopping before underflow.
+ */
+export function measuredRate(xs, ys) {
+  const e = [];
+  for (let k = 0; k < xs.length; k++) {
+    const d = Math.hypot(xs[k], ys[k]);
+    if (!(d > 1e-250)) break;
+    e.push(d);
+  }
+  const skip = Math.floor(e.length / 3);
+  if (e.length - 1 - skip < 3) return null;
+  return (e[e.length - 1] / e[skip]) ** (1 / (e.length - 1 - skip));
+}

@@ -144,3 +144,32 @@ def test_play_step_reset_animate_the_run(page, base_url):
     page.wait_for_function("() => document.getElementById('play-btn').textContent.includes('Play')", timeout=10_000)
     assert page.inner_text("#iteration") == "iteration 100 of 100"
     assert [len(t["x"]) for t in trajectories(page)] == [101, 101]
+
+
+def test_theory_rates_and_arrows(page, base_url):
+    open_page(page, base_url + "/")
+    # Measured against predicted per-step rate on the quadratic: GD at η = 0.09 on λ = (1, 20)
+    # contracts by max|1 − ηλ| = 0.91; heavy ball (0.04, 0.7) by its spectral radius 0.837.
+    page.wait_for_function("() => document.querySelectorAll('#status-table tbody tr td').length === 8 &&"
+                           " !document.querySelector('#status-table tbody').textContent.includes('/ –')")
+    rows = [r.split("\t") for r in page.inner_text("#status-table tbody").splitlines()]
+    assert rows[0][3] == "0.91 / 0.91"
+    measured, predicted = (float(v) for v in rows[1][3].split(" / "))
+    assert predicted == 0.837 and abs(measured - predicted) < 0.01
+    assert "κ = λmax/λmin" in page.inner_text("#theory")
+    # Stepping shows the downhill arrow of both runs and the momentum run's step.
+    page.get_by_role("button", name="Reset to the start").click()
+    page.get_by_role("button", name="Step one iteration").click()
+    page.wait_for_function("""() => {
+        const gd = document.getElementById('contour-plot'), a = gd.layout.annotations || [];
+        const run = gd.data.find(t => t.name === '1. Gradient descent');
+        return a.length === 3 && run.x.length === 2 && a[0].ax === run.x[1] && a[0].ay === run.y[1];
+    }""")
+    arrows = page.evaluate("() => document.getElementById('contour-plot').layout.annotations.map(a => [a.ax, a.ay, a.x, a.y])")
+    # GD's arrow points downhill: along its own next step (GD steps along −∇f).
+    t = trajectories(page)[0]
+    full = page.evaluate("() => [window.lossLab.store.runs[0].xs.slice(0, 3), window.lossLab.store.runs[0].ys.slice(0, 3)]")
+    step = (full[0][2] - full[0][1], full[1][2] - full[1][1])
+    arrow = (arrows[0][2] - arrows[0][0], arrows[0][3] - arrows[0][1])
+    cos = (step[0] * arrow[0] + step[1] * arrow[1]) / ((step[0] ** 2 + step[1] ** 2) ** 0.5 * (arrow[0] ** 2 + arrow[1] ** 2) ** 0.5)
+    assert cos > 0.999999 and len(t["x"]) == 2

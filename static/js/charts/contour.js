@@ -110,7 +110,7 @@ export class ContourChart {
       hovertemplate: "start (%{x:.3f}, %{y:.3f})<extra></extra>" });
     const annotations = (arrows || []).map((a) => ({
       x: a.to[0], y: a.to[1], ax: a.from[0], ay: a.from[1], xref: "x", yref: "y", axref: "x", ayref: "y",
-      showarrow: true, arrowhead: 2, arrowsize: 1.2, arrowwidth: 2, arrowcolor: a.color, text: "",
+      showarrow: true, arrowhead: a.head ?? 2, arrowsize: 1.2, arrowwidth: 2, arrowcolor: a.color, text: "",
     }));
     const layout = {
       font: FONT, margin: { l: 45, r: 10, t: 28, b: 40 }, dragmode: false, hovermode: "closest",
