@@ -13,6 +13,7 @@ from engine import ParamError, theory
 from engine.runner import Chunk, OptimizerConfig
 from engine.surfaces import Surface
 from engine.surfaces.custom import FormulaError
+from engine.sweep import SweepResult
 
 from app.core.config import get_settings
 from app.errors import RequestError
@@ -110,9 +111,10 @@ class Scene:
                                  chunk_size=chunk_size)
 
 
-def timeout_error(limit: float) -> RequestError:
-    return RequestError(["body", "steps"], f"the computation took longer than the {limit:g} s limit; "
-                        "ask for fewer steps or optimizers", None)
+def timeout_error(limit: float, advice: str = "ask for fewer steps or optimizers") -> RequestError:
+    """The 422 for a request whose computation passed the compute-time cap (LOSSLAB_COMPUTE_TIMEOUT)."""
+    return RequestError(["body", "steps"], f"the computation took longer than the {limit:g} s limit on compute time "
+                        f"per request; {advice}", None)
 
 
 def compute_run(scene: Scene) -> dict:
@@ -180,6 +182,39 @@ def _axis(a, log: bool) -> np.ndarray:
     return np.geomspace(a.min, a.max, a.n) if log else np.linspace(a.min, a.max, a.n)
 
 
+#: A sweep slice grows (doubles) while it takes less than this, so cheap sweeps stay one big vectorized call.
+SLICE_SECONDS = 0.25
+
+
+def _sweep_in_slices(surface: Surface, optimizer: str, lrs: np.ndarray, betas: np.ndarray | None,
+                     **kwargs) -> SweepResult:
+    """engine.sweep over slices of the grid, within the compute-time cap (a 422 once it is passed).
+
+    Slices are runs of β rows (or of η columns when there is no β axis). Cells never interact and
+    stochastic optimizers seed each cell on its own, so the slices give the same numbers as one call.
+    """
+    limit = get_settings().compute_timeout
+    deadline = time.monotonic() + limit
+    axis, values = (0, betas) if betas is not None else (1, lrs)
+    parts, i, size = [], 0, 1
+    while i < len(values):
+        if time.monotonic() > deadline:
+            raise timeout_error(limit, "ask for fewer steps or a smaller grid")
+        t0 = time.monotonic()
+        piece = values[i:i + size]
+        if axis == 0:
+            parts.append(engine.sweep(surface, optimizer, lrs, piece, **kwargs))
+        else:
+            parts.append(engine.sweep(surface, optimizer, piece, None, **kwargs))
+        i += len(piece)
+        if time.monotonic() - t0 < SLICE_SECONDS:
+            size *= 2
+    if len(parts) == 1:
+        return parts[0]
+    return SweepResult(lrs, betas, *(np.concatenate([getattr(r, k) for r in parts], axis=axis)
+                                     for k in ("final_loss", "steps_to_tol", "diverged")))
+
+
 def compute_sweep(req: SweepRequest) -> dict:
     s = get_settings()
     surface = build_surface(req.surface)
@@ -201,8 +236,8 @@ def compute_sweep(req: SweepRequest) -> dict:
                            f"is too much work: at most {s.max_sweep_work}", req.steps)
     params = {k: v for k, v in cfg.params.items() if k not in ("lr", "momentum")}
     try:
-        result = engine.sweep(surface, cfg.name, lrs, betas, start=start, steps=req.steps, tol=req.tol,
-                              params=params, seed=req.seed)
+        result = _sweep_in_slices(surface, cfg.name, lrs, betas, start=start, steps=req.steps, tol=req.tol,
+                                  params=params, seed=req.seed)
     except ParamError as e:
         field = "betas" if e.param in ("betas",) or e.param.endswith(".momentum") else "lrs"
         raise RequestError(["body", field], str(e), e.value) from None

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import threading
 import time
 
@@ -11,6 +13,8 @@ import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Message
+from starlette.websockets import WebSocketDisconnected
 
 from app.core.config import get_settings
 from app.errors import RequestError, describe, safe_value
@@ -19,12 +23,25 @@ from app.schemas import RequestId, WsRunRequest
 from app.services import scenes
 
 router = APIRouter(tags=["stream"])
+log = logging.getLogger("losslab")
 
 #: Steps the engine computes between checks for cancellation.
 ENGINE_CHUNK = 50
 #: Time the server gathers chunks before sending, after the first (immediate) message.
 BATCH_SECONDS = 0.025
 _ID = TypeAdapter(RequestId | None)
+#: Close codes (RFC 6455 §7.4.1): a client that stopped reading broke the protocol's terms (1008, policy
+#: violation); a server at its connection cap asks the client to try again later (1013).
+CLOSE_SLOW_CLIENT = 1008
+CLOSE_TRY_LATER = 1013
+#: Send timeouts a dropped client has to read its backlog and receive the close frame.
+DROP_GRACE = 10
+#: What a send that fails because the client has gone raises: nothing to report to anyone.
+GONE = (WebSocketDisconnect, WebSocketDisconnected, OSError)
+
+
+class SlowClient(Exception):
+    """A send did not finish within ws_send_timeout: the client is not reading, so the server drops it."""
 
 
 class Metrics:
@@ -79,7 +96,11 @@ def _echo_id(body) -> int | str | None:
 
 
 async def _send(ws: WebSocket, msg: dict) -> None:
-    await asyncio.wait_for(ws.send_text(dumps(msg).decode()), timeout=get_settings().ws_send_timeout)
+    timeout = get_settings().ws_send_timeout
+    try:
+        await asyncio.wait_for(ws.send_text(dumps(msg).decode()), timeout=timeout)
+    except asyncio.TimeoutError:
+        raise SlowClient(f"the client did not read for {timeout:g} s (LOSSLAB_WS_SEND_TIMEOUT); dropped") from None
 
 
 async def _error(ws: WebSocket, rid, detail, status: int = 422) -> None:
@@ -87,7 +108,9 @@ async def _error(ws: WebSocket, rid, detail, status: int = 422) -> None:
                      "message": describe(detail) if isinstance(detail, list) else str(detail)})
 
 
-async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Event, metrics: Metrics) -> None:
+async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Event, metrics: Metrics,
+                  drop: asyncio.Future) -> None:
+    """Run the scene and send its chunks; a client that stops reading is handed to ``drop`` to be closed."""
     limit = get_settings().compute_timeout
     deadline = time.monotonic() + limit
     gen = scene.chunks(chunk_size=ENGINE_CHUNK)
@@ -108,8 +131,45 @@ async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Eve
             if time.monotonic() > deadline:
                 await _error(ws, rid, scenes.timeout_error(limit).detail())
                 return
+    except SlowClient as e:
+        if not drop.done():
+            drop.set_result(str(e))
+    except GONE:
+        pass
+    except Exception:
+        # A bug, not the client's fault: say so on the socket instead of going silent.
+        log.exception("unexpected error while streaming a run")
+        try:
+            await _error(ws, rid, "internal error while running; it has been logged", 500)
+        except (SlowClient, *GONE):
+            pass
     finally:
         cancel.set()
+
+
+async def _next_message(ws: WebSocket, drop: asyncio.Future) -> Message | None:
+    """The client's next message, or None once ``drop`` is set (the stream gave up on the client)."""
+    receive = asyncio.ensure_future(ws.receive())
+    try:
+        await asyncio.wait({receive, drop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not receive.done():
+            receive.cancel()
+    if receive.done() and not receive.cancelled():
+        return receive.result()
+    return None
+
+
+async def _drop(ws: WebSocket, reason: str) -> None:
+    """Close a client that stopped reading: 1008 and the reason, after the backlog it has not read.
+
+    The close frame cannot be queued until the client reads some of that backlog, so it waits up to
+    DROP_GRACE send timeouts (the slot and the computation are already released); a client that never
+    reads again is then left to the server, which closes the connection once its bounded buffer drains.
+    """
+    with contextlib.suppress(asyncio.TimeoutError, *GONE):
+        await asyncio.wait_for(ws.close(code=CLOSE_SLOW_CLIENT, reason=reason[:120]),
+                               timeout=DROP_GRACE * get_settings().ws_send_timeout)
 
 
 @router.websocket("/ws/run")
@@ -118,16 +178,21 @@ async def ws_run(ws: WebSocket) -> None:
     settings = get_settings()
     metrics: Metrics = ws.app.state.metrics
     if metrics.websockets >= settings.max_websockets:
-        await ws.close(code=1013, reason=f"too many connections (limit {settings.max_websockets}); try again later")
+        # Accept, then close: a browser sees the code and reason only on an open socket (a refused
+        # handshake is a bare HTTP 403 to it), and RunSocket retries later with backoff.
+        await ws.accept()
+        await ws.close(code=CLOSE_TRY_LATER, reason=f"too many connections (limit {settings.max_websockets}); "
+                       "try again later")
         return
     metrics.websockets += 1
     task: asyncio.Task | None = None
     cancel = threading.Event()
+    drop: asyncio.Future = asyncio.get_running_loop().create_future()
     try:
         await ws.accept()
         while True:
-            message = await ws.receive()
-            if message["type"] == "websocket.disconnect":
+            message = await _next_message(ws, drop)
+            if message is None or message["type"] == "websocket.disconnect":
                 break
             text = message.get("text")
             if text is None:
@@ -160,14 +225,22 @@ async def ws_run(ws: WebSocket) -> None:
             except RequestError as e:
                 await _error(ws, rid, e.detail(), e.status)
                 continue
+            except Exception:
+                log.exception("unexpected error while reading a run request")
+                await _error(ws, rid, "internal error while reading the request; it has been logged", 500)
+                continue
             cancel = threading.Event()
-            task = asyncio.create_task(_stream(ws, scene, req.id, cancel, metrics))
-    except (WebSocketDisconnect, asyncio.TimeoutError, RuntimeError):
+            task = asyncio.create_task(_stream(ws, scene, req.id, cancel, metrics, drop))
+    except SlowClient as e:
+        if not drop.done():
+            drop.set_result(str(e))
+    except GONE:
         pass
     finally:
-        # Release the slot first: if this handler is itself cancelled, the awaits below never finish.
+        # Release the slot and stop the work first; nothing here awaits, so a cancelled handler still does it.
         metrics.websockets -= 1
         cancel.set()
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            task.cancel()  # the worker thread stops at its next chunk: cancel is set
+    if drop.done():
+        await _drop(ws, drop.result())

@@ -1,0 +1,171 @@
+"""A real Loss Lab server in a subprocess (`python -m app`, uvicorn) on a loopback port, and a raw WebSocket.
+
+The reliability tests need what the in-process TestClient cannot show: real sockets with kernel
+buffers, uvicorn's own WebSocket handling, a process whose CPU time can be read, and a server that
+can be killed and started again on the same port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from websockets.client import ClientProtocol
+from websockets.frames import Close, Frame, Opcode
+from websockets.uri import parse_uri
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``python -m app`` with LOSSLAB_* settings from ``env``; its output goes to a log file the tests can read."""
+
+    def __init__(self, port: int | None = None, **env: str):
+        self.port = port or free_port()
+        self.env = {"LOSSLAB_HOST": "127.0.0.1", "LOSSLAB_PORT": str(self.port), **env}
+        self.proc: subprocess.Popen | None = None
+        self.log_path = Path(tempfile.mkstemp(prefix="losslab-server-", suffix=".log")[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/run"
+
+    def start(self, timeout: float = 30) -> "Server":
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env={**os.environ, **self.env},
+                                         stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.log()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the server did not start within {timeout:g} s")
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once, as in a crash or a container being stopped hard."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def cpu_flat(server: Server, seconds: float = 0.4) -> bool:
+    """True when the server burns (almost) no CPU for ``seconds``: nothing is computing."""
+    before = server.cpu_seconds()
+    time.sleep(seconds)
+    return server.cpu_seconds() - before < 0.25 * seconds
+
+
+class RawWebSocket:
+    """A WebSocket client on a plain socket: it reads only when told to (websockets' sans-I/O protocol).
+
+    ``rcvbuf`` shrinks the kernel's receive buffer, so a client that does not read pushes back on the
+    server after a few kilobytes instead of megabytes.
+    """
+
+    def __init__(self, url: str, rcvbuf: int | None = None, timeout: float = 10):
+        host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+        self.sock = socket.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, int(port)))
+        self.proto = ClientProtocol(parse_uri(url), max_size=None)
+        self.proto.send_request(self.proto.connect())
+        self._flush()
+        self.messages: list[dict] = []
+        self.close: Close | None = None
+        self.eof = False
+        while self.proto.state.name == "CONNECTING":
+            self._feed(self.sock.recv(65536))
+        if self.proto.handshake_exc is not None:
+            raise self.proto.handshake_exc
+
+    def _flush(self) -> None:
+        data = b"".join(self.proto.data_to_send())
+        if data:
+            self.sock.sendall(data)
+
+    def _feed(self, data: bytes) -> None:
+        if not data:
+            self.eof = True
+            self.proto.receive_eof()
+        else:
+            self.proto.receive_data(data)
+        for event in self.proto.events_received():
+            if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
+                self.messages.append(json.loads(event.data))
+            elif isinstance(event, Frame) and event.opcode == Opcode.CLOSE:
+                self.close = self.proto.close_rcvd
+        self._flush()  # answers pings and the close handshake
+
+    def send_json(self, body: dict) -> None:
+        """Send ``body``, unless the server has already closed the socket (then there is nobody to send to)."""
+        if self.proto.state.name != "OPEN":
+            return
+        self.proto.send_text(json.dumps(body).encode())
+        self._flush()
+
+    def read_until_closed(self) -> None:
+        """Read everything the server sends until it closes the connection."""
+        while not self.eof:
+            self._feed(self.sock.recv(1 << 20))
+
+    def read_until(self, predicate, timeout: float = 10) -> dict:
+        """Read until a message satisfies ``predicate``; returns it."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline and not self.eof:
+            for m in self.messages[seen:]:
+                if predicate(m):
+                    return m
+            seen = len(self.messages)
+            self._feed(self.sock.recv(1 << 20))
+        raise AssertionError(f"no such message; got {self.messages[-3:]}, close {self.close}")
+
+    def shutdown(self) -> None:
+        self.sock.close()

@@ -1,0 +1,90 @@
+"""The compute-time cap (LOSSLAB_COMPUTE_TIMEOUT): a request that runs too long stops, and says why.
+
+Against a real server started with a 0.5 s cap: whole runs, streamed runs and sweeps that would take
+seconds end near the cap with a 422 (or an 'error' message) naming the limit and what to ask for instead.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+import engine
+from app.services import scenes
+
+from .bodies import big_run, small_run
+from .conftest import COMPUTE_TIMEOUT, parse_strict
+from .server import RawWebSocket
+
+RUN_MESSAGE = (f"steps: the computation took longer than the {COMPUTE_TIMEOUT:g} s limit on compute time per request; "
+               "ask for fewer steps or optimizers")
+SWEEP_MESSAGE = (f"steps: the computation took longer than the {COMPUTE_TIMEOUT:g} s limit on compute time per "
+                 "request; ask for fewer steps or a smaller grid")
+#: A 200 × 200 (η, β) sweep of 250 steps on the two-weight network: about two minutes without the cap.
+BIG_SWEEP = {"surface": {"name": "two_weight_net"}, "start": [0.5, 0.5], "steps": 250,
+             "lrs": {"min": 0.001, "max": 1, "n": 200}, "betas": {"n": 200}}
+
+
+def post(server, path: str, body: dict) -> tuple[int, dict, float]:
+    request = urllib.request.Request(server.url + path, data=json.dumps(body).encode(),
+                                     headers={"content-type": "application/json"})
+    t0 = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=60) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode()
+    return status, parse_strict(text), time.monotonic() - t0
+
+
+def test_a_run_over_the_cap_gets_a_422_naming_the_limit(capped_server):
+    status, out, took = post(capped_server, "/api/run", big_run())
+    assert status == 422
+    assert out["message"] == RUN_MESSAGE
+    assert out["detail"][0]["loc"] == ["body", "steps"]
+    assert took < 4, f"the run went on for {took:.1f} s past a {COMPUTE_TIMEOUT} s cap"
+    # A small run on the same server is unaffected.
+    status, out, _ = post(capped_server, "/api/run", small_run())
+    assert status == 200 and out["runs"][0]["steps_taken"] == 20
+
+
+def test_a_streamed_run_over_the_cap_gets_an_error_message(capped_server):
+    ws = RawWebSocket(capped_server.ws_url)
+    try:
+        ws.send_json(big_run("big"))
+        err = ws.read_until(lambda m: m["type"] != "chunk", timeout=10)
+        assert (err["type"], err["id"], err["status"], err["message"]) == ("error", "big", 422, RUN_MESSAGE)
+        ws.send_json(small_run("small"))
+        assert ws.read_until(lambda m: m["id"] == "small" and m["type"] != "chunk")["type"] == "done"
+    finally:
+        ws.shutdown()
+
+
+def test_a_sweep_over_the_cap_gets_a_422_naming_the_limit(capped_server):
+    status, out, took = post(capped_server, "/api/sweep", BIG_SWEEP)
+    assert status == 422
+    assert out["message"] == SWEEP_MESSAGE
+    assert took < 4, f"the sweep went on for {took:.1f} s past a {COMPUTE_TIMEOUT} s cap"
+
+
+@pytest.mark.parametrize("surface, optimizer, params, with_betas", [
+    ("quadratic", "momentum", {}, True),
+    ("two_weight_net", "sgd", {"batch_size": 4, "noise": 0.3, "seed": 2}, True),
+    ("logistic_neuron", "adam", {}, False),
+    ("landscape", "nesterov", {}, True),
+])
+def test_a_sweep_in_slices_gives_the_same_numbers_as_one_call(monkeypatch, surface, optimizer, params, with_betas):
+    """The cap is checked between slices of the grid; slicing must not change a single cell."""
+    monkeypatch.setattr(scenes, "SLICE_SECONDS", 0.0)  # slices of one row or column: the finest split
+    s = engine.make_surface(surface)
+    lrs, betas = np.geomspace(1e-3, 1, 7), (np.linspace(0, 0.95, 5) if with_betas else None)
+    kw = dict(start=np.array([0.3, -0.2]), steps=60, tol=1e-6, params=params, seed=3)
+    whole, sliced = engine.sweep(s, optimizer, lrs, betas, **kw), scenes._sweep_in_slices(s, optimizer, lrs, betas, **kw)
+    np.testing.assert_array_equal(sliced.final_loss, whole.final_loss)
+    np.testing.assert_array_equal(sliced.steps_to_tol, whole.steps_to_tol)
+    np.testing.assert_array_equal(sliced.diverged, whole.diverged)
