@@ -12,9 +12,10 @@ from app.main import app
 
 from .server import Server
 
-#: Caps of the shared real server: a few sockets, half a second of compute per request.
+#: Settings of the shared real server: a few sockets, half a second of compute per request, one CORS origin.
 MAX_WEBSOCKETS = 3
 COMPUTE_TIMEOUT = 0.5
+CORS_ORIGIN = "http://class.example"
 
 
 def _reject_constant(name: str):
@@ -28,8 +29,9 @@ def parse_strict(text: str):
 
 @pytest.fixture(scope="session")
 def capped_server():
-    """A real server with MAX_WEBSOCKETS sockets and COMPUTE_TIMEOUT seconds of compute per request."""
-    with Server(LOSSLAB_MAX_WEBSOCKETS=str(MAX_WEBSOCKETS), LOSSLAB_COMPUTE_TIMEOUT=str(COMPUTE_TIMEOUT)) as server:
+    """A real server with the settings above (LOSSLAB_MAX_WEBSOCKETS, _COMPUTE_TIMEOUT, _CORS_ORIGINS)."""
+    with Server(LOSSLAB_MAX_WEBSOCKETS=str(MAX_WEBSOCKETS), LOSSLAB_COMPUTE_TIMEOUT=str(COMPUTE_TIMEOUT),
+                LOSSLAB_CORS_ORIGINS=f'["{CORS_ORIGIN}"]') as server:
         yield server
     assert "Traceback" not in server.log(), server.log()[-3000:]
 

@@ -169,3 +169,22 @@ class RawWebSocket:
 
     def shutdown(self) -> None:
         self.sock.close()
+
+
+def raw_http(port: int, method: str, target: str, headers: dict[str, str] | None = None,
+             host: str = "127.0.0.1") -> tuple[int, dict, bytes]:
+    """One request written byte for byte (no client library normalizes ``target``): status, headers, body."""
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as c:
+        c.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        data = b""
+        while chunk := c.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    found = {}
+    for line in header_lines:
+        k, _, v = line.partition(":")
+        found[k.strip().lower()] = v.strip()
+    return int(status_line.split()[1]), found, body
