@@ -43,14 +43,15 @@ export const fetchSweep = (body, signal) => postJSON("/api/sweep", body, signal)
 /**
  * One WebSocket that always serves the latest request: every message carries the id of
  * the request it answers, and messages for any older id are dropped. Reconnects on its
- * own (the server may restart under an open page) and re-sends the latest request.
+ * own (the server may restart under an open page) and re-sends the latest request, even
+ * a finished one, so that what the page draws comes from the server it is talking to now.
  */
 export class RunSocket {
   constructor({ onChunk, onDone, onError, onStatus }) {
     this.handlers = { onChunk, onDone, onError, onStatus };
     this.nextId = 1;
-    this.current = null; // { id, body }
-    this.pendingSend = null;
+    this.current = null; // { id, body, done }
+    this.opened = false; // true once a connection has opened: later opens are reconnections
     this.retryMs = 250;
     this.connect();
   }
@@ -63,10 +64,17 @@ export class RunSocket {
   connect() {
     this.ws = new WebSocket(this.url());
     this.ws.onopen = () => {
+      const reconnected = this.opened;
+      this.opened = true;
       this.retryMs = 250;
       this.handlers.onStatus?.("connected");
-      // Re-run the scene the page shows: after a restart the old stream is gone.
-      if (this.current && !this.current.done) this.ws.send(JSON.stringify({ ...this.current.body, id: this.current.id }));
+      // First open: send the request made while connecting. On a reconnection re-run the scene
+      // the page shows: a stream cut short is gone, and a finished drawing may be stale. Its
+      // chunks start again at entry 0, which replaces what was drawn.
+      if (this.current && (reconnected || !this.current.done)) {
+        this.current.done = false;
+        this.ws.send(JSON.stringify({ ...this.current.body, id: this.current.id }));
+      }
     };
     this.ws.onmessage = (ev) => this.receive(JSON.parse(ev.data));
     this.ws.onclose = () => {
