@@ -48,6 +48,24 @@ def number(value) -> float:
     return math.nan
 
 
+def trim(s: str) -> str:
+    """``String.prototype.trim``: strips JavaScript's white space, the no-break space included.
+
+    >>> trim(" \u00a0x**2\t")
+    'x**2'
+    """
+    return s.strip(_JS_SPACE)
+
+
+def length(s: str) -> int:
+    """``s.length``: UTF-16 code units, so a character outside the BMP counts twice.
+
+    >>> length("x**2"), length("\U0001d465")
+    (4, 2)
+    """
+    return len(s.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def round_half_up(x: float) -> float:
     """``Math.round``: the nearest integer, halves toward +∞.
 

@@ -3,7 +3,10 @@
 A scene here is the page's plain object::
 
     {"surface": "quadratic", "surfaceParams": {...}, "optimizers": [{"name": ..., "params": {...}}],
-     "start": [x, y], "steps": 100, "seed": 0, "lesson": ""}
+     "start": [x, y], "steps": 100, "seed": 0, "lesson": "", "formula": "", "view": None}
+
+``formula`` and ``view`` belong to the custom surface (a typed f(x, y) and its box
+``[xmin, xmax, ymin, ymax]``); every other surface has ``""`` and ``None`` there.
 
 ``from_hash`` parses a link the way ``fromHash`` does and ``normalize`` fills defaults,
 clamps and drops what the page drops (``normalizeScene``), so a link opens the same
@@ -21,7 +24,7 @@ import sys
 
 from engine.optimizers import OPTIMIZERS
 from engine.params import Param
-from engine.surfaces import SURFACES
+from engine.surfaces import SURFACES, TEXT_SURFACES
 
 from losslab import _js
 
@@ -36,10 +39,19 @@ DEFAULT_SCENE = {
     "steps": 100,
     "seed": 0,
     "lesson": "",
+    "formula": "",  # the custom surface's f(x, y)
+    "view": None,  # the custom surface's [xmin, xmax, ymin, ymax]
 }
 STEPS = (1, 20000)
 SEEDS = (0, 2147483647)
 MAX_OPTIMIZERS = 8
+#: The typed-formula surface, and the longest formula the page keeps (``CUSTOM``, ``FORMULA_MAX``).
+CUSTOM = "custom"
+FORMULA_MAX = 500
+#: The largest |coordinate| of a custom view the page keeps.
+VIEW_MAX = 1e6
+#: The page's catalog of surfaces: GET /api/surfaces, and the custom surface from GET /api/formula.
+CATALOG = {**SURFACES, **TEXT_SURFACES}
 
 
 class LinkError(ValueError):
@@ -49,7 +61,12 @@ class LinkError(ValueError):
 @functools.lru_cache(maxsize=None)
 def default_view(surface: str) -> tuple[float, float, float, float]:
     """The view the page's catalog gives ``surface`` (that of its default parameters)."""
-    return tuple(SURFACES[surface]().view)
+    return tuple(CATALOG[surface]().view)
+
+
+def default_formula() -> str:
+    """The formula the page falls back to: the default of the custom surface's ``formula`` parameter."""
+    return next((p.default for p in CATALOG[CUSTOM].PARAMS if p.name == "formula"), "x**2 + y**2")
 
 
 def hash_of(url: str) -> str:
@@ -118,8 +135,12 @@ def from_hash(hash_: str) -> dict:
         scene["seed"] = _js.number(fields["seed"])
     try:
         scene["lesson"] = _js.decode_uri_component(fields["lesson"]) if fields.get("lesson") else ""
+        if "f" in fields:
+            scene["formula"] = _js.decode_uri_component(fields["f"])
     except ValueError as e:
         raise LinkError(f"the link cannot be read (the page cannot open it either): {e}") from None
+    if fields.get("view"):
+        scene["view"] = [_js.number(v) for v in fields["view"].split(",")]
     return scene
 
 
@@ -156,14 +177,21 @@ def coerce_param(spec: Param, value, owner: str, notes: list[str]):
 
 
 def normalize_params(specs, params, owner: str, notes: list[str]) -> dict:
-    """``normalizeParams``: every parameter of ``specs`` in their order, unknown names dropped."""
+    """``normalizeParams``: every parameter of ``specs`` in their order, unknown names dropped.
+
+    Text parameters (the custom surface's formula) are left out: the scene keeps the formula
+    in its own ``formula`` field.
+    """
     params = params if isinstance(params, dict) else {}
-    known = {p.name for p in specs}
+    known = {p.name: p for p in specs}
     for name in params:
         if name not in known:
             notes.append(f"{owner}.{name} is not a parameter of {owner}; the page ignores it")
+        elif known[name].kind == "text":
+            notes.append(f"{owner}.{name} among the surface's parameters is ignored; the page reads the "
+                         f"{name} from f= (the scene's {name!r})")
     return {p.name: coerce_param(p, params[p.name] if params.get(p.name) is not None else p.default, owner, notes)
-            for p in specs}
+            for p in specs if p.kind != "text"}
 
 
 def _clamp_int(v, bounds, fallback, what: str, notes: list[str]) -> int:
@@ -185,11 +213,40 @@ def clamp_start(start, view) -> list[float]:
     return [min(x1 + w, max(x0 - w, x)), min(y1 + h, max(y0 - h, y))]
 
 
+def _custom(scene: dict, notes: list[str]) -> tuple[str, list[float]]:
+    """The custom surface's formula and view as ``normalizeScene`` keeps them: a non-blank formula
+    of at most ``FORMULA_MAX`` characters as JavaScript counts them (UTF-16 units), else the
+    default; a view of four finite numbers with xmin < xmax, ymin < ymax and |v| ≤ ``VIEW_MAX``,
+    else the default view. (The engine, like the server, is stricter about the view: |v| ≤ 1000
+    and spans of at least 0.001.)"""
+    raw = scene.get("formula")
+    if isinstance(raw, str) and _js.trim(raw) and _js.length(raw) <= FORMULA_MAX:
+        formula = raw
+    else:
+        formula = default_formula()
+        if raw not in (None, ""):
+            why = (f"is longer than {FORMULA_MAX} characters" if isinstance(raw, str) and _js.trim(raw)
+                   else "is blank" if isinstance(raw, str) else "is not text")
+            notes.append(f"formula {_show(raw if not isinstance(raw, str) or len(raw) <= 80 else raw[:80] + '…')} "
+                         f"{why}; the page uses {formula!r}")
+    raw_view = scene.get("view")
+    v = [_js.number(c) for c in raw_view] if isinstance(raw_view, (list, tuple)) else []
+    if (len(v) == 4 and all(math.isfinite(c) and abs(c) <= VIEW_MAX for c in v)
+            and v[0] < v[1] and v[2] < v[3]):
+        return formula, v
+    view = list(default_view(CUSTOM))
+    if raw_view is not None:
+        shown = ", ".join(map(_show, raw_view)) if isinstance(raw_view, (list, tuple)) else _show(raw_view)
+        notes.append(f"view = {shown} is not xmin,xmax,ymin,ymax (four numbers up to {VIEW_MAX:g} with "
+                     f"xmin < xmax and ymin < ymax); the page uses {', '.join(map(_show, view))}")
+    return formula, view
+
+
 def normalize(scene: dict, notes: list[str] | None = None) -> dict:
     """``normalizeScene``: a scene whose every name is known and every number in range."""
     notes = [] if notes is None else notes
     name = scene.get("surface")
-    surf = name if isinstance(name, str) and name in SURFACES else DEFAULT_SCENE["surface"]
+    surf = name if isinstance(name, str) and name in CATALOG else DEFAULT_SCENE["surface"]
     if surf != name:
         notes.append(f"surface {_show(name)} is unknown; the page opens {surf}")
     opts = []
@@ -202,7 +259,14 @@ def normalize(scene: dict, notes: list[str] | None = None) -> dict:
             notes.append(f"more than {MAX_OPTIMIZERS} optimizers; the page keeps the first {MAX_OPTIMIZERS}")
             break
         opts.append({"name": oname, "params": normalize_params(OPTIMIZERS[oname].params, o.get("params"), oname, notes)})
-    view = default_view(surf)
+    formula, custom_view = "", None
+    if surf == CUSTOM:
+        formula, custom_view = _custom(scene, notes)
+    else:
+        for key, where in (("formula", "f="), ("view", "view=")):
+            if scene.get(key) not in (None, ""):
+                notes.append(f"{where} is only for the custom surface; the page ignores it on {surf}")
+    view = custom_view or default_view(surf)
     raw_start = scene.get("start") or []
     start = [_js.number(v) for v in raw_start] if isinstance(raw_start, (list, tuple)) else []
     if len(start) == 2 and all(math.isfinite(v) for v in start):
@@ -217,12 +281,33 @@ def normalize(scene: dict, notes: list[str] | None = None) -> dict:
     lesson = scene.get("lesson")
     return {
         "surface": surf,
-        "surfaceParams": normalize_params(SURFACES[surf].PARAMS, scene.get("surfaceParams"), surf, notes),
+        "surfaceParams": normalize_params(CATALOG[surf].PARAMS, scene.get("surfaceParams"), surf, notes),
         "optimizers": opts,
         "start": [float(v) for v in clamped],
         "steps": _clamp_int(scene.get("steps"), STEPS, DEFAULT_SCENE["steps"], "steps", notes),
         "seed": _clamp_int(scene.get("seed"), SEEDS, 0, "seed", notes),
         "lesson": lesson if isinstance(lesson, str) else "",
+        "formula": formula,
+        "view": custom_view,
+    }
+
+
+def surface_spec(scene: dict) -> dict:
+    """``surfaceSpec``: the surface part of a request, a catalog surface with its params or a formula with its view."""
+    if scene["surface"] == CUSTOM:
+        return {"name": CUSTOM, "formula": scene["formula"], "view": scene["view"]}
+    return {"name": scene["surface"], "params": scene["surfaceParams"]}
+
+
+def run_request(scene: dict) -> dict:
+    """``runRequest``: the POST /api/run (and WS /ws/run) body the page sends for ``scene``."""
+    return {
+        "surface": surface_spec(scene),
+        "optimizers": [{"name": o["name"], "params": o["params"]} for o in scene["optimizers"]],
+        "start": scene["start"],
+        "steps": scene["steps"],
+        "tol": 0,
+        "seed": scene["seed"],
     }
 
 
@@ -247,6 +332,10 @@ def to_hash(scene: dict) -> str:
         f"steps={scene['steps']}",
         f"seed={scene['seed']}",
     ]
+    if scene["surface"] == CUSTOM:
+        parts.append("f=" + _js.encode_uri_component(scene["formula"]))
+        if scene.get("view"):
+            parts.append("view=" + ",".join(_fmt(v) for v in scene["view"]))
     if scene.get("lesson"):
         parts.append("lesson=" + _js.encode_uri_component(scene["lesson"]))
     return "#" + "&".join(parts)

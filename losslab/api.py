@@ -15,6 +15,14 @@ builder method returns a new one, so a scene can be reused, extended and compare
 >>> result[1].points.shape, f"{result[1].final_loss:.2e}"
 ((101, 2), '1.89e-15')
 
+A surface of your own, typed as on the page ("Your own formula…"), with the box it is drawn in;
+its gradient and Hessian are exact, so Newton's method works on it too:
+
+>>> valley = ll.Scene("custom", formula="(1 - x)**2 + 100*(y - x**2)**2", view=(-2, 2, -1, 3))
+>>> run = valley.start(-1.5, 2).add("newton").run(steps=20, tol=1e-10)[0]
+>>> run.status, run.steps_taken, [round(v, 9) for v in run.final_point]
+('converged', 7, [1.0, 1.0])
+
 The same scene as a page link, and back:
 
 >>> url = scene.to_url()
@@ -63,7 +71,8 @@ def _num(v) -> str:
 
 
 def _kwargs(params: dict) -> str:
-    return ", ".join(f"{k}={_num(v)}" for k, v in params.items())
+    return ", ".join(f"{k}={'(' + ', '.join(map(_num, v)) + ')' if isinstance(v, tuple) else _num(v)}"
+                     for k, v in params.items())
 
 
 def _non_default(spec_params: Sequence[Param], params: dict) -> dict:
@@ -79,9 +88,16 @@ class Scene:
     take their defaults) and raises :class:`ParamError` naming a bad one. Build the rest
     with :meth:`start` and :meth:`add`; run it with :meth:`run`.
 
+    ``Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2))`` is the page's "Your own
+    formula…": f(x, y) as text (see ``engine.surfaces.custom`` for what it may contain; a
+    refused formula raises ``FormulaError``, a ParamError giving the column) and the box it
+    is drawn in, ``(xmin, xmax, ymin, ymax)``. Both are optional (the page's default formula,
+    and the view (−3, 3, −3, 3)); a formula is differentiated exactly, so every optimizer works.
+
     Attributes:
       surface: the surface's name (see :func:`surfaces`).
-      surface_params: its parameters, every one filled in.
+      surface_params: its parameters, every one filled in (none for ``custom``).
+      formula, view: the custom surface's formula and view (for other surfaces ``""`` and None).
       optimizers: ``(name, params)`` pairs, every parameter filled in.
       start_point: ``(x, y)``; by default the page's (−2, −0.5), moved into the view when outside it.
       steps, seed: what :meth:`run` uses unless told otherwise (the page's 100 and 0 by default).
@@ -93,31 +109,34 @@ class Scene:
     engine.params.ParamError: quadratic.lambda_1 = -1 is not allowed: a finite number with 0.001 ≤ lambda_1 ≤ 1000
     >>> Scene("rosenbrock").start(-1.5, 2).add("adam", lr=0.1)
     Scene('rosenbrock', a=1, b=100).start(-1.5, 2).add('adam', lr=0.1)
+    >>> Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2)).add("newton")
+    Scene('custom', formula='x**2 + 3*y**2', view=(-2, 2, -2, 2)).start(-2, -0.5).add('newton')
     """
 
-    __slots__ = ("surface", "surface_params", "optimizers", "start_point", "steps", "seed", "lesson", "_surface")
+    __slots__ = ("surface", "surface_params", "formula", "view", "optimizers", "start_point", "steps", "seed",
+                 "lesson", "_surface")
 
     def __init__(self, surface: str = "quadratic", /, **params: Any):
-        with _as_given(params):
-            built = engine.make_surface(surface, **params)
+        built = _make_surface(surface, params)
+        text = {p.name for p in type(built).PARAMS if p.kind == "text"}
+        custom = surface == _page.CUSTOM
         start = _page.clamp_start(_page.DEFAULT_SCENE["start"], built.view)
-        self._set(surface, dict(built.params), (), (float(start[0]), float(start[1])), 100, 0, "", built)
+        self._set(surface=surface, surface_params={k: v for k, v in built.params.items() if k not in text},
+                  formula=built.params["formula"] if custom else "",
+                  view=tuple(float(c) for c in built.view) if custom else None,
+                  optimizers=(), start_point=(float(start[0]), float(start[1])), steps=100, seed=0, lesson="",
+                  _surface=built)
 
-    def _set(self, surface, surface_params, optimizers, start_point, steps, seed, lesson, built):
-        for name, value in (("surface", surface), ("surface_params", surface_params), ("optimizers", optimizers),
-                            ("start_point", start_point), ("steps", steps), ("seed", seed), ("lesson", lesson),
-                            ("_surface", built)):
-            object.__setattr__(self, name, value)
+    def _set(self, **values):
+        for name in Scene.__slots__:
+            object.__setattr__(self, name, values[name])
 
     def __setattr__(self, name, value):
         raise AttributeError("a Scene is immutable: use start(), add() or replace() to make a new one")
 
     def _evolve(self, **changes) -> "Scene":
         new = object.__new__(Scene)
-        values = {name: getattr(self, name) for name in Scene.__slots__}
-        values.update(changes)
-        new._set(values["surface"], values["surface_params"], values["optimizers"], values["start_point"],
-                 values["steps"], values["seed"], values["lesson"], values["_surface"])
+        new._set(**{**{name: getattr(self, name) for name in Scene.__slots__}, **changes})
         return new
 
     # --- building ---------------------------------------------------------
@@ -188,12 +207,20 @@ class Scene:
     @classmethod
     def from_dict(cls, scene: dict) -> "Scene":
         """A scene from the page's scene object (``surface``, ``surfaceParams``, ``optimizers``,
-        ``start``, ``steps``, ``seed``, ``lesson``), normalized as the page does."""
+        ``start``, ``steps``, ``seed``, ``lesson``, ``formula``, ``view``), normalized as the page does.
+
+        The page keeps any non-blank formula of at most 500 characters and any view of four
+        numbers in order; the engine checks them as the server does, so a formula the page
+        would show as an error (or a view the server refuses) raises :class:`ParamError`.
+        """
         notes: list[str] = []
         d = _page.normalize(scene, notes)
         for note in notes:
             warnings.warn(note, LinkWarning, stacklevel=3)
-        s = cls(d["surface"], **d["surfaceParams"]).start(*d["start"])
+        params = dict(d["surfaceParams"])
+        if d["surface"] == _page.CUSTOM:
+            params.update(formula=d["formula"], view=d["view"])
+        s = cls(d["surface"], **params).start(*d["start"])
         for o in d["optimizers"]:
             s = s.add(o["name"], **o["params"])
         return s.replace(steps=d["steps"], seed=d["seed"], lesson=d["lesson"])
@@ -214,6 +241,8 @@ class Scene:
             "steps": self.steps,
             "seed": self.seed,
             "lesson": self.lesson,
+            "formula": self.formula,
+            "view": None if self.view is None else list(self.view),
         }
 
     def to_url(self, base: str = DEFAULT_BASE) -> str:
@@ -223,6 +252,8 @@ class Scene:
 
         >>> Scene("saddle").add("newton").to_url("http://localhost:9000")
         'http://localhost:9000#s=saddle:curvature_ratio=1,wall=0&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0'
+        >>> Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2)).add("newton").to_url("")
+        '#s=custom:&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0&f=x**2%20%2B%203*y**2&view=-2,2,-2,2'
         """
         return base.split("#", 1)[0] + _page.to_hash(self.to_dict())
 
@@ -278,8 +309,8 @@ class Scene:
 
     # --- comparing and showing ------------------------------------------
     def _key(self):
-        return (self.surface, self.surface_params, [tuple(o) for o in self.optimizers], self.start_point,
-                self.steps, self.seed, self.lesson)
+        return (self.surface, self.surface_params, self.formula, self.view, [tuple(o) for o in self.optimizers],
+                self.start_point, self.steps, self.seed, self.lesson)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Scene) and self._key() == other._key()
@@ -288,7 +319,10 @@ class Scene:
         return hash(repr(self))
 
     def __repr__(self) -> str:
-        out = f"Scene({self.surface!r}{', ' if self.surface_params else ''}{_kwargs(self.surface_params)})"
+        args = dict(self.surface_params)
+        if self.surface == _page.CUSTOM:
+            args.update(formula=self.formula, view=self.view)
+        out = f"Scene({self.surface!r}{', ' if args else ''}{_kwargs(args)})"
         out += f".start({_num(self.start_point[0])}, {_num(self.start_point[1])})"
         for o in self.optimizers:
             extra = _kwargs(_non_default(engine.get_spec(o.name).params, o.params))
@@ -299,6 +333,17 @@ class Scene:
         if changes:
             out += f".replace({_kwargs(changes)})"
         return out
+
+
+def _make_surface(surface: str, params: dict) -> engine.Surface:
+    """``engine.make_surface`` as the server's ``build_surface`` calls it: formula and view only for ``custom``."""
+    if surface in _page.CATALOG and surface != _page.CUSTOM:
+        for key in ("formula", "view"):
+            if key in params:
+                raise ParamError(f"{surface}.{key}", params[key], "only for the custom surface: "
+                                 "Scene('custom', formula='x**2 + y**2', view=(xmin, xmax, ymin, ymax))")
+    with _as_given(params):
+        return engine.make_surface(surface, **params)
 
 
 @contextlib.contextmanager
@@ -488,12 +533,16 @@ def _defaults(params: dict) -> str:
 def surfaces() -> Listing:
     """Every surface with its parameters (name → :class:`engine.Param`: default, range, description).
 
+    The last, ``custom``, is a formula you type: ``Scene("custom", formula=…, view=…)``.
+
     >>> s = surfaces()["quadratic"]
     >>> s.title, s.params["lambda_2"].default
     ('Quadratic bowl', 10.0)
+    >>> surfaces()["custom"].view
+    (-3.0, 3.0, -3.0, 3.0)
     """
     items = []
-    for name, cls in engine.SURFACES.items():
+    for name, cls in _page.CATALOG.items():  # the page's list: the catalog, then "Your own formula…"
         items.append(SurfaceInfo(name, cls.TITLE, cls.DESCRIPTION, {p.name: p for p in cls.PARAMS},
                                  _page.default_view(name)))
     return Listing(items, lambda s: (s.name, s.title, _defaults(s.params)))

@@ -26,6 +26,8 @@ examples:
   losslab run --param lambda_2=50 --optimizer gd:lr=0.039 --optimizer 'momentum:lr=0.04,momentum=0.7'
   losslab run --url 'http://127.0.0.1:8000/#s=quadratic:…' --format json
   losslab run --lesson momentum
+  losslab run --formula '(1 - x)**2 + 100*(y - x**2)**2' --view -2,2,-1,3 --start -1.5,2 --optimizer newton
+                                                your own surface, as the page's "Your own formula…"
 
 Anything left out takes the page's default, as in a link without it.
 CSV and JSON are byte for byte the page's "Export CSV" and "Export JSON".
@@ -77,6 +79,16 @@ def _optimizer_spec(text: str) -> tuple[str, dict]:
         raise argparse.ArgumentTypeError(f"expected name[:param=value,…], got {text!r}")
     params = dict(_pair(p) for p in rest.split(",") if p.strip()) if rest.strip() else {}
     return name, params
+
+
+def _view(text: str) -> tuple[float, float, float, float]:
+    parts = text.split(",")
+    try:
+        if len(parts) != 4:
+            raise ValueError
+        return tuple(float(p) for p in parts)  # type: ignore[return-value]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected xmin,xmax,ymin,ymax (four numbers), got {text!r}") from None
 
 
 def _point(text: str) -> tuple[float, float]:
@@ -133,9 +145,14 @@ def _scene_flags(p: argparse.ArgumentParser, optimizer_help: str, repeat_optimiz
     src = p.add_argument_group("the scene (a page link, a lesson, or flags)")
     src.add_argument("--url", help="a link copied from the page (its #… part is read as the page reads it)")
     src.add_argument("--lesson", metavar="ID", help="a lesson's scene (see 'losslab lessons')")
-    src.add_argument("--surface", help=f"one of {', '.join(engine.SURFACES)} (default quadratic)")
+    src.add_argument("--surface", help=f"one of {', '.join(engine.SURFACES)} (default quadratic), "
+                                       "or custom for --formula")
     src.add_argument("--param", action="append", type=_pair, default=[], metavar="NAME=VALUE",
                      help="a surface parameter; repeatable")
+    src.add_argument("--formula", metavar="F", help="your own surface f(x, y), e.g. 'x**2 + 3*y**2' "
+                     "(the custom surface; the functions allowed are those of the page)")
+    src.add_argument("--view", type=_view, metavar="XMIN,XMAX,YMIN,YMAX",
+                     help="the custom surface's box (default -3,3,-3,3); the start is kept near it")
     src.add_argument("--start", type=_point, metavar="X,Y", help="start point")
     src.add_argument("--optimizer", action="append" if repeat_optimizer else "store", type=_optimizer_spec,
                      metavar="NAME[:P=V,…]", help=optimizer_help)
@@ -209,7 +226,8 @@ def _scene(args, parser_error) -> Scene:
     from losslab import _page
     from losslab.api import Scene
 
-    flags = [f for f in ("surface", "param", "start", "optimizer") if getattr(args, f)]
+    flags = [f for f in ("surface", "param", "formula", "view", "start", "optimizer") if getattr(args, f) is not None
+             and getattr(args, f) != []]
     if args.url is not None and args.lesson is not None:
         parser_error("--url and --lesson each give a whole scene: use one")
     if args.url is not None or args.lesson is not None:
@@ -221,8 +239,12 @@ def _scene(args, parser_error) -> Scene:
             int(args.lesson) if args.lesson.isdigit() else args.lesson)
     else:
         d = _page.DEFAULT_SCENE
-        if args.surface or args.param:
-            scene = Scene(args.surface or "quadratic", **dict(args.param))
+        custom = {k: v for k, v in (("formula", args.formula), ("view", args.view)) if v is not None}
+        if custom and args.surface not in (None, _page.CUSTOM):
+            parser_error(f"{' and '.join('--' + k for k in custom)} {'go' if len(custom) > 1 else 'goes'} only with "
+                         f"the custom surface: leave out --surface {args.surface}")
+        if args.surface or args.param or custom:
+            scene = Scene(args.surface or (_page.CUSTOM if custom else "quadratic"), **dict(args.param), **custom)
         else:
             scene = Scene(d["surface"], **d["surfaceParams"])
         if args.start:
@@ -362,11 +384,15 @@ _NEGATIVE_POINT = re.compile(r"-[\d.][^,]*,.+")
 
 
 def _join_negative_start(argv: list[str]) -> list[str]:
-    """Let ``--start -2,-0.5`` mean ``--start=-2,-0.5`` (argparse takes ``-2,…`` for an option)."""
+    """Let ``--start -2,-0.5`` mean ``--start=-2,-0.5`` (argparse takes ``-2,…`` for an option),
+    and so ``--view -2,2,-1,3`` and ``--formula -x**2`` (a formula may start with a minus)."""
     out: list[str] = []
     for i, tok in enumerate(argv):
-        if out and out[-1] == "--start" and _NEGATIVE_POINT.fullmatch(tok) and "--" not in argv[:i]:
-            out[-1] = f"--start={tok}"
+        prev = out[-1] if out else None
+        joined = ((prev in ("--start", "--view") and _NEGATIVE_POINT.fullmatch(tok))
+                  or (prev == "--formula" and tok.startswith("-") and not tok.startswith("--")))
+        if joined and "--" not in argv[:i]:
+            out[-1] = f"{prev}={tok}"
         else:
             out.append(tok)
     return out

@@ -74,7 +74,14 @@ def _grid(scene: "Scene", n: int, view):
     return xs, ys, z, f, label
 
 
+#: Longest formula a title shows whole; a longer one is cut with "…".
+TITLE_FORMULA = 80
+
+
 def _title(scene: "Scene") -> str:
+    if scene.formula:  # the custom surface: its formula, as the page shows it under "f(x, y) ="
+        f = scene.formula if len(scene.formula) <= TITLE_FORMULA else scene.formula[:TITLE_FORMULA - 1] + "…"
+        return f"{scene.engine_surface.TITLE}: f(x, y) = {f}"
     params = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in scene.surface_params.items())
     return f"{scene.engine_surface.TITLE}" + (f" ({params})" if params else "")
 
@@ -85,7 +92,7 @@ def contour(obj, *, n: int = GRID_N, view=None, critical_points: bool = True) ->
     Args:
       obj: a Result (its runs are drawn) or a Scene (the surface and start only).
       n: grid points per side.
-      view: ``(xmin, xmax, ymin, ymax)``; the surface's own view by default.
+      view: ``(xmin, xmax, ymin, ymax)``; the surface's own view by default (a custom surface's, its ``view``).
       critical_points: mark the surface's known minima and saddles.
     """
     scene, runs = _split(obj)

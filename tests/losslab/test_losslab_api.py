@@ -25,6 +25,11 @@ SCENES = [
     ("logistic_neuron", dict(label_smoothing=0.2), (0, 3),
      [("sgd", dict(lr=4.0, batch_size=1, seed=1)), ("sgd", dict(lr=4.0, batch_size=4, schedule="inverse"))], 150, 7),
     ("two_weight_net", dict(loss="l2"), (3.5, -5), [("gd", dict(lr=0.5)), ("preconditioned", {})], 80, 0),
+    # The custom surface: a typed formula with its view, built as the server builds it.
+    ("custom", dict(formula="(1 - x)**2 + 100*(y - x**2)**2", view=(-2, 2, -1, 3)), (-1.5, 2),
+     [("adam", dict(lr=0.05)), ("newton", {})], 200, 0),
+    ("custom", dict(formula="x**2 + y**2 - log(x + 2)"), (-1.5, 1),  # undefined for x < -2: gd at lr 1 diverges
+     [("gd", dict(lr=1.0)), ("sgd", dict(lr=0.05, noise=0.5))], 60, 3),
 ]
 
 
@@ -136,6 +141,83 @@ def test_from_url_clamps_optimizers_start_steps_and_seed_as_the_page_does():
 def test_a_link_the_page_cannot_read_is_an_error():
     with pytest.raises(ValueError, match="cannot be read"):
         ll.Scene.from_url("#s=quadratic:lambda_1=%zz")
+    with pytest.raises(ValueError, match="cannot be read"):
+        ll.Scene.from_url("#s=custom&f=x%zz")
+
+
+# --- the custom surface (a typed formula) ---------------------------------------------------
+
+def test_a_custom_scene_keeps_its_formula_and_view_as_the_page_does():
+    s = ll.Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2)).start(1, 1).add("newton")
+    assert (s.surface, s.surface_params, s.formula, s.view) == ("custom", {}, "x**2 + 3*y**2", (-2.0, 2.0, -2.0, 2.0))
+    assert s.engine_surface.view == (-2.0, 2.0, -2.0, 2.0) and s.engine_surface.minima == [(0.0, 0.0)]
+    d = s.to_dict()
+    assert list(d) == ["surface", "surfaceParams", "optimizers", "start", "steps", "seed", "lesson", "formula", "view"]
+    assert (d["surfaceParams"], d["formula"], d["view"]) == ({}, "x**2 + 3*y**2", [-2.0, 2.0, -2.0, 2.0])
+    assert s.to_url("") == "#s=custom:&o=newton:lr=1&start=1,1&steps=100&seed=0&f=x**2%20%2B%203*y**2&view=-2,2,-2,2"
+    assert ll.Scene.from_url(s.to_url()) == s and ll.Scene.from_dict(d) == s
+    assert repr(s) == "Scene('custom', formula='x**2 + 3*y**2', view=(-2, 2, -2, 2)).start(1, 1).add('newton')"
+    assert eval(repr(s), {"Scene": ll.Scene}) == s
+    assert s != ll.Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 3)).start(1, 1).add("newton")
+    # Other surfaces have neither, as on the page.
+    q = ll.Scene().to_dict()
+    assert (q["formula"], q["view"]) == ("", None) and "&f=" not in ll.Scene().to_url()
+
+
+def test_a_custom_scene_without_formula_or_view_takes_the_pages_defaults():
+    from engine.surfaces.custom import DEFAULT_FORMULA, DEFAULT_VIEW
+
+    s = ll.Scene("custom")
+    assert (s.formula, s.view) == (DEFAULT_FORMULA, DEFAULT_VIEW)
+    assert ll.Scene.from_url("#s=custom&o=gd") == ll.Scene("custom").add("gd")
+    # The default start (-2, -0.5) is kept near the view, as the page keeps it.
+    assert ll.Scene("custom", formula="x**2", view=(0, 1, 0, 1)).start_point == (-1.0, -0.5)
+
+
+@pytest.mark.parametrize("hash_, formula, view, start, warning", [
+    ("#s=custom&f=%20&view=-1,1,-1,1", engine.surfaces.custom.DEFAULT_FORMULA, (-1, 1, -1, 1), (-2, -0.5),
+     "formula ' ' is blank; the page uses"),
+    ("#s=custom&f=x**2&view=1,-1,-1,1", "x**2", (-3, 3, -3, 3), (-2, -0.5), "view = 1, -1, -1, 1 is not xmin,xmax,ymin,ymax"),
+    ("#s=custom&f=x**2&view=0,1,0,1&start=5,-5", "x**2", (0, 1, 0, 1), (2, -1), "start = 5, -5 is far off the view"),
+    ("#s=custom&f=x**2&view=0,1,0,1&start=a", "x**2", (0, 1, 0, 1), (0.5, 0.5), "the page starts at the view's centre"),
+    ("#s=custom:formula=y&f=x**2", "x**2", (-3, 3, -3, 3), (-2, -0.5), "the page reads the formula from f="),
+])
+def test_from_url_fixes_a_custom_scene_as_the_page_does(hash_, formula, view, start, warning):
+    with pytest.warns(ll.LinkWarning, match=warning):
+        s = ll.Scene.from_url(hash_)
+    assert (s.formula, s.view, s.start_point) == (formula, view, start)
+
+
+def test_formula_and_view_on_another_surface():
+    with pytest.warns(ll.LinkWarning, match="f= is only for the custom surface; the page ignores it on saddle"):
+        s = ll.Scene.from_url("#s=saddle&f=x**2")
+    assert (s.surface, s.formula, s.view) == ("saddle", "", None)
+    with pytest.raises(ll.ParamError, match=r"saddle.view = \(0, 1, 0, 1\) is not allowed: only for the custom surface"):
+        ll.Scene("saddle", view=(0, 1, 0, 1))
+    with pytest.raises(ll.ParamError, match="quadratic.formula = 'x' is not allowed: only for the custom surface"):
+        ll.Scene(formula="x")
+
+
+def test_a_formula_or_view_the_server_refuses_fails_at_once():
+    from engine.surfaces.custom import FormulaError
+
+    with pytest.raises(FormulaError) as err:
+        ll.Scene("custom", formula="x**2 + foo(y)")
+    assert err.value.column == 8 and "the function 'foo' is not allowed at column 8" in str(err.value)
+    with pytest.raises(ll.ParamError, match=r"custom.view = \(0, 1, 0\) is not allowed"):
+        ll.Scene("custom", view=(0, 1, 0))
+    # The page keeps a view up to 1e6 (the server refuses beyond 1000): such a link opens on the
+    # page but cannot be drawn or run, and ll says why.
+    with pytest.raises(ll.ParamError, match=r"custom.view = \[-5000.0, 5000.0, -1.0, 1.0\] is not allowed"):
+        ll.Scene.from_url("#s=custom&f=x**2&view=-5000,5000,-1,1")
+
+
+def test_a_custom_scene_sweeps_and_has_theory():
+    s = ll.Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2)).start(1, 1)
+    assert s.theory()["start"]["eigenvalues"] == pytest.approx([2.0, 6.0])
+    m = s.sweep("momentum", lrs=[0.1, 0.2], betas=[0.0, 0.5], steps=100)
+    ref = engine.sweep(s.engine_surface, "momentum", [0.1, 0.2], [0.0, 0.5], start=[1, 1], steps=100, tol=1e-6)
+    assert np.array_equal(m.steps_to_tol, ref.steps_to_tol) and m.rate is None
 
 
 def test_to_url_writes_numbers_as_the_page_does():
@@ -194,11 +276,12 @@ def test_diverged_runs_keep_only_finite_values():
     run = result[0]
     assert run.status == "diverged" and run.steps_taken < 400
     assert np.all(np.isfinite(run.points)) and len(run.points) == run.steps_taken + 1
-    assert "nan" not in result.to_csv().lower() and "null" not in result.to_json()
+    assert "nan" not in result.to_csv().lower() and "null" not in json.dumps(json.loads(result.to_json())["runs"])
 
 
 def test_catalogs_and_lessons():
-    assert ll.surfaces().names() == list(engine.SURFACES)
+    assert ll.surfaces().names() == list(engine.SURFACES) + ["custom"]  # the page's list, "Your own formula…" last
+    assert ll.surfaces()["custom"].params["formula"].kind == "text"
     assert ll.optimizers().names() == list(engine.OPTIMIZERS)
     assert ll.surfaces()["saddle"].params["wall"].high == 10.0
     assert "momentum" in repr(ll.optimizers()) and "v ← μ v + g" in repr(ll.optimizers())

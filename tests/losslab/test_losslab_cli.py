@@ -67,6 +67,29 @@ def test_run_url_with_a_value_the_page_clamps_warns_on_stderr(capsys):
                    "0.001 ≤ lambda_1 ≤ 1000); the page uses 0.001\n")
 
 
+def test_run_your_own_formula(capsys):
+    """--formula and --view give the custom surface (negative values need no '='), as the page's "Your own formula…"."""
+    code, out, err = run_cli(capsys, "run", "--formula", "-x**2/10 + y**4", "--view", "-2,2,-1.5,1",
+                             "--start", "-1,-0.5", "--optimizer", "newton", "--steps", "3", "--format", "json")
+    assert (code, err) == (0, "")
+    scene = ll.Scene("custom", formula="-x**2/10 + y**4", view=(-2, 2, -1.5, 1)).start(-1, -0.5).add("newton")
+    assert out == scene.run(steps=3).to_json() + "\n"
+    assert json.loads(out)["scene"]["view"] == [-2, 2, -1.5, 1]
+    code, out2, _ = run_cli(capsys, "run", "--surface", "custom", "--formula=-x**2/10 + y**4", "--view=-2,2,-1.5,1",
+                            "--start=-1,-0.5", "--optimizer", "newton", "--steps", "3", "--format", "json")
+    assert out2 == out
+    code, out3, _ = run_cli(capsys, "run", "--url", scene.to_url(), "--steps", "3", "--format", "json")
+    assert out3 == out
+
+
+def test_run_a_custom_link_the_page_clamps(capsys):
+    code, out, err = run_cli(capsys, "run", "--url", "#s=custom&o=gd&f=x**2%2By**2&view=2,1,0,1&start=12,-12&steps=1")
+    assert code == 0 and out.splitlines()[1] == "0,gd,0,9,-9,162,25.45584412271571"  # the default view ±3, enlarged
+    assert err == ("losslab: warning: view = 2, 1, 0, 1 is not xmin,xmax,ymin,ymax (four numbers up to 1e+06 with "
+                   "xmin < xmax and ymin < ymax); the page uses -3, 3, -3, 3\n"
+                   "losslab: warning: start = 12, -12 is far off the view; the page uses 9, -9\n")
+
+
 def test_run_lesson(capsys):
     lesson = ll.lessons()[0]
     code, out, _ = run_cli(capsys, "run", "--lesson", lesson.id, "--steps", "3")
@@ -85,6 +108,8 @@ def test_run_lesson(capsys):
      "losslab: error: sgd.batch_size = 100 is not allowed: an integer with 1 ≤ batch_size ≤ 8"),
     (["run", "--lesson", "nope"], "losslab: error: lesson = 'nope' is not allowed: one of "),
     (["run", "--url", "#s=quadratic:lambda_1=%zz"], "losslab: error: the link cannot be read"),
+    (["run", "--formula", "x**2 + foo(y)"], "losslab: error: custom.formula: the function 'foo' is not allowed at column 8;"),
+    (["run", "--view", "0,5000,0,1"], "losslab: error: custom.view = (0.0, 5000.0, 0.0, 1.0) is not allowed: "),
     (["sweep", "--out", "x.html", "--optimizer", "momentum:lr=3"], "losslab: error: momentum.lr = 3 is not allowed: set by the map's axes"),
     (["sweep", "--out", "x.html", "--optimizer", "gd", "--beta-n", "3"], "losslab: error: betas = 'given' is not allowed: gd has no momentum"),
     (["sweep", "--out", "x.html", "--lr-min", "0.5", "--lr-max", "0.1"], "losslab: error: --lr-min 0.5 is larger than --lr-max 0.1\n"),
@@ -103,6 +128,11 @@ def test_user_errors_exit_1_with_one_line(capsys, argv, message):
     (["run", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
     (["run", "--url", PAGE_URL, "--surface", "saddle"], "--url gives the whole scene; leave out --surface"),
     (["run", "--url", PAGE_URL, "--lesson", "momentum"], "--url and --lesson each give a whole scene"),
+    (["run", "--url", PAGE_URL, "--formula", "x**2"], "--url gives the whole scene; leave out --formula"),
+    (["run", "--lesson", "momentum", "--view", "0,1,0,1"], "--lesson gives the whole scene; leave out --view"),
+    (["run", "--surface", "saddle", "--formula", "x**2", "--view=0,1,0,1"],
+     "--formula and --view go only with the custom surface: leave out --surface saddle"),
+    (["run", "--view", "0,1,0"], "argument --view: expected xmin,xmax,ymin,ymax (four numbers), got '0,1,0'"),
     (["sweep"], "the following arguments are required: --out"),
     (["sweep", "--out", "map.pdf"], "'map.pdf': the file must end in .html or .png"),
     (["sweep", "--out", "m.html", "--no-beta", "--beta-n", "3"], "--no-beta cannot go with"),
@@ -149,6 +179,14 @@ def test_sweep_writes_an_html_map(capsys, tmp_path):
     assert out == f"wrote {out_file}: {expected!r}\n"
     html = out_file.read_text()
     assert "plotly" in html.lower() and "measured: steps to" in html and "theory: heavy-ball rate" in html
+
+
+def test_sweep_of_your_own_formula(capsys, tmp_path):
+    out_file = tmp_path / "custom.html"
+    code, out, _ = run_cli(capsys, "sweep", "--out", str(out_file), "--formula", "x**2 + 3*y**2", "--view", "-2,2,-2,2",
+                           "--start", "1,1", "--lr-n", "4", "--beta-n", "3", "--steps", "60")
+    assert code == 0 and out.startswith(f"wrote {out_file}: SweepMap(momentum on custom: 4 η × 3 β, 60 steps")
+    assert out_file.stat().st_size > 0
 
 
 def test_sweep_shows_a_progress_bar_on_stderr(capsys, tmp_path):

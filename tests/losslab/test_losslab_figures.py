@@ -136,3 +136,22 @@ def test_every_surface_draws(surface):
     for kind in ("contour", "surface", "loss"):
         fig = result.figure(kind, **({} if kind == "loss" else {"n": 12}))
         assert any(t.name == result[0].label for t in fig.data)
+
+
+def test_your_own_formula_draws_in_its_view_with_its_gaps_and_minimum():
+    """The custom surface: the grid over its own view, blank where the formula is undefined, the formula as title."""
+    scene = ll.Scene("custom", formula="x**2 + y**2 - log(x + 2)", view=(-3, 2, -1.5, 1.5)).start(1, 1)
+    result = scene.add("newton").run(steps=10)
+    fig = result.figure("contour", n=25)
+    assert [t.name for t in fig.data] == ["loss", "1. Newton's method", "start", "minimum"]
+    assert fig.layout.title.text == "Your own formula: f(x, y) = x**2 + y**2 - log(x + 2)"
+    assert tuple(fig.layout.xaxis.range) == (-3, 2) and tuple(fig.layout.yaxis.range) == (-1.5, 1.5)
+    xs, ys, z = scene.engine_surface.grid(25, (-3, 2, -1.5, 1.5))
+    [c] = traces(fig, "loss")
+    assert np.array_equal(c.x, xs) and np.array_equal(c.y, ys)
+    assert np.array_equal(np.isnan(np.asarray(c.z, float)), ~np.isfinite(z)) and np.isnan(np.asarray(c.z, float)).any()
+    [minimum] = traces(fig, "minimum")
+    assert (minimum.x[0], minimum.y[0]) == pytest.approx(result[0].final_point)
+    assert result.figure("surface", n=12).layout.scene.xaxis.range == (-3, 2)
+    long = ll.Scene("custom", formula="x**2 + " + " + ".join(["y**2"] * 30))
+    assert figures._title(long).endswith("…") and len(figures._title(long)) < 120
