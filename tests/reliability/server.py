@@ -24,6 +24,10 @@ from websockets.uri import parse_uri
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _reject_constant(name: str):
+    raise ValueError(f"non-finite JSON constant {name}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -138,7 +142,8 @@ class RawWebSocket:
             self.proto.receive_data(data)
         for event in self.proto.events_received():
             if isinstance(event, Frame) and event.opcode == Opcode.TEXT:
-                self.messages.append(json.loads(event.data))
+                # Strict, as a browser's JSON.parse: NaN and Infinity are errors, not numbers.
+                self.messages.append(json.loads(event.data, parse_constant=_reject_constant))
             elif isinstance(event, Frame) and event.opcode == Opcode.CLOSE:
                 self.close = self.proto.close_rcvd
         self._flush()  # answers pings and the close handshake

@@ -7,6 +7,7 @@ that make the server itself fail.
 
 from __future__ import annotations
 
+import math
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -99,6 +100,30 @@ def test_many_sockets_at_once_beyond_the_cap_are_refused_cleanly(capped_server):
         finally:
             again.shutdown()
     for ws in sockets:
+        ws.shutdown()
+
+
+@pytest.mark.parametrize("optimizers, surface, params, start", [
+    ([{"name": "newton", "params": {"lr": 1.0}}], "saddle", {}, [0.5, 0.5]),          # indefinite Hessian
+    ([{"name": "adam", "params": {"eps": 0.0}}], "quadratic", {}, [0.0, 0.0]),         # 0 / 0 at the minimum
+    ([{"name": "gd", "params": {"lr": 10.0}}, {"name": "adam", "params": {"lr": 10.0}}], "logistic_neuron",
+     {"loss": "l2"}, [26.0, -18.0]),                                                   # exp overflow
+    ([{"name": "newton", "params": {"lr": 10.0}}], "two_weight_net", {"activation": "relu"}, [-12.0, 18.0]),
+    ([{"name": "gd", "params": {"lr": 10.0}}], "quadratic", {"lambda_2": 1000}, [1.0, 1.0]),  # blows up at once
+])
+def test_streamed_blowups_carry_only_finite_numbers(capped_server, optimizers, surface, params, start):
+    """What the engine cannot compute ends the run 'diverged'; no message ever carries NaN or Infinity."""
+    ws = RawWebSocket(capped_server.ws_url)  # parses every message strictly, as JSON.parse does
+    try:
+        ws.send_json({"id": 1, "surface": {"name": surface, "params": params}, "optimizers": optimizers,
+                      "start": start, "steps": 300})
+        done = ws.read_until(_done(1))
+        assert done["type"] == "done"
+        assert all(r["status"] in ("converged", "diverged", "max_steps") for r in done["runs"])
+        for m in ws.messages[:-1]:
+            values = [v for p in m["points"] for v in p] + m["losses"] + m["grad_norms"]
+            assert all(isinstance(v, float) and math.isfinite(v) for v in values), m
+    finally:
         ws.shutdown()
 
 
