@@ -49,7 +49,7 @@ MAX_OPTIMIZERS = 8
 CUSTOM = "custom"
 FORMULA_MAX = 500
 #: The largest |coordinate| of a custom view the page keeps.
-VIEW_MAX = 1e6
+from engine.surfaces.custom import MAX_VIEW as VIEW_MAX, MIN_VIEW_SPAN  # noqa: E402  the server's limits
 #: The page's catalog of surfaces: GET /api/surfaces, and the custom surface from GET /api/formula.
 CATALOG = {**SURFACES, **TEXT_SURFACES}
 
@@ -216,9 +216,9 @@ def clamp_start(start, view) -> list[float]:
 def _custom(scene: dict, notes: list[str]) -> tuple[str, list[float]]:
     """The custom surface's formula and view as ``normalizeScene`` keeps them: a non-blank formula
     of at most ``FORMULA_MAX`` characters as JavaScript counts them (UTF-16 units), else the
-    default; a view of four finite numbers with xmin < xmax, ymin < ymax and |v| ≤ ``VIEW_MAX``,
-    else the default view. (The engine, like the server, is stricter about the view: |v| ≤ 1000
-    and spans of at least 0.001.)"""
+    default; a view of four finite numbers with spans of at least ``MIN_VIEW_SPAN`` and |v| ≤ ``VIEW_MAX``,
+    else the default view; the limits are the engine's (|v| ≤ 1000, spans of at least 0.001),
+    published in the custom surface's catalog entry as ``view_limits``."""
     raw = scene.get("formula")
     if isinstance(raw, str) and _js.trim(raw) and _js.length(raw) <= FORMULA_MAX:
         formula = raw
@@ -232,13 +232,13 @@ def _custom(scene: dict, notes: list[str]) -> tuple[str, list[float]]:
     raw_view = scene.get("view")
     v = [_js.number(c) for c in raw_view] if isinstance(raw_view, (list, tuple)) else []
     if (len(v) == 4 and all(math.isfinite(c) and abs(c) <= VIEW_MAX for c in v)
-            and v[0] < v[1] and v[2] < v[3]):
+            and v[1] - v[0] >= MIN_VIEW_SPAN and v[3] - v[2] >= MIN_VIEW_SPAN):
         return formula, v
     view = list(default_view(CUSTOM))
     if raw_view is not None:
         shown = ", ".join(map(_show, raw_view)) if isinstance(raw_view, (list, tuple)) else _show(raw_view)
         notes.append(f"view = {shown} is not xmin,xmax,ymin,ymax (four numbers up to {VIEW_MAX:g} with "
-                     f"xmin < xmax and ymin < ymax); the page uses {', '.join(map(_show, view))}")
+                     f"spans of at least {MIN_VIEW_SPAN:g}); the page uses {', '.join(map(_show, view))}")
     return formula, view
 
 

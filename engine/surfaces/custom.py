@@ -873,6 +873,7 @@ class CustomSurface(Surface):
         entry = super().catalog_entry()
         entry["examples"] = [{"title": t, "formula": f, "view": list(v)} for t, f, v in EXAMPLES]
         entry["grammar"] = grammar()
+        entry["view_limits"] = {"max": MAX_VIEW, "min_span": MIN_VIEW_SPAN}
         return entry
 
     def __repr__(self) -> str:

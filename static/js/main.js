@@ -8,7 +8,7 @@ import { LessonViews } from "./charts/views.js";
 import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
-import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash } from "./state.js";
+import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderLesson, renderTheory } from "./panels.js";
 
@@ -392,8 +392,9 @@ function formulaControls(entry) {
     el.addEventListener("change", () => {
       const view = [...app.scene.view];
       view[i] = Number(el.value);
-      if (!(view[0] < view[1] && view[2] < view[3]) || !view.every(Number.isFinite)) {
-        status.textContent = "The view needs x min < x max and y min < y max.";
+      const lim = entry.view_limits;
+      if (!validView(view, lim)) {
+        status.textContent = `The view needs x min < x max and y min < y max, spans of at least ${lim.min_span} and |values| ≤ ${lim.max}.`;
         status.dataset.state = "error";
         return;
       }

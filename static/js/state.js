@@ -66,8 +66,7 @@ export function normalizeScene(scene, catalog) {
     formula = typeof scene.formula === "string" && scene.formula.trim() && scene.formula.length <= FORMULA_MAX
       ? scene.formula : entry.params.find((p) => p.name === "formula")?.default ?? "x**2 + y**2";
     const v = (scene.view || []).map(Number);
-    customView = v.length === 4 && v.every(Number.isFinite) && v[0] < v[1] && v[2] < v[3] && v.every((c) => Math.abs(c) <= 1e6)
-      ? v : [...entry.view];
+    customView = validView(v, entry.view_limits) ? v : [...entry.view];
   }
   const view = customView || surfaces[surf].view;
   const start = (scene.start || []).map(Number);
@@ -83,6 +82,12 @@ export function normalizeScene(scene, catalog) {
     formula,
     view: customView,
   };
+}
+
+/** A custom view the server accepts: |c| ≤ max and spans of at least min_span (from the catalog). */
+export function validView(v, limits = { max: 1000, min_span: 0.001 }) {
+  return Array.isArray(v) && v.length === 4 && v.every(Number.isFinite) && v.every((c) => Math.abs(c) <= limits.max) &&
+    v[1] - v[0] >= limits.min_span && v[3] - v[2] >= limits.min_span;
 }
 
 /** The surface part of a request: a catalog surface with its params, or a typed formula with its view. */

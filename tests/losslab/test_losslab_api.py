@@ -206,10 +206,9 @@ def test_a_formula_or_view_the_server_refuses_fails_at_once():
     assert err.value.column == 8 and "the function 'foo' is not allowed at column 8" in str(err.value)
     with pytest.raises(ll.ParamError, match=r"custom.view = \(0, 1, 0\) is not allowed"):
         ll.Scene("custom", view=(0, 1, 0))
-    # The page keeps a view up to 1e6 (the server refuses beyond 1000): such a link opens on the
-    # page but cannot be drawn or run, and ll says why.
-    with pytest.raises(ll.ParamError, match=r"custom.view = \[-5000.0, 5000.0, -1.0, 1.0\] is not allowed"):
-        ll.Scene.from_url("#s=custom&f=x**2&view=-5000,5000,-1,1")
+    # A link's view past the server's limits falls back to the default view, on the page and here.
+    with pytest.warns(ll.LinkWarning, match="up to 1000 with spans of at least 0.001"):
+        assert ll.Scene.from_url("#s=custom&f=x**2&view=-5000,5000,-1,1").view == (-3.0, 3.0, -3.0, 3.0)
 
 
 def test_a_custom_scene_sweeps_and_has_theory():

@@ -85,8 +85,8 @@ def test_run_your_own_formula(capsys):
 def test_run_a_custom_link_the_page_clamps(capsys):
     code, out, err = run_cli(capsys, "run", "--url", "#s=custom&o=gd&f=x**2%2By**2&view=2,1,0,1&start=12,-12&steps=1")
     assert code == 0 and out.splitlines()[1] == "0,gd,0,9,-9,162,25.45584412271571"  # the default view ±3, enlarged
-    assert err == ("losslab: warning: view = 2, 1, 0, 1 is not xmin,xmax,ymin,ymax (four numbers up to 1e+06 with "
-                   "xmin < xmax and ymin < ymax); the page uses -3, 3, -3, 3\n"
+    assert err == ("losslab: warning: view = 2, 1, 0, 1 is not xmin,xmax,ymin,ymax (four numbers up to 1000 with "
+                   "spans of at least 0.001); the page uses -3, 3, -3, 3\n"
                    "losslab: warning: start = 12, -12 is far off the view; the page uses 9, -9\n")
 
 
