@@ -71,7 +71,8 @@ def grid_body(rng):
 
 def sweep_body(rng):
     return {"surface": quadratic(rng), "optimizer": {"name": "momentum"}, "start": [-1.5, 2.0], "steps": 300,
-            "tol": 1e-6, "lrs": {"min": 0.0001, "max": 0.4, "n": 60, "log": True}, "betas": {"min": 0, "max": 0.99, "n": 50}}
+            "tol": 1e-6, "lrs": {"min": 0.0001, "max": 0.4, "n": 60, "log": True},
+            "betas": {"min": 0, "max": 0.99, "n": 50}}
 
 
 class Http:
@@ -158,7 +159,8 @@ def probe(base: str, stop: threading.Event, stats: Stats, prefix: str, every: fl
     u = urlparse(base)
     small = {"surface": {"name": "quadratic"}, "optimizers": [{"name": "gd"}], "start": [1, 1], "steps": 50}
     while not stop.is_set():
-        for kind, method, path, body in (("healthz", "GET", "/healthz", None), ("small run", "POST", "/api/run", small)):
+        for kind, method, path, body in (("healthz", "GET", "/healthz", None),
+                                         ("small run", "POST", "/api/run", small)):
             t0 = time.perf_counter()
             try:
                 status, _ = Http(u.hostname, u.port).request(method, path, body)
@@ -351,7 +353,8 @@ def main() -> None:
              f"{total} requests, {total / elapsed:.1f} req/s, {errors} errors.", ""]
     lines += table(stats, load_kinds, elapsed) + [""]
     lines += ["Another user, idle server vs during the load:", ""]
-    lines += table(stats, [f"{w}: {k}" for k in ("healthz", "small run", "page drawn") for w in ("idle", "loaded")], None)
+    others = [f"{w}: {k}" for k in ("healthz", "small run", "page drawn") for w in ("idle", "loaded")]
+    lines += table(stats, others, None)
     mem = lambda v: "n/a" if v is None else f"{v:.0f} MB"  # noqa: E731
     lines += ["", f"Server RSS: {mem(rss_before)} before, {mem(rss_mid)} half-way, {mem(rss_peak)} peak, "
               f"{mem(rss_after)} after; healthy after the load: {healthy}."]

@@ -111,9 +111,10 @@ class Scene:
                                  chunk_size=chunk_size)
 
 
-def timeout_error(limit: float, advice: str = "ask for fewer steps or optimizers") -> RequestError:
+def timeout_error(limit: float, advice: str = "ask for fewer steps or optimizers",
+                  field: str = "steps") -> RequestError:
     """The 422 for a request whose computation passed the compute-time cap (LOSSLAB_COMPUTE_TIMEOUT)."""
-    return RequestError(["body", "steps"], f"the computation took longer than the {limit:g} s limit on compute time "
+    return RequestError(["body", field], f"the computation took longer than the {limit:g} s limit on compute time "
                         f"per request; {advice}", None)
 
 
@@ -150,10 +151,33 @@ def chunk_messages(chunk: Chunk, request_id) -> list[dict]:
 
 # --- grids ------------------------------------------------------------------
 
+#: Grid cells computed between checks of the compute-time cap (and the most held at once in the engine).
+GRID_BLOCK_CELLS = 10_000
+
+
+def _grid_in_blocks(surface: Surface, n: int, view: tuple | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``surface.grid(n, view)`` a block of rows at a time, within the compute-time cap (a 422 once it is passed).
+
+    Every cell is computed on its own, so the blocks give the same numbers as one call.
+    """
+    limit = get_settings().compute_timeout
+    deadline = time.monotonic() + limit
+    x0, x1, y0, y1 = view or surface.view
+    xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+    z = np.empty((n, n))
+    rows = max(1, GRID_BLOCK_CELLS // n)
+    for j in range(0, n, rows):
+        if time.monotonic() > deadline:
+            raise timeout_error(limit, "ask for a smaller n", field="n")
+        with np.errstate(all="ignore"):
+            z[j:j + rows] = surface.value(np.stack(np.meshgrid(xs, ys[j:j + rows]), axis=-1))
+    return xs, ys, z
+
+
 @functools.lru_cache(maxsize=128)
 def _grid_cached(name: str, items: tuple, n: int, view: tuple | None) -> dict:
     surface = _surface_cached(name, items)
-    xs, ys, z = surface.grid(n, view)
+    xs, ys, z = _grid_in_blocks(surface, n, view)
     finite = np.isfinite(z)
     z = np.where(finite, z, np.nan)
     return {

@@ -84,7 +84,30 @@ def test_a_sweep_in_slices_gives_the_same_numbers_as_one_call(monkeypatch, surfa
     s = engine.make_surface(surface)
     lrs, betas = np.geomspace(1e-3, 1, 7), (np.linspace(0, 0.95, 5) if with_betas else None)
     kw = dict(start=np.array([0.3, -0.2]), steps=60, tol=1e-6, params=params, seed=3)
-    whole, sliced = engine.sweep(s, optimizer, lrs, betas, **kw), scenes._sweep_in_slices(s, optimizer, lrs, betas, **kw)
+    whole = engine.sweep(s, optimizer, lrs, betas, **kw)
+    sliced = scenes._sweep_in_slices(s, optimizer, lrs, betas, **kw)
     np.testing.assert_array_equal(sliced.final_loss, whole.final_loss)
     np.testing.assert_array_equal(sliced.steps_to_tol, whole.steps_to_tol)
     np.testing.assert_array_equal(sliced.diverged, whole.diverged)
+
+
+def test_a_grid_over_the_cap_gets_a_422_naming_the_limit(capped_server):
+    """A 400 × 400 grid of the two-weight network: over a second and a half of work."""
+    status, out, took = post(capped_server, "/api/grid", {"surface": {"name": "two_weight_net"}, "n": 400})
+    assert status == 422
+    assert out["message"] == (f"n: the computation took longer than the {COMPUTE_TIMEOUT:g} s limit on compute time "
+                              "per request; ask for a smaller n")
+    assert took < 2
+    status, out, _ = post(capped_server, "/api/grid", {"surface": {"name": "two_weight_net"}, "n": 40})
+    assert status == 200 and len(out["z"]) == 40
+
+
+@pytest.mark.parametrize("name, params, view", [
+    ("quadratic", {}, None), ("rosenbrock", {}, (-50.0, 50.0, -30.0, 30.0)), ("landscape", {}, None),
+    ("two_weight_net", {"activation": "relu"}, None), ("logistic_neuron", {"loss": "l2"}, (-40.0, 40.0, -40.0, 40.0)),
+])
+def test_a_grid_in_blocks_gives_the_same_numbers_as_one_call(monkeypatch, name, params, view):
+    monkeypatch.setattr(scenes, "GRID_BLOCK_CELLS", 1)  # one row at a time
+    s = engine.make_surface(name, **params)
+    for whole, blocks in zip(s.grid(37, view), scenes._grid_in_blocks(s, 37, view)):
+        np.testing.assert_array_equal(blocks, whole)

@@ -183,7 +183,8 @@ def test_cors_is_off_by_default(client, monkeypatch):
     r = client.get("/api/surfaces", headers={"origin": "http://elsewhere.example"})
     assert r.status_code == 200
     assert not [h for h in r.headers if h.lower().startswith("access-control-")]
-    pre = client.options("/api/run", headers={"origin": "http://elsewhere.example", "access-control-request-method": "POST"})
+    pre = client.options("/api/run", headers={"origin": "http://elsewhere.example",
+                                              "access-control-request-method": "POST"})
     assert pre.status_code >= 400
     assert not [h for h in pre.headers if h.lower().startswith("access-control-")]
 
