@@ -104,6 +104,13 @@ def cpu_flat(server: Server, seconds: float = 0.4) -> bool:
     return server.cpu_seconds() - before < 0.25 * seconds
 
 
+def wait_idle(server: Server, timeout: float = 60) -> None:
+    """Until the server burns no CPU (the engine compiles its fast path in the background at start)."""
+    deadline = time.monotonic() + timeout
+    while not cpu_flat(server, 0.3):
+        assert time.monotonic() < deadline, f"the server was still busy {timeout:g} s after starting"
+
+
 class RawWebSocket:
     """A WebSocket client on a plain socket: it reads only when told to (websockets' sans-I/O protocol).
 
@@ -193,3 +200,21 @@ def raw_http(port: int, method: str, target: str, headers: dict[str, str] | None
         k, _, v = line.partition(":")
         found[k.strip().lower()] = v.strip()
     return int(status_line.split()[1]), found, body
+
+
+def open_socket(url: str, timeout: float = 5) -> RawWebSocket:
+    """A RawWebSocket the server has accepted and kept: retries while the server is at its cap (1013)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ws = RawWebSocket(url)
+        ws.sock.settimeout(0.1)
+        try:
+            ws._feed(ws.sock.recv(65536))  # a refusal is a close frame right after the handshake
+        except TimeoutError:
+            pass
+        ws.sock.settimeout(10)
+        if ws.close is None:
+            return ws
+        ws.shutdown()
+        assert time.monotonic() < deadline, f"the server refused every socket for {timeout:g} s: {ws.close}"
+        time.sleep(0.1)

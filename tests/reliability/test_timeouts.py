@@ -19,7 +19,7 @@ from app.services import scenes
 
 from .bodies import big_run, small_run
 from .conftest import COMPUTE_TIMEOUT, parse_strict
-from .server import RawWebSocket
+from .server import open_socket
 
 RUN_MESSAGE = (f"steps: the computation took longer than the {COMPUTE_TIMEOUT:g} s limit on compute time per request; "
                "ask for fewer steps or optimizers")
@@ -54,7 +54,7 @@ def test_a_run_over_the_cap_gets_a_422_naming_the_limit(capped_server):
 
 
 def test_a_streamed_run_over_the_cap_gets_an_error_message(capped_server):
-    ws = RawWebSocket(capped_server.ws_url)
+    ws = open_socket(capped_server.ws_url)
     try:
         ws.send_json(big_run("big"))
         err = ws.read_until(lambda m: m["type"] != "chunk", timeout=10)
