@@ -133,9 +133,16 @@ class DataSurface(Surface):
     def example_value_and_grad(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise NotImplementedError
 
+    def example_value(self, p: np.ndarray) -> np.ndarray:
+        """Per-example losses alone (grids need no gradient); the same numbers as example_value_and_grad."""
+        return self.example_value_and_grad(p)[0]
+
     def value_and_grad(self, p):
         losses, grads = self.example_value_and_grad(as_points(p))
         return losses.mean(axis=-1), grads.mean(axis=-2)
+
+    def value(self, p):
+        return self.example_value(as_points(p)).mean(axis=-1)
 
     def describe(self) -> dict:
         d = super().describe()

@@ -36,6 +36,23 @@ def output_loss_derivatives(z, t, loss: str):
     return 0.5 * r * r, r * dy, dy * (dy + r * (1 - 2 * y))
 
 
+def output_loss(z, t, loss: str):
+    """ℓ(z; t) alone: ``output_loss_derivatives(z, t, loss)[0]``, without the derivatives' work."""
+    if loss == "ce":
+        return np.logaddexp(0.0, z) - t * z
+    r = sigmoid(z) - t
+    return 0.5 * r * r
+
+
+def activation_value(u, name: str):
+    """a(u) alone: ``activation(u, name)[0]``."""
+    if name == "tanh":
+        return np.tanh(u)
+    if name == "sigmoid":
+        return sigmoid(u)
+    return np.where(u >= 0, u, 0.0)
+
+
 def activation(u, name: str):
     """Hidden unit a(u) and its first two derivatives. ReLU's sub-gradient at 0 is 1."""
     if name == "tanh":
@@ -84,6 +101,10 @@ class TwoWeightNet(DataSurface):
             x += [pos] * 10 + [-pos] * 10
             d += [1] * k + [0] * (10 - k) + [0] * k + [1] * (10 - k)
         self.inputs, self.targets = np.array(x), np.array(d, dtype=float)
+        # 120 examples but 24 distinct (input, target) pairs: each pair's loss is computed once and
+        # copied to its examples, the same numbers for a fifth of the work (a 200 × 200 grid: 300 → 40 ms).
+        pairs, index = np.unique(np.stack([self.inputs, self.targets], -1), axis=0, return_inverse=True)
+        self._pair_x, self._pair_t, self._pair_of = pairs[:, 0], pairs[:, 1], index.ravel()
 
     def forward(self, p):
         """Per-example forward and backward quantities, for the backprop lesson."""
@@ -96,11 +117,19 @@ class TwoWeightNet(DataSurface):
 
     def example_value_and_grad(self, p):
         p = as_points(p)
-        fw = self.forward(p)
-        w2 = p[..., 1:2]
-        loss, dz, _ = output_loss_derivatives(fw["z"], self.targets, self.params["loss"])
-        grads = np.stack([dz * w2 * fw["dh"] * self.inputs, dz * fw["h"]], -1)
-        return loss, grads
+        w1, w2 = p[..., 0:1], p[..., 1:2]
+        x = self._pair_x
+        h, dh, _ = activation(w1 * x, self.params["activation"])
+        loss, dz, _ = output_loss_derivatives(w2 * h, self._pair_t, self.params["loss"])
+        grads = np.stack([dz * w2 * dh * x, dz * h], -1)
+        # take, not fancy indexing: it returns C-ordered arrays, so the means that follow sum in the same order
+        return np.take(loss, self._pair_of, axis=-1), np.take(grads, self._pair_of, axis=-2)
+
+    def example_value(self, p):
+        p = as_points(p)
+        w1, w2 = p[..., 0:1], p[..., 1:2]
+        h = activation_value(w1 * self._pair_x, self.params["activation"])
+        return np.take(output_loss(w2 * h, self._pair_t, self.params["loss"]), self._pair_of, axis=-1)
 
     def hessian(self, p):
         p = as_points(p)
@@ -156,6 +185,11 @@ class LogisticNeuron(DataSurface):
         z = w * self.inputs + b
         loss, dz, _ = output_loss_derivatives(z, self.targets, self.params["loss"])
         return loss, np.stack([dz * self.inputs, dz], -1)
+
+    def example_value(self, p):
+        p = as_points(p)
+        w, b = p[..., 0:1], p[..., 1:2]
+        return output_loss(w * self.inputs + b, self.targets, self.params["loss"])
 
     def hessian(self, p):
         p = as_points(p)
