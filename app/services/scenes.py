@@ -167,7 +167,7 @@ def _grid_in_blocks(surface: Surface, n: int, view: tuple | None) -> tuple[np.nd
     z = np.empty((n, n))
     rows = max(1, GRID_BLOCK_CELLS // n)
     for j in range(0, n, rows):
-        if time.monotonic() > deadline:
+        if j and time.monotonic() > deadline:
             raise timeout_error(limit, "ask for a smaller n", field="n")
         with np.errstate(all="ignore"):
             z[j:j + rows] = surface.value(np.stack(np.meshgrid(xs, ys[j:j + rows]), axis=-1))
@@ -222,7 +222,7 @@ def _sweep_in_slices(surface: Surface, optimizer: str, lrs: np.ndarray, betas: n
     axis, values = (0, betas) if betas is not None else (1, lrs)
     parts, i, size = [], 0, 1
     while i < len(values):
-        if time.monotonic() > deadline:
+        if parts and time.monotonic() > deadline:
             raise timeout_error(limit, "ask for fewer steps or a smaller grid")
         t0 = time.monotonic()
         piece = values[i:i + size]
