@@ -399,6 +399,18 @@ def kernel():
     return None
 
 
+def ready() -> bool:
+    """Whether runs use the compiled kernel now (compiled, and not turned off)."""
+    return _kernel is not None and enabled()
+
+
+def covers(surface_name: str, optimizer_name: str, params: dict | None = None) -> bool:
+    """Whether the kernel takes this surface and optimizer (a quick check before anything is built)."""
+    if surface_name not in SURFACE_IDS or optimizer_name not in KINDS:
+        return False
+    return optimizer_name != "sgd" or not (params or {}).get("noise")
+
+
 def status() -> str:
     """One line for logs and benchmarks: whether runs use the compiled kernel."""
     if not enabled():

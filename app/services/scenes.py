@@ -17,7 +17,28 @@ from engine.sweep import SweepResult
 
 from app.core.config import get_settings
 from app.errors import RequestError
+from app.responses import Encoded
 from app.schemas import GridRequest, OptimizerIn, RunRequest, SurfaceIn, SweepRequest
+from engine import accel
+
+# Compile the engine's fast path now, in the background, rather than on the first request
+# (runs use the numpy reference, with the same results, until it is ready).
+accel.warm_up(wait=False)
+
+#: Optimizer-steps of a run small enough to compute on the event loop: about a millisecond on the
+#: compiled path, less than the two thread hops it saves (~0.2 ms each on this 2-core machine).
+QUICK_WORK = 20_000
+#: Steps per engine chunk when streaming: the compiled path does 1000 steps of 8 runs in ~0.3 ms,
+#: the numpy reference 50 in ~5 ms; both check for cancellation between chunks.
+STREAM_CHUNK, STREAM_CHUNK_COMPILED = 50, 1000
+#: Steps between checks of the compute-time cap in a whole run (compiled: 20,000 steps of 8 runs ≈ 10 ms).
+RUN_CHUNK, RUN_CHUNK_COMPILED = 2000, 20_000
+
+
+def is_quick(req: RunRequest) -> bool:
+    """The compiled path takes the whole request and it is about a millisecond of work."""
+    return (accel.ready() and req.steps * len(req.optimizers) <= QUICK_WORK
+            and all(accel.covers(req.surface.name, o.name, o.params) for o in req.optimizers))
 
 
 @functools.lru_cache(maxsize=256)
@@ -105,6 +126,15 @@ class Scene:
                                        f"{cfg.name}.batch_size = {b} is not allowed: an integer with 1 ≤ batch_size ≤ {n}, "
                                        f"the number of examples of {self.surface.NAME}", b)
 
+    @property
+    def compiled(self) -> bool:
+        """Whether the engine's compiled path runs this scene."""
+        return accel.ready() and all(accel.covers(self.surface.NAME, c.name, c.params) for c in self.configs)
+
+    @property
+    def stream_chunk(self) -> int:
+        return STREAM_CHUNK_COMPILED if self.compiled else STREAM_CHUNK
+
     def chunks(self, chunk_size: int) -> Iterator[Chunk]:
         r = self.req
         return engine.run_chunks(self.surface, self.configs, self.start, r.steps, tol=r.tol, seed=r.seed,
@@ -124,7 +154,7 @@ def compute_run(scene: Scene) -> dict:
     deadline = time.monotonic() + limit
     parts: list[list] = [[] for _ in scene.configs]
     last = None
-    for chunk in scene.chunks(chunk_size=2000):
+    for chunk in scene.chunks(chunk_size=RUN_CHUNK_COMPILED if scene.compiled else RUN_CHUNK):
         for rc in chunk.runs:
             parts[rc.run].append(rc)
         last = chunk
@@ -175,20 +205,21 @@ def _grid_in_blocks(surface: Surface, n: int, view: tuple | None) -> tuple[np.nd
 
 
 @functools.lru_cache(maxsize=128)
-def _grid_cached(name: str, items: tuple, n: int, view: tuple | None) -> dict:
+def _grid_cached(name: str, items: tuple, n: int, view: tuple | None) -> Encoded:
+    """The response body, rendered (and, when first asked for, compressed) once per grid."""
     surface = _surface_cached(name, items)
     xs, ys, z = _grid_in_blocks(surface, n, view)
     finite = np.isfinite(z)
     z = np.where(finite, z, np.nan)
-    return {
+    return Encoded.json({
         "x": xs, "y": ys, "z": z,
         "zmin": float(z[finite].min()) if finite.any() else None,
         "zmax": float(z[finite].max()) if finite.any() else None,
         "surface": surface.describe(),
-    }
+    })
 
 
-def compute_grid(req: GridRequest) -> dict:
+def compute_grid(req: GridRequest) -> Encoded:
     build_surface(req.surface)  # validates, with field locations
     if req.view is not None:
         x0, x1, y0, y1 = req.view

@@ -1,14 +1,16 @@
 """The page, and Plotly.js served from the installed plotly package (no CDN)."""
 
 import functools
+import threading
 from pathlib import Path
 
 import plotly
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.core.config import get_settings
+from app.responses import Encoded, EncodedResponse
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(get_settings().templates_dir))
@@ -27,6 +29,15 @@ async def index(request: Request):
     return templates.TemplateResponse(request, "index.html", {"v": _static_version(), "plotly_version": plotly.__version__})
 
 
+@functools.lru_cache(maxsize=1)
+def _plotly_body() -> Encoded:
+    return Encoded(PLOTLY_JS.read_bytes(), level=9)
+
+
+# Compressed once, in the background, rather than on every page load (4.8 MB → 1.4 MB costs ~0.3 s).
+threading.Thread(target=lambda: _plotly_body().gzipped(), name="losslab-plotly-gzip", daemon=True).start()
+
+
 @router.get("/vendor/plotly.min.js")
 async def plotly_js():
-    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+    return EncodedResponse(_plotly_body(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})

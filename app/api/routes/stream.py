@@ -25,8 +25,9 @@ from app.services import scenes
 router = APIRouter(tags=["stream"])
 log = logging.getLogger("losslab")
 
-#: Steps the engine computes between checks for cancellation.
-ENGINE_CHUNK = 50
+#: Steps the engine computes between checks for cancellation (the numpy reference; the compiled
+#: path takes scenes.STREAM_CHUNK_COMPILED, about as long).
+ENGINE_CHUNK = scenes.STREAM_CHUNK
 #: Time the server gathers chunks before sending, after the first (immediate) message.
 BATCH_SECONDS = 0.025
 _ID = TypeAdapter(RequestId | None)
@@ -113,11 +114,16 @@ async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Eve
     """Run the scene and send its chunks; a client that stops reading is handed to ``drop`` to be closed."""
     limit = get_settings().compute_timeout
     deadline = time.monotonic() + limit
-    gen = scene.chunks(chunk_size=ENGINE_CHUNK)
+    gen = scene.chunks(chunk_size=scene.stream_chunk)
+    # A run of about a millisecond is computed on the event loop: a thread hop per batch would cost more.
+    quick = scenes.is_quick(scene.req)
     first = True
     try:
         while True:
-            chunks = await run_in_threadpool(_pull, gen, cancel, first, metrics)
+            if quick:
+                chunks = _pull(gen, cancel, first, metrics)
+            else:
+                chunks = await run_in_threadpool(_pull, gen, cancel, first, metrics)
             first = False
             if cancel.is_set():
                 return
