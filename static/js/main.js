@@ -25,14 +25,16 @@ const app = {
   theory: null,
   renderQueued: false,
   lastHeavyRender: 0,
+  runRequestedAt: 0,
 };
 
 // --- charts ---------------------------------------------------------------
 
-const contour = new ContourChart($("#contour-plot"), { onPickStart });
+const contour = new ContourChart($("#contour-plot"), { onPickStart, onRedraw: () => scheduleRender() });
 const losses = new LossChart($("#loss-plot"));
 const surface3d = new SurfaceChart($("#surface-plot"));
-const player = new Player({ onFrame: () => { scheduleRender(); if (player.cursor !== null) refreshTheory(); } });
+// Play, Step and Reset draw at once: an animation frame is already one, a click wants its answer now.
+const player = new Player({ onFrame: () => { renderNow(); if (player.cursor !== null) refreshTheory(); } });
 const views = new LessonViews($("#lesson-views"), { onPickRate });
 let compareChart = null;
 
@@ -44,13 +46,40 @@ function colors() {
   return app.scene.optimizers.map((_, i) => colorOf(i));
 }
 
+// A run that finishes within this long after its request is drawn once, complete (a slider
+// drag then costs one redraw per value, not one per message); a longer one is drawn as it streams.
+const STREAM_GRACE_MS = 100;
+
 function scheduleRender() {
   if (app.renderQueued) return;
   app.renderQueued = true;
-  requestAnimationFrame(() => {
+  requestAnimationFrame(function frame() {
+    if (!app.renderQueued) return; // drawn meanwhile (see renderNowIfQueued)
+    if (app.running && performance.now() - app.runRequestedAt < STREAM_GRACE_MS) {
+      requestAnimationFrame(frame);
+      return;
+    }
     app.renderQueued = false;
     render();
   });
+}
+
+/** Draw now; a draw already queued for the next frame is then not needed. */
+function renderNow() {
+  app.renderQueued = false;
+  render();
+}
+
+/** A run just finished: draw it now rather than at the next frame, if a draw was waiting for it. */
+function renderNowIfQueued() {
+  if (!app.renderQueued) return scheduleRender();
+  renderNow();
+}
+
+/** Draw every chart again from the data in memory, rebuilding each trace (benchmarks time this). */
+function redraw() {
+  for (const chart of [contour, losses, surface3d]) chart.decimator.clear();
+  scheduleRender();
 }
 
 function currentArrows() {
@@ -95,24 +124,28 @@ function currentView() {
 
 function render() {
   if (!app.scene || !app.grid) return;
+  const started = performance.now();
   const args = {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  const drawn = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render(args)];
+  const flat = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render(args)];
   views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(),
     compareChart: renderCompare });
-  // The 3D view is the slowest to draw: refresh it at most every 150 ms while streaming.
-  const now = performance.now();
-  if (!app.running || now - app.lastHeavyRender > 150) {
-    drawn.push(surface3d.render(args));
-    app.lastHeavyRender = now;
-  }
   renderStatus();
   renderPlayer();
+  const detail = { store: app.store, complete: !app.running, started, flatDrawn: null };
+  const flatDone = Promise.all(flat).then(() => (detail.flatDrawn = performance.now()));
+  // The 3D view is the slowest to draw: it follows in the next frame, so the 2D plots reach the
+  // screen first, and while streaming it is refreshed at most every 150 ms.
+  let heavy = null;
+  const now = performance.now();
+  if (!app.running || now - app.lastHeavyRender > 150) {
+    app.lastHeavyRender = now;
+    heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(surface3d.render(args))));
+  }
   // For benchmarks and tests: which data the plots now show, once Plotly has drawn it.
-  const detail = { store: app.store, complete: !app.running };
-  Promise.all(drawn).then(() => window.dispatchEvent(new CustomEvent("losslab:rendered", { detail })));
+  Promise.all([flatDone, heavy]).then(() => window.dispatchEvent(new CustomEvent("losslab:rendered", { detail })));
 }
 
 function renderStatus() {
@@ -207,7 +240,7 @@ function renderCompare(el) {
   const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
   const other = lesson?.scene.compare;
   if (!other) return;
-  if (!compareChart || compareChart.el !== el) compareChart = { el, chart: new ContourChart(el, { onPickStart: () => {} }), data: null };
+  if (!compareChart || compareChart.el !== el) compareChart = { el, chart: new ContourChart(el, { onPickStart: () => {}, onRedraw: () => scheduleRender() }), data: null };
   const surface = { name: other.surface || app.scene.surface, params: { ...app.scene.surfaceParams, ...other.surfaceParams } };
   const key = JSON.stringify([surface, app.scene.optimizers, app.scene.start, app.scene.steps, app.scene.seed]);
   if (key !== compareKey) {
@@ -236,7 +269,7 @@ const socket = new RunSocket({
   onDone(msg) {
     app.store?.finish(msg);
     app.running = false;
-    scheduleRender();
+    renderNowIfQueued();
     refreshTheory();
   },
   onError(msg) {
@@ -257,6 +290,7 @@ function requestRun() {
   else if (!app.running) contour.keepGhosts(app.store, colors());
   app.store = new RunStore(app.scene.optimizers);
   app.running = true;
+  app.runRequestedAt = performance.now();
   socket.run(runRequest(app.scene));
   scheduleRender();
 }
@@ -645,5 +679,7 @@ start().catch((e) => {
   toast(`Loss Lab could not start: ${e.message}`);
 });
 
-// For tests and the curious: the live state, read-only by convention.
+// For tests and the curious: the live state, read-only by convention; redraw() draws it again
+// from memory (benchmarks compare that with a redraw that waits for the server).
+app.redraw = redraw;
 window.lossLab = app;

@@ -81,6 +81,39 @@ export function pick(arr, idx) {
   return idx.map((i) => arr[i]);
 }
 
+/**
+ * drawIndices and pick, remembered per run: while a run has no new points the chart gets the
+ * very same arrays back, so redrawing it (after a theory update, say) costs no Plotly call at all.
+ * `clear()` forgets everything, and the next draw builds every trace afresh.
+ */
+export class Decimator {
+  constructor(max = MAX_DRAWN) {
+    this.max = max;
+    this.clear();
+  }
+
+  clear() {
+    this.memo = new WeakMap();
+  }
+
+  /** `{ idx, pick(arr, f?) }` for run `r` (a RunStore run) drawn up to entry `upto`. */
+  of(r, upto = Infinity) {
+    const n = r.xs.length;
+    let m = this.memo.get(r);
+    if (!m || m.n !== n || m.upto !== upto) {
+      m = { n, upto, idx: drawIndices(n, upto, this.max), picked: new Map() };
+      m.pick = (arr, f = null) => {
+        const byArr = m.picked.get(arr) || new Map();
+        m.picked.set(arr, byArr);
+        if (!byArr.has(f)) byArr.set(f, f ? m.idx.map((i) => f(arr[i])) : pick(arr, m.idx));
+        return byArr.get(f);
+      };
+      this.memo.set(r, m);
+    }
+    return m;
+  }
+}
+
 /** How a run's status reads in the table. */
 export function describeStatus(run, live) {
   if (run.status === "converged") return `converged at step ${run.stepsTaken}`;

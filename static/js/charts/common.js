@@ -17,3 +17,51 @@ export function hexToRgba(hex, alpha) {
 }
 
 export const COLORSCALE = "Viridis";
+
+const DATA_KEYS = ["x", "y", "z", "customdata"];
+
+function skeleton(trace) {
+  const rest = {};
+  for (const k of Object.keys(trace)) if (!DATA_KEYS.includes(k)) rest[k] = trace[k];
+  return JSON.stringify(rest);
+}
+
+/** The same data: the same array, or a short one (a marker, a start point) with the same values. */
+function sameData(a, b) {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length || a.length > 16) return false;
+  return a.every((v, i) => v === b[i]);
+}
+
+/**
+ * Plotly.react, or, when only the data of some traces changed, Plotly.update of just those.
+ *
+ * react recomputes every trace whenever any changes: on the contour plot that is the
+ * 120 × 120 contour's levels (~35 ms here) to move a few trajectories (~2 ms). update
+ * (restyle) recomputes only the traces it is given. Structure (trace count, styles,
+ * layout apart from annotations) must match the last draw; otherwise this is react.
+ */
+export function draw(el, traces, layout, config) {
+  const prev = el.__losslab;
+  const { annotations, ...rest } = layout;
+  const layoutKey = JSON.stringify(rest);
+  const keys = traces.map(skeleton);
+  const annotationsKey = JSON.stringify(annotations || []);
+  el.__losslab = { layoutKey, keys, annotationsKey, traces };
+  const same = prev && el.data && el.data.length === traces.length && prev.layoutKey === layoutKey &&
+    keys.every((k, i) => k === prev.keys[i]);
+  if (!same) return Plotly.react(el, traces, layout, config);
+  const idx = [];
+  const update = Object.fromEntries(DATA_KEYS.map((k) => [k, []]));
+  traces.forEach((t, i) => {
+    const p = prev.traces[i];
+    if (DATA_KEYS.every((k) => sameData(t[k], p[k]))) return;
+    idx.push(i);
+    // undefined leaves an attribute as it is; a trace that lost an attribute changed its skeleton.
+    for (const k of DATA_KEYS) update[k].push(t[k]);
+  });
+  const layoutUpdate = annotationsKey === prev.annotationsKey ? {} : { annotations: annotations || [] };
+  if (!idx.length && !layoutUpdate.annotations) return Promise.resolve(el);
+  for (const k of DATA_KEYS) if (update[k].every((v) => v === undefined)) delete update[k];
+  return Plotly.update(el, update, layoutUpdate, idx);
+}

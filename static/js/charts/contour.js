@@ -1,14 +1,19 @@
 // Contour of the loss with trajectories, minima, saddles and the start point; click or drag to move the start.
 
-import { drawIndices, pick } from "../trajectories.js";
-import { FONT, COLORSCALE, hexToRgba, plotConfig } from "./common.js";
+import { Decimator, drawIndices, pick } from "../trajectories.js";
+import { FONT, COLORSCALE, hexToRgba, plotConfig, draw } from "./common.js";
 
 export class ContourChart {
-  constructor(el, { onPickStart }) {
+  /** `onRedraw` is called when the chart wants to be drawn again (its background is ready). */
+  constructor(el, { onPickStart, onRedraw }) {
     this.el = el;
     this.onPickStart = onPickStart;
+    this.onRedraw = onRedraw;
     this.grid = null;
     this.ghosts = [];
+    this.background = null; // { source, width, height }: the filled contour as an image
+    this.backgroundToken = 0;
+    this.decimator = new Decimator();
     this.installPointer();
   }
 
@@ -17,6 +22,57 @@ export class ContourChart {
     this.info = info;
     this.transform = transform;
     this.z = grid.z.map((row) => row.map(transform.f));
+    let lo = Infinity, hi = -Infinity;
+    for (const row of this.z) for (const v of row) if (v !== null && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    this.zRange = lo <= hi ? [lo, hi] : [0, 1];
+    this.background = null;
+    // The first draw shows the contour as a trace; the image is painted when the page is idle.
+    const token = ++this.backgroundToken;
+    const paint = () => token === this.backgroundToken && this.paintBackground();
+    if (window.requestIdleCallback) requestIdleCallback(paint, { timeout: 1000 });
+    else setTimeout(paint, 200);
+  }
+
+  contourTrace() {
+    return {
+      type: "contour", x: this.grid.x, y: this.grid.y, z: this.z, colorscale: COLORSCALE, ncontours: 28,
+      contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.35)" },
+      colorbar: { title: { text: this.transform.label, side: "right" }, thickness: 10, len: 0.9 },
+      hovertemplate: "x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>", name: "loss", showlegend: false,
+    };
+  }
+
+  /**
+   * Draw the filled contour once, off screen, into an image that the plot shows beneath the
+   * trajectories. Plotly redraws every trace of a plot whenever any changes, and the 120 × 120
+   * contour costs several times more than all the trajectories: as an image it costs nothing to redraw.
+   */
+  async paintBackground() {
+    const token = ++this.backgroundToken;
+    const size = this.el._fullLayout?._size;
+    const ratio = Math.min(2, window.devicePixelRatio || 1);
+    const width = Math.round(Math.min(1600, Math.max(400, (size?.w || 450) * ratio)));
+    const height = Math.round(Math.min(1600, Math.max(400, (size?.h || 450) * ratio)));
+    const [x0, x1, y0, y1] = this.info.view;
+    const off = document.createElement("div");
+    off.style.cssText = `position:fixed;left:-10000px;top:0;width:${width}px;height:${height}px;visibility:hidden`;
+    document.body.append(off);
+    try {
+      await Plotly.newPlot(off, [{ ...this.contourTrace(), showscale: false, hoverinfo: "skip" }], {
+        width, height, margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false,
+        xaxis: { range: [x0, x1], visible: false }, yaxis: { range: [y0, y1], visible: false },
+        paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",
+      }, { staticPlot: true });
+      const source = await Plotly.toImage(off, { format: "png", width, height });
+      if (token !== this.backgroundToken) return;
+      this.background = { source, width, height };
+      this.onRedraw?.();
+    } catch (e) {
+      console.warn("contour background", e); // the plot keeps drawing the contour as a trace
+    } finally {
+      Plotly.purge(off);
+      off.remove();
+    }
   }
 
   /** Pixel position → data coordinates, or null outside the plot area. */
@@ -71,12 +127,15 @@ export class ContourChart {
   render({ store, colors, names, upto, start, arrows, overlay }) {
     if (!this.grid) return;
     const [x0, x1, y0, y1] = this.info.view;
-    const traces = [{
-      type: "contour", x: this.grid.x, y: this.grid.y, z: this.z, colorscale: COLORSCALE, ncontours: 28,
-      contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.35)" },
-      colorbar: { title: { text: this.transform.label, side: "right" }, thickness: 10, len: 0.9 },
-      hovertemplate: "x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>", name: "loss", showlegend: false,
-    }];
+    const bg = this.background;
+    // With its image ready the contour trace stays, hidden (its z is the loss drawn beneath),
+    // and an empty trace carries the colour bar.
+    const traces = [bg ? { ...this.contourTrace(), visible: false } : this.contourTrace()];
+    if (bg) {
+      traces.push({ type: "scatter", mode: "markers", x: [null], y: [null], hoverinfo: "skip", showlegend: false, name: "loss scale",
+        marker: { color: this.zRange, cmin: this.zRange[0], cmax: this.zRange[1], colorscale: COLORSCALE, showscale: true,
+          colorbar: this.contourTrace().colorbar } });
+    }
     if (overlay) {
       // The local quadratic model: its centre is where a Newton step from the current point lands.
       traces.push({ type: "contour", x: overlay.x, y: overlay.y, z: overlay.z, showscale: false, ncontours: 16, name: "quadratic model",
@@ -87,10 +146,11 @@ export class ContourChart {
         hoverinfo: "skip", showlegend: false });
     }
     store?.runs.forEach((r, i) => {
-      const idx = drawIndices(r.xs.length, upto);
+      const d = this.decimator.of(r, upto);
+      const idx = d.idx;
       const few = idx.length < 150;
       traces.push({
-        type: "scatter", mode: few ? "lines+markers" : "lines", x: pick(r.xs, idx), y: pick(r.ys, idx), name: names[i],
+        type: "scatter", mode: few ? "lines+markers" : "lines", x: d.pick(r.xs), y: d.pick(r.ys), name: names[i],
         line: { color: colors[i], width: 2.5 }, marker: { size: 4, color: colors[i] },
         customdata: idx, hovertemplate: `${names[i]}<br>step %{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>`,
       });
@@ -114,12 +174,21 @@ export class ContourChart {
     }));
     const layout = {
       font: FONT, margin: { l: 45, r: 10, t: 28, b: 40 }, dragmode: false, hovermode: "closest",
-      xaxis: { range: [x0, x1], title: { text: this.info.axes?.[0] || "x" }, zeroline: false, constrain: "domain" },
-      yaxis: { range: [y0, y1], title: { text: this.info.axes?.[1] || "y" }, zeroline: false, scaleanchor: "x", constrain: "domain" },
+      xaxis: { range: [x0, x1], title: { text: this.info.axes?.[0] || "x" }, zeroline: false, constrain: "domain", showgrid: !bg },
+      yaxis: { range: [y0, y1], title: { text: this.info.axes?.[1] || "y" }, zeroline: false, scaleanchor: "x", constrain: "domain",
+        showgrid: !bg },
       legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", bgcolor: "rgba(255,255,255,0)" },
       annotations, uirevision: this.info.name,
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+      images: bg ? [{ source: bg.source, xref: "x", yref: "y", x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0,
+        xanchor: "left", yanchor: "top", sizing: "stretch", layer: "below" }] : [],
     };
-    return Plotly.react(this.el, traces, layout, plotConfig("losslab-contour"));
+    // Drawn larger than its image by a quarter (a wider window): paint a sharper one.
+    const size = this.el._fullLayout?._size;
+    const ratio = Math.min(2, window.devicePixelRatio || 1);
+    if (bg && size && Math.max(size.w * ratio / bg.width, size.h * ratio / bg.height) > 1.25 && bg.width < 1600) {
+      this.paintBackground();
+    }
+    return draw(this.el, traces, layout, plotConfig("losslab-contour"));
   }
 }
