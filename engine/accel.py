@@ -305,6 +305,101 @@ def _advance(sid, sp, kinds, hp, st, counts, x, f, g, gnorm, active, status, ste
     return done
 
 
+def _sweep(sid, sp, kinds, hp, st, counts, x, f, g, gnorm, active, status, steps_taken, stop_step, k0, n, tol, bound):
+    """``_advance`` without a record, steps outside and rows inside: every row takes exactly the steps
+    it takes there, but the rows' independent steps overlap in the processor (3× faster for a sweep)."""
+    K = x.shape[0]
+    done = 0
+    for j in range(n):
+        alive = 0
+        for i in range(K):
+            if not active[i]:
+                continue
+            kind = kinds[i]
+            x0, x1, g0, g1 = x[i, 0], x[i, 1], g[i, 0], g[i, 1]
+            count = counts[i]
+            hxx = hxy = hyy = 0.0
+            if kind == NEWTON or (kind == PRECONDITIONED and count == 0):
+                hxx, hxy, hyy = _hessian(sid, sp, x0, x1)
+            count += 1
+            d0, d1, s0, s1, s2, s3 = _step(kind, hp[i, LR], hp[i, MU], hp[i, NESTEROV], hp[i, SCHEDULE],
+                                           hp[i, DECAY_EVERY], hp[i, EPS], hp[i, ALPHA], hp[i, BETA2], count,
+                                           g0, g1, hxx, hxy, hyy, st[i, 0], st[i, 1], st[i, 2], st[i, 3])
+            counts[i] = count
+            st[i, 0], st[i, 1], st[i, 2], st[i, 3] = s0, s1, s2, s3
+            n0, n1 = x0 + d0, x1 + d1
+            fn, gn0, gn1 = _surface(sid, sp, n0, n1)
+            gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
+            finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
+            if finite:
+                x[i, 0], x[i, 1], g[i, 0], g[i, 1] = n0, n1, gn0, gn1
+                f[i], gnorm[i] = fn, gn
+                steps_taken[i] += 1
+            code = RUNNING
+            if not finite or max(abs(n0), abs(n1)) > bound:
+                code = DIVERGED
+            elif tol > 0 and gn < tol:
+                code = CONVERGED
+            if code != RUNNING:
+                active[i] = False
+                status[i] = code
+                stop_step[i] = k0 + j + 1
+            else:
+                alive += 1
+        done = j + 1
+        if alive == 0:
+            break
+    return done
+
+
+def _sweep_heavy_ball(sid, sp, heavy, nesterov, lr, mu, x0, x1, g0, g1, v0, v1, f, gnorm, active, status,
+                      steps_taken, stop_step, k0, n, tol, bound):
+    """``_sweep`` for the case sweeps are made of: every row GD (``heavy`` false) or every row heavy ball
+    (Nesterov or not), constant step sizes. The same operations as ``_step`` on columns of their own,
+    with nothing else in the loop, and stopped rows computed too but not kept (a skip that depends on
+    the row mispredicts): three times faster again."""
+    K = x0.shape[0]
+    done = 0
+    for j in range(n):
+        alive = 0
+        for i in range(K):
+            act = active[i]
+            a0, a1 = g0[i], g1[i]
+            m = mu[i]
+            w0 = m * v0[i] + a0
+            w1 = m * v1[i] + a1
+            if not heavy:
+                d0, d1 = a0, a1
+            elif nesterov:
+                d0, d1 = a0 + m * w0, a1 + m * w1
+            else:
+                d0, d1 = w0, w1
+            eta = lr[i]
+            n0 = x0[i] + -eta * d0
+            n1 = x1[i] + -eta * d1
+            fn, gn0, gn1 = _surface(sid, sp, n0, n1)
+            gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
+            finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
+            diverged = not finite or max(abs(n0), abs(n1)) > bound
+            converged = not diverged and tol > 0 and gn < tol
+            if act:
+                if heavy:
+                    v0[i], v1[i] = w0, w1
+                if finite:
+                    x0[i], x1[i], g0[i], g1[i], f[i], gnorm[i] = n0, n1, gn0, gn1, fn, gn
+                    steps_taken[i] += 1
+                if diverged or converged:
+                    active[i] = False
+                    status[i] = DIVERGED if diverged else CONVERGED
+                    stop_step[i] = k0 + j + 1
+                else:
+                    alive += 1
+        done = j + 1
+        if alive == 0:
+            break
+    return done
+
+
 SQRT2 = float(np.sqrt(2.0))
 
 
@@ -356,13 +451,19 @@ def _compile():
                 g[name] = numba.njit(cache=True, nogil=True, error_model="numpy", inline=inline)(g[name])
         kernel = g["_advance"]
         _smoke(kernel)
+        _smoke_sweep(g["_sweep"])
+        z = np.zeros(1)
+        g["_sweep_heavy_ball"](2, np.array([1.0, 100.0, 0.0, 0.0]), True, False, z, z, z.copy(), z.copy(), z.copy(),
+                               z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), np.ones(1, np.bool_),
+                               np.zeros(1, np.int64), np.zeros(1, np.int64), np.full(1, -1, np.int64), 0, 1, 0.0, 1e6)
         with _lock:
             _kernel = kernel
     except Exception as e:  # numba missing or unable to compile here: the reference runs everything
         _failed = f"{type(e).__name__}: {e}"
 
 
-_COMPILED = ("_surface", "_hessian", "_nan_max", "_pinv_apply", "_safe_divide", "_eta", "_step", "_advance")
+_COMPILED = ("_surface", "_hessian", "_nan_max", "_pinv_apply", "_safe_divide", "_eta", "_step", "_advance", "_sweep",
+             "_sweep_heavy_ball")
 #: Called once per step of every row: inlined. The rest are calls, so the hot loop stays small.
 _INLINE = ("_surface", "_nan_max", "_safe_divide", "_eta", "_step")
 
@@ -374,6 +475,13 @@ def _smoke(kernel):
            np.zeros(1, np.int64), x, np.zeros(1), np.zeros((1, 2)), np.zeros(1), np.ones(1, np.bool_),
            np.zeros(1, np.int64), np.zeros(1, np.int64), np.full(1, -1, np.int64), 0, 1, 0.0, 1e6,
            np.empty((1, 1, 2)), np.empty((1, 1)), np.empty((1, 1)))
+
+
+def _smoke_sweep(sweep_kernel):
+    sweep_kernel(2, np.array([1.0, 100.0, 0.0, 0.0]), np.zeros(1, np.int64), np.zeros((1, N_HP)),
+                 np.zeros((1, N_STATE)), np.zeros(1, np.int64), np.zeros((1, 2)), np.zeros(1), np.zeros((1, 2)),
+                 np.zeros(1), np.ones(1, np.bool_), np.zeros(1, np.int64), np.zeros(1, np.int64),
+                 np.full(1, -1, np.int64), 0, 1, 0.0, 1e6)
 
 
 def warm_up(wait: bool = True) -> bool:
@@ -431,9 +539,31 @@ class Plan:
 
     def __init__(self, kernel, sid: int, sp: np.ndarray, kinds: np.ndarray, hp: np.ndarray):
         self.kernel, self.sid, self.sp, self.kinds, self.hp = kernel, sid, sp, kinds, hp
+        self.sweep_kernel = _sweep
         K = len(kinds)
         self.state = np.zeros((K, N_STATE))
         self.counts = np.zeros(K, np.int64)
+
+    def sweep(self, x, f, g, gnorm, active, status, steps_taken, stop_step, k0, n, tol, bound) -> int:
+        """Steps without a record, by the fastest kernel that takes these rows."""
+        kinds, hp = self.kinds, self.hp
+        k = kinds[0] if len(kinds) else -1
+        simple = (k in (GD, MOMENTUM) and (kinds == k).all() and (hp[:, SCHEDULE] == 0).all()
+                  and (hp[:, NESTEROV] == hp[0, NESTEROV]).all())
+        if not simple:
+            return self.sweep_kernel(self.sid, self.sp, kinds, hp, self.state, self.counts, x, f, g, gnorm, active,
+                                     status, steps_taken, stop_step, k0, n, tol, bound)
+        x0, x1, g0, g1 = x[:, 0].copy(), x[:, 1].copy(), g[:, 0].copy(), g[:, 1].copy()
+        v0, v1 = self.state[:, 0].copy(), self.state[:, 1].copy()
+        before = active.copy()
+        taken = _sweep_heavy_ball(self.sid, self.sp, k == MOMENTUM, bool(hp[0, NESTEROV]), hp[:, LR].copy(),
+                                  hp[:, MU].copy(), x0, x1, g0, g1, v0, v1, f, gnorm, active, status, steps_taken,
+                                  stop_step, k0, n, tol, bound)
+        x[:, 0], x[:, 1], g[:, 0], g[:, 1] = x0, x1, g0, g1
+        self.state[:, 0], self.state[:, 1] = v0, v1
+        # each row's updates: to the step where it stopped, or all of them
+        self.counts += np.where(before & ~active, stop_step - k0, np.where(before, taken, 0))
+        return taken
 
 
 def surface_params(surface) -> np.ndarray | None:
@@ -477,3 +607,19 @@ def plan(surface, configs: Sequence) -> Plan | None:
         rows.append((p["lr"], g("momentum", 0.0), cfg.name == "nesterov", SCHEDULES[g("schedule", "constant")],
                      g("decay_every", 100), g("eps", 0.0), g("alpha", g("beta1", 0.0)), g("beta2", 0.0)))
     return Plan(k, SURFACE_IDS[surface.NAME], sp, kinds, np.array(rows, dtype=float))
+
+
+def plan_grid(surface, name: str, params: dict, lrs: np.ndarray, momenta: np.ndarray | None) -> Plan | None:
+    """A Plan for a sweep: one optimizer, its ``params`` with ``lr`` (and ``momentum``) from the grid."""
+    from engine.runner import OptimizerConfig
+
+    row = plan(surface, [OptimizerConfig(name, dict(params, lr=float(lrs[0]),
+                                                    **({} if momenta is None else {"momentum": float(momenta[0])})))])
+    if row is None:
+        return None
+    K = len(lrs)
+    hp = np.repeat(row.hp, K, axis=0)
+    hp[:, LR] = lrs
+    if momenta is not None:
+        hp[:, MU] = momenta
+    return Plan(row.kernel, row.sid, row.sp, np.repeat(row.kinds, K), hp)

@@ -102,11 +102,12 @@ class Stepper:
     rows that produced a new, finite point.
     """
 
-    def __init__(self, surface: Surface, configs: Sequence[OptimizerConfig], starts: np.ndarray,
-                 tol: float = 0.0, seed: int = 0, accelerate: bool = True):
+    def __init__(self, surface: Surface, configs: Sequence[OptimizerConfig] | None, starts: np.ndarray,
+                 tol: float = 0.0, seed: int = 0, accelerate: bool = True, plan: "accel.Plan | None" = None):
+        """``plan`` (from ``accel.plan_grid``) stands in for the configs of a large grid, which are then not built."""
         self.surface = surface
-        self.configs = list(configs)
-        self.K = len(self.configs)
+        self.configs = list(configs) if configs is not None else []
+        self.K = len(self.configs) if configs is not None else len(plan.kinds)
         self.x = np.array(starts, dtype=float).reshape(self.K, 2)
         self.tol = tol
         self.seed = seed
@@ -117,9 +118,13 @@ class Stepper:
         self.active = np.ones(self.K, dtype=bool)
         self.stop_step = np.full(self.K, -1)
 
-        self._init_stochastic()
+        if plan is None:
+            self._init_stochastic()
+            plan = accel.plan(surface, self.configs) if accelerate else None
+        else:  # the kernel takes no stochastic configuration
+            self.stochastic_rows, self.rngs, self.perms = [], {}, {}
         #: The compiled twin of step() (engine.accel) when it covers this run; None runs the reference.
-        self.plan = accel.plan(surface, self.configs) if accelerate else None
+        self.plan = plan
         self.groups: list[_Group] = []
         if self.plan is None:
             groups: dict[tuple, list[int]] = {}
@@ -230,7 +235,7 @@ class Stepper:
         m = n if record else 0
         pts, fs, gs = np.empty((K, m, 2)), np.empty((K, m)), np.empty((K, m))
         if self.plan is not None:
-            taken = self._advance_compiled(n, pts, fs, gs)
+            taken = self._advance_compiled(n, pts, fs, gs, record)
         else:
             taken = 0
             while taken < n and self.active.any():
@@ -240,13 +245,17 @@ class Stepper:
                 taken += 1
         return (taken, pts, fs, gs) if record else taken
 
-    def _advance_compiled(self, n, pts, fs, gs) -> int:
+    def _advance_compiled(self, n, pts, fs, gs, record) -> int:
         p = self.plan
         was_active = self.active.copy()
         code = np.zeros(self.K, np.int64)  # the kernel sets the code of each row it stops
-        taken = p.kernel(p.sid, p.sp, p.kinds, p.hp, p.state, p.counts, self.x, self.f, self.g, self.gnorm,
-                         self.active, code, self.steps_taken, self.stop_step, self.k, n, float(self.tol),
-                         float(self.bound), pts, fs, gs)
+        if record:
+            taken = p.kernel(p.sid, p.sp, p.kinds, p.hp, p.state, p.counts, self.x, self.f, self.g, self.gnorm,
+                             self.active, code, self.steps_taken, self.stop_step, self.k, n, float(self.tol),
+                             float(self.bound), pts, fs, gs)
+        else:
+            taken = p.sweep(self.x, self.f, self.g, self.gnorm, self.active, code, self.steps_taken, self.stop_step,
+                            self.k, n, float(self.tol), float(self.bound))
         stopped = was_active & ~self.active
         if stopped.any():
             self.status[stopped & (code == accel.CONVERGED)] = CONVERGED

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import accel
 from engine.optimizers import get_spec
 from engine.params import ParamError
 from engine.runner import DIVERGED, OptimizerConfig, Stepper, _validated
@@ -70,14 +71,19 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
     if lrs.size * nb > MAX_CELLS:
         raise ParamError("cells", lrs.size * nb, f"at most {MAX_CELLS} (len(lrs) × len(betas))")
     lr_grid, beta_grid = np.meshgrid(lrs, betas if betas is not None else [0.0])
-    configs = []
-    for lr, beta in zip(lr_grid.ravel(), beta_grid.ravel()):
-        p = dict(base, lr=float(lr))
-        if betas is not None:
-            p["momentum"] = float(beta)
-        configs.append(OptimizerConfig(optimizer, p))
-    _, start = _validated(surface, configs[:1], start, steps, tol, seed)
-    st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
+    _, start = _validated(surface, [OptimizerConfig(optimizer, dict(base, lr=float(lrs[0])))], start, steps, tol, seed)
+    # On the compiled path the grid's parameters go straight into the kernel's table.
+    plan = accel.plan_grid(surface, optimizer, base, lr_grid.ravel(), None if betas is None else beta_grid.ravel())
+    if plan is not None:
+        st = Stepper(surface, None, np.tile(start, (lr_grid.size, 1)), tol=tol, seed=seed, plan=plan)
+    else:
+        configs = []
+        for lr, beta in zip(lr_grid.ravel(), beta_grid.ravel()):
+            p = dict(base, lr=float(lr))
+            if betas is not None:
+                p["momentum"] = float(beta)
+            configs.append(OptimizerConfig(optimizer, p))
+        st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
     st.advance(steps, record=False)
     shape = lr_grid.shape
     steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)

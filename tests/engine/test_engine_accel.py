@@ -120,13 +120,17 @@ def test_random_scenes_agree():
             assert_same(a, b)
 
 
-@pytest.mark.parametrize("optimizer, betas", [("momentum", np.linspace(0, 0.99, 7)), ("nesterov", np.linspace(0, 0.9, 5)),
-                                              ("gd", None)])
-@pytest.mark.parametrize("name, start", [("rosenbrock", (-1.2, 1.0)), ("quadratic", (-1.5, 2.0))])
-def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, name, start):
+# The heavy-ball sweeps take a kernel of their own; the others (schedules, Adam, Newton) the general one.
+@pytest.mark.parametrize("optimizer, betas, params", [
+    ("momentum", np.linspace(0, 0.99, 7), {}), ("nesterov", np.linspace(0, 0.9, 5), {}), ("gd", None, {}),
+    ("momentum", np.linspace(0, 0.9, 4), dict(schedule="step", decay_every=30)), ("gd", None, dict(schedule="inverse")),
+    ("adam", None, {}), ("newton", None, {}), ("preconditioned", None, {}),
+])
+@pytest.mark.parametrize("name, start", [("rosenbrock", (-1.2, 1.0)), ("quadratic", (-1.5, 2.0)), ("beale", (1.0, 1.0))])
+def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, name, start):
     s = make_surface(name)
     lrs = np.geomspace(1e-4, 1.0, 9)
-    fast, reference = both(lambda: sweep(s, optimizer, lrs, betas, start=start, steps=400, tol=1e-6))
+    fast, reference = both(lambda: sweep(s, optimizer, lrs, betas, start=start, steps=400, tol=1e-6, params=params))
     np.testing.assert_array_equal(fast.final_loss, reference.final_loss)
     np.testing.assert_array_equal(fast.steps_to_tol, reference.steps_to_tol)
     np.testing.assert_array_equal(fast.diverged, reference.diverged)
