@@ -1,8 +1,8 @@
-"""Engine benchmark: per-step cost of runs and races, and what batching a sweep buys.
+"""Engine benchmark: per-step cost of runs, races and sweeps, on the compiled path and the numpy reference.
 
     .venv/bin/python bench/bench_engine.py [--quick]
 
-Prints a Markdown table (paste it into the README). A script, not a test: it measures
+Prints a Markdown table (bench/run_all.py includes it). A script, not a test: it measures
 and reports, it never asserts. Timings are the best of a few repeats, on whatever else
 the machine is doing.
 """
@@ -60,67 +60,54 @@ def scalar_momentum_rosenbrock(lr: float, beta: float, steps: int, tol: float) -
     return (1 - x) ** 2 + 100 * (y - x * x) ** 2, steps
 
 
+def table(quick: bool = False) -> list[str]:
+    """The engine's figures on its compiled path and on the numpy reference, as Markdown lines."""
+    from engine import accel
+
+    accel.warm_up(wait=True)
+    repeats = 2 if quick else 3
+    n_grid = 30 if quick else 100
+    rosen = make_surface("rosenbrock")
+    steps, sweep_steps, tol = 2000, 500, 1e-6
+    race = [("gd", {"lr": 1e-3}), ("momentum", {"lr": 1e-3, "momentum": 0.9}), ("adam", {"lr": 0.05}),
+            ("newton", {"lr": 1.0})]
+    lrs = np.logspace(-5, -2, n_grid)
+    betas = np.linspace(0.0, 0.99, n_grid)
+    cells = n_grid * n_grid
+    cases = [
+        ("single run: gd on Rosenbrock, 2,000 steps", steps,
+         lambda: run(rosen, [("gd", {"lr": 1e-3})], start=START, steps=steps)),
+        ("race: gd + momentum + adam + newton, 2,000 steps", steps, lambda: run(rosen, race, start=START, steps=steps)),
+        (f"sweep: momentum, {n_grid} × {n_grid} (η, β), {sweep_steps} steps", None,
+         lambda: sweep(rosen, "momentum", lrs, betas, start=START, steps=sweep_steps, tol=tol)),
+    ]
+    lines = [f"Engine, in-process (`bench/bench_engine.py`): Python {platform.python_version()}, numpy {np.__version__}.",
+             "", "| what | compiled (engine/accel.py) | numpy reference (LOSSLAB_ACCEL=0) | speed-up |", "|---|---:|---:|---:|"]
+    for what, n, fn in cases:
+        fn()
+        fast = best_of(repeats, fn)
+        with accel.disabled():
+            ref = best_of(1 if n is None else repeats, fn)
+        per = (lambda t: f"{t * 1e3:.2f} ms ({t / n * 1e9:,.0f} ns / step)") if n else (lambda t: f"{t * 1e3:.1f} ms")
+        lines.append(f"| {what} | {per(fast)} | {per(ref)} | {ref / fast:,.0f}× |")
+    # The grid one configuration at a time with plain Python floats: what the sweep replaces.
+    configs = [(float(lr), float(b)) for b in betas for lr in lrs][:: max(1, cells // (100 if quick else 1000))]
+    t0 = time.perf_counter()
+    for lr, b in configs:
+        scalar_momentum_rosenbrock(lr, b, sweep_steps, tol)
+    t_loop = (time.perf_counter() - t0) * cells / len(configs)
+    lines.append(f"| loop: plain-float Python, one configuration at a time ({len(configs)} of {cells:,}, scaled) | "
+                 f"{t_loop:.2f} s | | |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a 30 × 30 grid and fewer repeats (for a smoke run)")
     args = parser.parse_args()
-    repeats = 2 if args.quick else 3
-    n_grid = 30 if args.quick else 100
-    rosen = make_surface("rosenbrock")
-    rows: list[tuple[str, str, str]] = []
-
-    # 1. One run: gd on Rosenbrock, 2000 steps.
-    steps = 2000
-    t = best_of(repeats, lambda: run(rosen, [("gd", {"lr": 1e-3})], start=START, steps=steps))
-    single_step = t / steps
-    rows.append(("single run: gd on rosenbrock, 2000 steps", f"{t * 1e3:.1f} ms", f"{single_step * 1e6:.1f} µs / step"))
-
-    # 2. A race of four different optimizers, stepped together.
-    race = [("gd", {"lr": 1e-3}), ("momentum", {"lr": 1e-3, "momentum": 0.9}), ("adam", {"lr": 0.05}),
-            ("newton", {"lr": 1.0})]
-    t = best_of(repeats, lambda: run(rosen, race, start=START, steps=steps))
-    rows.append(("race: gd + momentum + adam + newton, 2000 steps", f"{t * 1e3:.1f} ms",
-                 f"{t / steps * 1e6:.1f} µs / step ({t / steps / single_step:.1f}× one run)"))
-
-    # 3. A momentum (η, β) sweep on Rosenbrock, all cells in one array.
-    sweep_steps, tol = 500, 1e-6
-    lrs = np.logspace(-5, -2, n_grid)
-    betas = np.linspace(0.0, 0.99, n_grid)
-    cells = n_grid * n_grid
-    work = cells * sweep_steps
-    t_sweep = best_of(max(1, repeats - 1), lambda: sweep(rosen, "momentum", lrs, betas, start=START, steps=sweep_steps, tol=tol))
-    rows.append((f"sweep: momentum, {n_grid} × {n_grid} (η, β), {sweep_steps} steps", f"{t_sweep:.2f} s",
-                 f"{work / t_sweep / 1e6:.2f} M config-steps / s"))
-
-    # 4. The same grid one configuration at a time, timed on a subset and scaled up.
-    subset = 100 if cells >= 100 else cells
-    pick = np.arange(subset) * (cells // subset) + (np.arange(subset) * 37) % (cells // subset or 1)
-    configs = [(float(lrs[i % n_grid]), float(betas[i // n_grid])) for i in pick]
-
-    def loop_run():
-        return sum(run(rosen, [("momentum", {"lr": lr, "momentum": beta})], start=START, steps=sweep_steps,
-                       tol=tol)[0].steps_taken for lr, beta in configs)
-
-    def loop_scalar():
-        return sum(scalar_momentum_rosenbrock(lr, beta, sweep_steps, tol)[1] for lr, beta in configs)
-
-    for label, fn in (("engine.run() per configuration", loop_run), ("plain-float Python loop per configuration", loop_scalar)):
-        taken = fn()  # steps actually taken: a loop stops each configuration when it converges or diverges
-        t_sub = best_of(max(1, repeats - 1), fn)
-        t_full = t_sub * cells / subset
-        rows.append((f"loop: {label} ({subset} of {cells} configs, scaled to all)", f"{t_full:.2f} s",
-                     f"{taken / t_sub / 1e6:.3f} M config-steps / s ({taken / subset:.0f} steps per config); "
-                     f"the sweep is **{t_full / t_sweep:.1f}×** faster"))
-
     print(f"Loss Lab engine benchmark — Python {platform.python_version()}, numpy {np.__version__}, "
           f"{platform.machine()}, {os.cpu_count()} CPUs\n")
-    print("| what | time | throughput |")
-    print("|---|---:|---|")
-    for what, t_str, rate in rows:
-        print(f"| {what} | {t_str} | {rate} |")
-    print("\nThe sweep's throughput counts every cell for every step (it keeps stepping the whole array until "
-          "all cells have stopped or the budget is spent); the loops count only the steps they take, since they "
-          "stop a configuration as soon as it converges (‖g‖ < 1e-6) or diverges. Times compare the whole grid.")
+    print("\n".join(table(args.quick)))
 
 
 if __name__ == "__main__":
