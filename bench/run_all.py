@@ -84,7 +84,7 @@ def main() -> None:
         "",
         *table(results),
         "",
-        "How cost grows (target 8; each figure a median of repeated requests, over HTTP on loopback):",
+        "How cost grows (target 8; each figure the best of repeated requests, over HTTP on loopback):",
         "",
         "| series | latency at each size |",
         "|---|---|",
