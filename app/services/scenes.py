@@ -98,13 +98,13 @@ def build_optimizer(spec: OptimizerIn, loc: list) -> OptimizerConfig:
 
 
 def check_start(surface: Surface, start, loc=("body", "start")) -> np.ndarray:
-    """The start must lie in the surface's view enlarged by its own size on every side."""
+    """A start (or theory) point must lie in the surface's view enlarged by its own size on every side."""
     x0, x1, y0, y1 = surface.view
     w, h = x1 - x0, y1 - y0
     box = (x0 - w, x1 + w, y0 - h, y1 + h)
     x, y = start
     if not (box[0] <= x <= box[1] and box[2] <= y <= box[3]):
-        raise RequestError(list(loc), f"start = [{x:g}, {y:g}] is too far off the view of {surface.NAME}: allowed "
+        raise RequestError(list(loc), f"{loc[-1]} = [{x:g}, {y:g}] is too far off the view of {surface.NAME}: allowed "
                            f"{box[0]:g} ≤ x ≤ {box[1]:g} and {box[2]:g} ≤ y ≤ {box[3]:g}", list(start))
     return np.array(start, dtype=float)
 
@@ -336,7 +336,8 @@ def compute_theory(surface: Surface, point, batch_sizes=None, backprop: bool = F
     if surface.NAME == "quadratic":
         out["quadratic"] = theory.quadratic_theory(surface.params["lambda_1"], surface.params["lambda_2"])
     if point is not None:
-        p = np.asarray(point, dtype=float)
+        # The same box as a start point: far outside it the data surfaces overflow and nothing is drawn.
+        p = check_start(surface, point, loc=("body", "point"))
         with np.errstate(all="ignore"):
             info = theory.hessian_eigenvalues(surface, p)
             f, g = surface.value_and_grad(p)
@@ -357,8 +358,11 @@ def compute_theory(surface: Surface, point, batch_sizes=None, backprop: bool = F
             n = surface.n_examples
             # One example of each kind: near the boundary, far from it, and a noisy label.
             examples = sorted({0, n // 2 - 1, n - 1})
-            with np.errstate(all="ignore"):
-                chains = [theory.backprop_chain(surface, p, i) for i in examples]
-            if all(np.all(np.isfinite(c["grad"])) for c in chains):
+            try:
+                with np.errstate(all="ignore"):
+                    chains = [theory.backprop_chain(surface, p, i) for i in examples]
+            except (ZeroDivisionError, OverflowError, FloatingPointError):
+                chains = []  # a saturated output: the chain has no finite value to show
+            if chains and all(np.all(np.isfinite(c["grad"])) for c in chains):
                 out["backprop"] = {"examples": chains}
     return out

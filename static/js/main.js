@@ -190,7 +190,9 @@ function currentPoint() {
   const r = app.store?.runs[0];
   if (!r || !r.xs.length || player.cursor === null) return app.scene.start;
   const k = Math.min(player.cursor, r.xs.length - 1);
-  return [r.xs[k], r.ys[k]];
+  const [x0, x1, y0, y1] = currentView(), w = x1 - x0, h = y1 - y0;
+  const inside = r.xs[k] >= x0 - w && r.xs[k] <= x1 + w && r.ys[k] >= y0 - h && r.ys[k] <= y1 + h;
+  return inside ? [r.xs[k], r.ys[k]] : app.scene.start; // the server has no theory for a point that far off
 }
 
 function taylorOverlay() {

@@ -366,3 +366,13 @@ def test_theory_refuses_an_unknown_surface(client, strict_json):
     assert r.status_code == 422
     msg = strict_json(r.text)["message"]
     assert msg.startswith("surface.name: ") and "one of quadratic" in msg
+
+
+def test_theory_point_far_off_the_view_is_refused(client):
+    # Found by the schemathesis fuzz: backprop at a point where the output saturates divided by zero.
+    r = client.post("/api/theory", json={"surface": {"name": "two_weight_net"}, "backprop": True, "point": [2.0, 746.0]})
+    assert r.status_code == 422
+    assert r.json()["message"] == ("point: point = [2, 746] is too far off the view of two_weight_net: "
+                                   "allowed -12 ≤ x ≤ 12 and -18 ≤ y ≤ 18")
+    ok = client.post("/api/theory", json={"surface": {"name": "two_weight_net"}, "backprop": True, "point": [4.0, 17.9]})
+    assert ok.status_code == 200 and "backprop" in ok.json()
