@@ -8,6 +8,7 @@ re-run to replace it with the new server's numbers.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import time
@@ -33,13 +34,24 @@ DRAWN = """() => document.getElementById('contour-plot').data
     .map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))"""
 
 
-@pytest.fixture(scope="module")
-def browser():
+def in_own_playwright(scenario):
+    """Run ``scenario(browser)`` with a Playwright of its own, in a thread of its own.
+
+    The browser tests keep a session-wide sync Playwright open on the main thread, and a
+    second sync Playwright on that thread refuses to start ("inside the asyncio loop").
+    """
     playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+
+    def body():
+        with playwright.sync_playwright() as p:
+            b = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None, args=CHROMIUM_ARGS)
+            try:
+                scenario(b)
+            finally:
+                b.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(body).result()
 
 
 class SocketLog:
@@ -63,7 +75,11 @@ def post_run(server: Server, body: dict) -> dict:
         return json.loads(r.read())
 
 
-def test_the_page_reconnects_and_reruns_its_scene_after_a_restart(browser):
+def test_the_page_reconnects_and_reruns_its_scene_after_a_restart():
+    in_own_playwright(_reconnects_and_reruns)
+
+
+def _reconnects_and_reruns(browser):
     port = free_port()
     first = Server(port).start()
     context = browser.new_context(viewport={"width": 1280, "height": 800})
