@@ -17,18 +17,10 @@ import time
 import numpy as np
 
 from common import Result
-from bench_engine import START, scalar_momentum_rosenbrock
+from bench_engine import START, best_of, scalar_momentum_rosenbrock
 
 STEPS, TOL, N = 500, 1e-6, 100
 
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def run(quick: bool = False) -> list[Result]:
