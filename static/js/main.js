@@ -181,10 +181,6 @@ function lessonViews() {
   return currentLesson()?.scene.views || [];
 }
 
-function wantsCurrentPoint() {
-  return lessonViews().some((v) => v === "hessian" || v === "taylor");
-}
-
 /** The point whose Hessian and Taylor model the lesson shows: run 1 at the animation cursor, else the start. */
 function currentPoint() {
   const r = app.store?.runs[0];
@@ -323,7 +319,8 @@ function refreshTheory() {
     extras.optimizers = app.scene.optimizers.map((o) => ({ name: o.name, params: o.params }));
     const points = cursorPoints();
     if (points) extras.points = points;
-    const point = wantsCurrentPoint() ? currentPoint() : app.scene.start;
+    // The Hessian of the point on screen: run 1's current point while animating, else the start.
+    const point = currentPoint();
     const theory = await fetchTheory(surface, point, extras).catch(() => null);
     if (!theory) return;
     theory.gradPoints = points; // the gradients belong to these points only

@@ -21,7 +21,8 @@ export function renderTheory(el, theory) {
   const p = theory.point;
   if (p) {
     const [a, b] = p.hessian.eigenvalues;
-    rows.push(row("Hessian eigenvalues at start", `${formatValue(a)}, ${formatValue(b)}`, "Negative: the surface curves down that way"));
+    const where = `(${p.point.map((v) => formatValue(v)).join(", ")})`;
+    rows.push(row(`Hessian eigenvalues at ${where}`, `${formatValue(a)}, ${formatValue(b)}`, "Negative: the surface curves down that way"));
     rows.push(row("there", p.hessian.kind));
   }
   el.innerHTML = rows.length ? `<h3>Theory</h3><table class="theory-table">${rows.join("")}</table>` : "";
