@@ -10,7 +10,6 @@ import http.client
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+from testkit import CHROMIUM_ARGS, free_port  # noqa: E402,F401  (CHROMIUM_ARGS: for bench_browser.py)
 
 #: The issue's typical scene: four optimizers, 500 steps, Rosenbrock.
 TYPICAL = {
@@ -37,14 +37,6 @@ TYPICAL = {
 #: The same scene as a page link (state.js's hash format).
 TYPICAL_HASH = ("#s=rosenbrock:a=1,b=100&o=gd:lr=0.001|momentum:lr=0.001,momentum=0.9|adam:lr=0.05|newton:lr=1"
                 "&start=-1.2,1&steps=500&seed=0")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

@@ -28,7 +28,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,9 +41,9 @@ from urllib.parse import urlparse
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from testkit import CHROMIUM_ARGS, free_port  # noqa: E402
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 #: Clients per kind of work (threads, each with its own connection, back to back).
 CLIENTS = {"run": 2, "grid": 1, "sweep": 1, "stream": 3}
 TIMEOUT = 60.0
@@ -197,12 +196,6 @@ def page_loads(base: str, n: int, stats: Stats, prefix: str) -> None:
 
 
 # --- the server ------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def start_server() -> tuple[subprocess.Popen, str]:
     port = free_port()

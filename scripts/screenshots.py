@@ -4,8 +4,10 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
-from conftest import CHROMIUM_ARGS, _free_port, open_page, start_server  # noqa: E402
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+sys.path[:0] = [str(TESTS / "browser"), str(TESTS)]
+from conftest import open_page  # noqa: E402
+from testkit import CHROMIUM_ARGS, Server  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -13,8 +15,8 @@ SHOTS = [("screenshot-1280.png", 1280, 800, ""), ("screenshot-400.png", 400, 800
 
 
 def main(extra: list[str]) -> None:
-    port = _free_port()
-    server = start_server(port)
+    server = Server().start()
+    port = server.port
     shots = SHOTS + [(f"lesson-{h.split('=')[-1]}.png", 1280, 800, h) for h in extra]
     try:
         with sync_playwright() as p:
@@ -29,7 +31,7 @@ def main(extra: list[str]) -> None:
                 page.close()
             browser.close()
     finally:
-        server.terminate()
+        server.stop()
 
 
 if __name__ == "__main__":

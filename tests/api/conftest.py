@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import json
 import time
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
+from testkit import parse_strict, receive_json  # noqa: F401  (parse_strict: re-exported for the tests)
 
 from app.main import app as _app
 
@@ -20,13 +19,6 @@ EXAMPLE = {
 }
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"non-finite JSON constant {name}")
-
-
-def parse_strict(text: str):
-    """json.loads that refuses NaN, Infinity and -Infinity, as a browser's JSON.parse does."""
-    return json.loads(text, parse_constant=_reject_constant)
 
 
 @pytest.fixture(scope="session")
@@ -56,16 +48,7 @@ def strict_json():
 def ws_recv():
     """Receive one WebSocket message within a time limit (TestClient's own receive can wait forever)."""
 
-    def recv(ws, timeout: float = 10.0) -> dict:
-        async def _get():
-            with anyio.fail_after(timeout):
-                return await ws._send_rx.receive()
-
-        message = ws.portal.call(_get)
-        assert message["type"] == "websocket.send", f"socket closed: {message}"
-        return parse_strict(message["text"])
-
-    return recv
+    return receive_json
 
 
 @pytest.fixture(scope="session")

@@ -3,50 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, **env) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT,
-                            env={**os.environ, "LOSSLAB_HOST": "127.0.0.1", "LOSSLAB_PORT": str(port), **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the server did not start within 30 s")
+from testkit import CHROMIUM_ARGS, Server  # noqa: F401  (CHROMIUM_ARGS: for scripts/screenshots.py)
 
 
 @pytest.fixture(scope="session")
 def server_port():
-    port = _free_port()
-    proc = start_server(port)
-    yield port
-    proc.terminate()
-    proc.wait(10)
+    with Server() as server:
+        yield server.port
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+from testkit import free_port
 
 pytestmark = pytest.mark.container
 
@@ -99,10 +100,6 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_healthy(base: str, alive, describe) -> None:
@@ -199,7 +196,7 @@ def _test_with_docker() -> None:
     run = list(DOCKER_RUN)
     port = 8000
     if not _port_free(port):
-        port = _free_port()
+        port = free_port()
         run[run.index("8000:8000")] = f"{port}:8000"
         warnings.warn(f"port 8000 is taken here; ran `{' '.join(run)}` instead of the README's line")
     cid = _sh(run).stdout.strip()
@@ -330,7 +327,7 @@ def _test_with_buildah() -> None:
     cmd = list(config.get("Entrypoint") or []) + list(config.get("Cmd") or [])
     assert cmd == ["/opt/venv/bin/python", "-m", "app"], cmd
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     ctr = f"loss-lab-test-{os.getpid()}-{int(time.time())}"
     _sh(["buildah", "from", "--pull=never", "--name", ctr, IMAGE])

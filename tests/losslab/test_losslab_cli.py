@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from testkit import free_port
 
 import losslab as ll
 from losslab import cli
@@ -240,14 +240,10 @@ def test_lessons_when_there_are_none(capsys, monkeypatch):
 
 # --- serve ----------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_starts_the_app_and_opens_the_browser(tmp_path):
-    port = _free_port()
+    port = free_port()
     opened = tmp_path / "opened.txt"
     # webbrowser runs $BROWSER with %s replaced by the URL: record it instead of opening anything.
     browser = f"{sys.executable} -c \"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\" %s"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
+from testkit import parse_strict, receive_json  # noqa: F401  (parse_strict: re-exported for the tests)
 
 from app.main import app
 
@@ -18,13 +17,6 @@ COMPUTE_TIMEOUT = 0.5
 CORS_ORIGIN = "http://class.example"
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"non-finite JSON constant {name}")
-
-
-def parse_strict(text: str):
-    """json.loads that refuses NaN, Infinity and -Infinity, as a browser's JSON.parse does."""
-    return json.loads(text, parse_constant=_reject_constant)
 
 
 @pytest.fixture(scope="session")
@@ -47,13 +39,4 @@ def client():
 def ws_recv():
     """Receive one WebSocket message within a time limit (TestClient's own receive can wait forever)."""
 
-    def recv(ws, timeout: float = 10.0) -> dict:
-        async def _get():
-            with anyio.fail_after(timeout):
-                return await ws._send_rx.receive()
-
-        message = ws.portal.call(_get)
-        assert message["type"] == "websocket.send", f"socket closed: {message}"
-        return parse_strict(message["text"])
-
-    return recv
+    return receive_json

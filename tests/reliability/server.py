@@ -8,93 +8,14 @@ can be killed and started again on the same port.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
-from pathlib import Path
 
 from websockets.client import ClientProtocol
 from websockets.frames import Close, Frame, Opcode
 from websockets.uri import parse_uri
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _reject_constant(name: str):
-    raise ValueError(f"non-finite JSON constant {name}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``python -m app`` with LOSSLAB_* settings from ``env``; its output goes to a log file the tests can read."""
-
-    def __init__(self, port: int | None = None, **env: str):
-        self.port = port or free_port()
-        self.env = {"LOSSLAB_HOST": "127.0.0.1", "LOSSLAB_PORT": str(self.port), **env}
-        self.proc: subprocess.Popen | None = None
-        self.log_path = Path(tempfile.mkstemp(prefix="losslab-server-", suffix=".log")[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/run"
-
-    def start(self, timeout: float = 30) -> "Server":
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env={**os.environ, **self.env},
-                                         stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited: {self.log()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the server did not start within {timeout:g} s")
-
-    def kill(self) -> None:
-        """SIGKILL: the server dies at once, as in a crash or a container being stopped hard."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def __enter__(self) -> "Server":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+from testkit import ROOT, Server, _reject_constant, free_port  # noqa: F401  (re-exported for the tests)
 
 
 def cpu_flat(server: Server, seconds: float = 0.4) -> bool:

@@ -16,10 +16,10 @@ import urllib.request
 
 import pytest
 
+from testkit import CHROMIUM_ARGS
+
 from .server import Server, free_port
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 RECONNECTING = "reconnecting to the server…"
 #: The page's runs are finished and drawn: the contour's traces end where the runs end.
 RUNS_DRAWN = """() => {
