@@ -14,7 +14,8 @@ from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 import numpy as np
 
 from engine import accel
-from engine.optimizers import OptimizerSpec, _build, apply_updates, get_spec
+from engine.optimizers import OptimizerSpec, _build, get_spec
+from engine.transforms import apply_updates
 from engine.params import ParamError
 from engine.surfaces.base import DataSurface, Surface, check_shape
 
@@ -107,7 +108,7 @@ class Stepper:
         """``plan`` (from ``accel.plan_grid``) stands in for the configs of a large grid, which are then not built."""
         self.surface = surface
         self.configs = list(configs) if configs is not None else []
-        self.K = len(self.configs) if configs is not None else len(plan.kinds)
+        self.K = len(self.configs) if configs is not None else len(plan.rules)
         self.x = np.array(starts, dtype=float).reshape(self.K, 2)
         self.tol = tol
         self.seed = seed
@@ -118,11 +119,9 @@ class Stepper:
         self.active = np.ones(self.K, dtype=bool)
         self.stop_step = np.full(self.K, -1)
 
-        if plan is None:
-            self._init_stochastic()
-            plan = accel.plan(surface, self.configs) if accelerate else None
-        else:  # the kernel takes no stochastic configuration
-            self.stochastic_rows, self.rngs, self.perms = [], {}, {}
+        self._init_stochastic()
+        if plan is None and accelerate:
+            plan = accel.plan(surface, self.configs)
         #: The compiled twin of step() (engine.accel) when it covers this run; None runs the reference.
         self.plan = plan
         self.groups: list[_Group] = []
@@ -246,16 +245,8 @@ class Stepper:
         return (taken, pts, fs, gs) if record else taken
 
     def _advance_compiled(self, n, pts, fs, gs, record) -> int:
-        p = self.plan
         was_active = self.active.copy()
-        code = np.zeros(self.K, np.int64)  # the kernel sets the code of each row it stops
-        if record:
-            taken = p.kernel(p.sid, p.sp, p.kinds, p.hp, p.state, p.counts, self.x, self.f, self.g, self.gnorm,
-                             self.active, code, self.steps_taken, self.stop_step, self.k, n, float(self.tol),
-                             float(self.bound), pts, fs, gs)
-        else:
-            taken = p.sweep(self.x, self.f, self.g, self.gnorm, self.active, code, self.steps_taken, self.stop_step,
-                            self.k, n, float(self.tol), float(self.bound))
+        taken, code = self.plan.advance(self, n, (pts, fs, gs)) if record else self.plan.sweep(self, n)
         stopped = was_active & ~self.active
         if stopped.any():
             self.status[stopped & (code == accel.CONVERGED)] = CONVERGED

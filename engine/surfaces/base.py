@@ -42,6 +42,9 @@ class Surface:
     PARAMS: ClassVar[Sequence[Param]] = ()
     #: Surfaces built on a dataset expose per-example losses for SGD.
     IS_DATA: ClassVar[bool] = False
+    #: The name of this surface's compiled twin in ``engine.kernel`` (its ``@twin`` functions sit
+    #: beside the class); None: only the numpy reference runs it.
+    TWIN: ClassVar[str | None] = None
 
     def __init__(self, **params):
         self.params = resolve(self.PARAMS, params, self.NAME)
@@ -56,6 +59,10 @@ class Surface:
 
     def hessian(self, p) -> np.ndarray:
         raise NotImplementedError
+
+    def twin_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(floats, ints) the compiled twin reads (parameters, a dataset, a program), or None if it cannot run this one."""
+        return None
 
     def value(self, p) -> np.ndarray:
         return self.value_and_grad(as_points(p))[0]

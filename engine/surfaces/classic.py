@@ -6,6 +6,7 @@ import numpy as np
 
 from engine.params import Param
 from engine.surfaces.base import Surface, as_points, refine_critical_point
+from engine.twins import twin
 
 
 def _powers(y):
@@ -67,6 +68,25 @@ class Quadratic(Surface):
     def minima(self):
         return [(0.0, 0.0)]
 
+    TWIN = "quadratic"
+
+    def twin_data(self):
+        return self.A.ravel().copy(), np.zeros(0, np.int64)
+
+
+@twin
+def quadratic_twin(sp, ip, loops, work, x, y):
+    """``Quadratic.value_and_grad`` at one point; sp = A00, A01, A10, A11."""
+    gx = sp[0] * x + sp[1] * y
+    gy = sp[2] * x + sp[3] * y
+    return 0.5 * (x * gx + y * gy), gx, gy
+
+
+@twin
+def quadratic_hessian_twin(sp, ip, loops, work, x, y):
+    """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²): ``Quadratic.hessian`` at one point."""
+    return sp[0], sp[2], sp[3]
+
 
 class Saddle(Surface):
     """f(x, y) = x² − r·y² + w·y⁴.
@@ -119,6 +139,25 @@ class Saddle(Surface):
     def saddles(self):
         return [(0.0, 0.0)]
 
+    TWIN = "saddle"
+
+    def twin_data(self):
+        return np.array([self.r, self.w]), np.zeros(0, np.int64)
+
+
+@twin
+def saddle_twin(sp, ip, loops, work, x, y):
+    """``Saddle.value_and_grad`` at one point; sp = r, w."""
+    r, w = sp[0], sp[1]
+    y2 = y * y
+    return x * x - r * y2 + w * (y2 * y2), 2.0 * x, (-2.0 * r) * y + (4.0 * w) * (y2 * y)
+
+
+@twin
+def saddle_hessian_twin(sp, ip, loops, work, x, y):
+    r, w = sp[0], sp[1]
+    return 2.0, 0.0, (-2.0 * r) + (12.0 * w) * (y * y)
+
 
 class Rosenbrock(Surface):
     """f(x, y) = (a − x)² + b(y − x²)², minimum at (a, a²): a long curved valley."""
@@ -160,6 +199,25 @@ class Rosenbrock(Surface):
     def minima(self):
         # With b = 0 the loss is (a − x)²: every point of the line x = a is a minimum, none isolated.
         return [(self.a, self.a**2)] if self.b > 0 else []
+
+    TWIN = "rosenbrock"
+
+    def twin_data(self):
+        return np.array([self.a, self.b]), np.zeros(0, np.int64)
+
+
+@twin
+def rosenbrock_twin(sp, ip, loops, work, x, y):
+    """``Rosenbrock.value_and_grad`` at one point; sp = a, b."""
+    a, b = sp[0], sp[1]
+    r = y - x * x
+    return (a - x) * (a - x) + b * r * r, -2.0 * (a - x) - (4.0 * b) * x * r, (2.0 * b) * r
+
+
+@twin
+def rosenbrock_hessian_twin(sp, ip, loops, work, x, y):
+    b = sp[1]
+    return 2.0 - (4.0 * b) * y + (12.0 * b) * x * x, (-4.0 * b) * x, 2.0 * b
 
 
 class Himmelblau(Surface):
@@ -206,6 +264,25 @@ class Himmelblau(Surface):
     @property
     def saddles(self):
         return self._saddles
+
+
+    TWIN = "himmelblau"
+
+    def twin_data(self):
+        return np.zeros(0), np.zeros(0, np.int64)
+
+
+@twin
+def himmelblau_twin(sp, ip, loops, work, x, y):
+    """``Himmelblau.value_and_grad`` at one point."""
+    u = x * x + y - 11.0
+    v = x + y * y - 7.0
+    return u * u + v * v, 4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v
+
+
+@twin
+def himmelblau_hessian_twin(sp, ip, loops, work, x, y):
+    return 12.0 * x * x + 4.0 * y - 42.0, 4.0 * (x + y), 4.0 * x + 12.0 * y * y - 26.0
 
 
 class Beale(Surface):
@@ -255,3 +332,48 @@ class Beale(Surface):
     @property
     def minima(self):
         return [(3.0, 0.5)]
+
+    TWIN = "beale"
+
+    def twin_data(self):
+        return np.array(self._C), np.zeros(0, np.int64)
+
+
+@twin
+def beale_twin(sp, ip, loops, work, x, y):
+    """``Beale.value_and_grad`` at one point, its loop over i = 1, 2, 3 written out; sp = 1.5, 2.25, 2.625."""
+    y2 = y * y
+    y3 = y2 * y
+    a1 = sp[0] - x + x * y
+    a2 = sp[1] - x + x * y2
+    a3 = sp[2] - x + x * y3
+    f = 0.0 + a1 * a1
+    f = f + a2 * a2
+    f = f + a3 * a3
+    gx = 0.0 + 2.0 * a1 * (y - 1.0)
+    gx = gx + 2.0 * a2 * (y2 - 1.0)
+    gx = gx + 2.0 * a3 * (y3 - 1.0)
+    gy = 0.0 + 2.0 * a1 * 1.0 * x * 1.0
+    gy = gy + 2.0 * a2 * 2.0 * x * y
+    gy = gy + 2.0 * a3 * 3.0 * x * y2
+    return f, gx, gy
+
+
+@twin
+def beale_hessian_twin(sp, ip, loops, work, x, y):
+    hxx = hxy = hyy = 0.0
+    y2 = y * y
+    for i in range(1, 4):
+        ypi = y if i == 1 else (y2 if i == 2 else y2 * y)
+        ypm = 1.0 if i == 1 else (y if i == 2 else y2)
+        a = sp[i - 1] - x + x * ypi
+        ax, ay = ypi - 1.0, float(i) * x * ypm
+        axy = float(i) * ypm
+        if i >= 2:
+            ayy = float(i * (i - 1)) * x * (1.0 if i == 2 else y)
+        else:
+            ayy = 0.0 * x
+        hxx = hxx + 2.0 * ax * ax
+        hxy = hxy + 2.0 * (ax * ay + a * axy)
+        hyy = hyy + 2.0 * (ay * ay + a * ayy)
+    return hxx + 0.0 * x, hxy + 0.0 * x, hyy + 0.0 * x

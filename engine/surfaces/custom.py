@@ -56,6 +56,7 @@ import sympy as sp
 
 from engine.params import Param, ParamError
 from engine.surfaces.base import Surface, as_points
+from engine.surfaces.formula_twin import program
 
 MAX_LENGTH = 500
 MAX_NODES = 300
@@ -743,6 +744,8 @@ class Compiled(NamedTuple):
     hessian: tuple[tuple[str, str], tuple[str, str]]
     value_and_grad: Callable
     hess: Callable
+    #: The numpy source of the two functions, which the compiled twin (formula_twin.py) is built from.
+    code: tuple[str, str] = ("", "")
 
 
 @functools.lru_cache(maxsize=256)
@@ -752,7 +755,7 @@ def _compile_cached(text: str) -> Compiled | FormulaError:
         # Our own examples are known to derive in milliseconds: no worker needed for the catalog.
         d = derive(text) if text in _TRUSTED else _derive_in_worker(text)
         return Compiled(d["expression"], d["latex"], tuple(d["gradient"]), tuple(map(tuple, d["hessian"])),
-                        _load(text, d["code"][0]), _load(text, d["code"][1]))
+                        _load(text, d["code"][0]), _load(text, d["code"][1]), tuple(d["code"]))
     except FormulaError as e:
         return e  # refusals are cached too: a slow formula costs its deadline once
 
@@ -838,6 +841,11 @@ class CustomSurface(Surface):
 
     def setup(self, formula: str) -> None:
         self.compiled = compile_formula(formula)
+
+    TWIN = "formula"
+
+    def twin_data(self):
+        return program(self.compiled.code, _NAMESPACE)
 
     @property
     def formula(self) -> str:

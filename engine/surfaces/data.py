@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.params import Param
 from engine.surfaces.base import DataSurface, as_points
+from engine.twins import UFUNC_LOGADDEXP, UFUNC_TANH, mean_pairwise, twin, ufunc, ufunc2
 
 LOSS_PARAM = Param(
     "loss", "ce", kind="choice", choices=("ce", "l2"),
@@ -149,6 +150,15 @@ class TwoWeightNet(DataSurface):
     def view(self):
         return (-4.0, 4.0, -6.0, 6.0)
 
+    TWIN = "two_weight_net"
+
+    def twin_data(self):
+        if self.n_examples > MAX_TWIN_EXAMPLES:
+            return None
+        ints = [LOSS_CODES[self.params["loss"]], ACTIVATION_CODES[self.params["activation"]], len(self._pair_x),
+                self.n_examples, *self._pair_of]
+        return np.concatenate([self._pair_x, self._pair_t]), np.array(ints, dtype=np.int64)
+
     @property
     def minima(self):
         return _data_minima(self)
@@ -204,6 +214,14 @@ class LogisticNeuron(DataSurface):
     def view(self):
         return (-2.0, 12.0, -6.0, 6.0)
 
+    TWIN = "logistic_neuron"
+
+    def twin_data(self):
+        if self.n_examples > MAX_TWIN_EXAMPLES:
+            return None
+        ints = [LOSS_CODES[self.params["loss"]], self.n_examples]
+        return np.concatenate([self.inputs, self.targets]), np.array(ints, dtype=np.int64)
+
     @property
     def minima(self):
         if self.params["label_smoothing"] == 0 and self.params["loss"] == "ce":
@@ -248,3 +266,189 @@ def _find_data_minima(surface: DataSurface) -> list[tuple[float, float]]:
             found.append(pt)
     found.sort(key=lambda q: float(surface.value(q)))
     return [tuple(map(float, q)) for q in found]
+
+
+# --- compiled twins (engine.twins): the functions above for one point, same operations, same order ---
+
+#: Codes of the choice parameters in a twin's ints.
+LOSS_CODES = {"ce": 0, "l2": 1}
+ACTIVATION_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2}
+LOSS_CE, LOSS_L2 = 0, 1
+ACTIVATION_TANH, ACTIVATION_SIGMOID, ACTIVATION_RELU = 0, 1, 2
+#: numpy's pairwise sum, which the twins repeat, takes eight accumulators up to 128 numbers.
+MAX_TWIN_EXAMPLES = 128
+
+
+@twin
+def sigmoid_twin(loops, z, out, tmp, n):
+    """out = ``sigmoid(z)`` = 0.5 (1 + tanh(z / 2)) for z[:n], with numpy's tanh."""
+    for j in range(n):
+        tmp[j] = 0.5 * z[j]
+    ufunc(loops, UFUNC_TANH, tmp, out, n)
+    for j in range(n):
+        out[j] = 0.5 * (1.0 + out[j])
+
+
+@twin
+def activation_twin(name, loops, u, h, dh, d2h, tmp, n):
+    """h, dh, d2h = ``activation(u, name)`` for u[:n]."""
+    if name == ACTIVATION_TANH:
+        ufunc(loops, UFUNC_TANH, u, h, n)
+        for j in range(n):
+            dh[j] = 1 - h[j] * h[j]
+            d2h[j] = -2 * h[j] * dh[j]
+    elif name == ACTIVATION_SIGMOID:
+        sigmoid_twin(loops, u, h, tmp, n)
+        for j in range(n):
+            dh[j] = h[j] * (1 - h[j])
+            d2h[j] = dh[j] * (1 - 2 * h[j])
+    else:
+        for j in range(n):
+            pos = u[j] >= 0
+            h[j] = u[j] if pos else 0.0
+            dh[j] = 1.0 if pos else 0.0
+            d2h[j] = 0.0
+
+
+@twin
+def output_loss_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n):
+    """value, dz, d2z = ``output_loss_derivatives(z, t, loss)`` for z[:n], t[:n]; y, tmp are scratch."""
+    sigmoid_twin(loops, z, y, tmp, n)
+    if loss == LOSS_CE:
+        tmp[0] = 0.0
+        ufunc2(loops, UFUNC_LOGADDEXP, tmp, 0, z, 8, value, n)
+        for j in range(n):
+            value[j] = value[j] - t[j] * z[j]
+            dz[j] = y[j] - t[j]
+            d2z[j] = y[j] * (1 - y[j])
+    else:
+        for j in range(n):
+            dy = y[j] * (1 - y[j])
+            r = y[j] - t[j]
+            value[j] = 0.5 * r * r
+            dz[j] = r * dy
+            d2z[j] = dy * (dy + r * (1 - 2 * y[j]))
+
+
+@twin
+def _two_weight_net_pairs(sp, ip, loops, work, w1, w2):
+    """Per (input, target) pair: loss in work[5], ∂/∂w1 in work[6], ∂/∂w2 in work[7] (``example_value_and_grad``)."""
+    n = ip[2]
+    x, t = sp[:n], sp[n:2 * n]
+    u, h, dh, d2h, z, y, tmp = work[0], work[1], work[2], work[3], work[4], work[8], work[9]
+    loss, gx, gy, dz, d2z = work[5], work[6], work[7], work[10], work[11]
+    for j in range(n):
+        u[j] = w1 * x[j]
+    activation_twin(ip[1], loops, u, h, dh, d2h, tmp, n)
+    for j in range(n):
+        z[j] = w2 * h[j]
+    output_loss_twin(ip[0], loops, z, t, loss, dz, d2z, y, tmp, n)
+    for j in range(n):
+        gx[j] = dz[j] * w2 * dh[j] * x[j]
+        gy[j] = dz[j] * h[j]
+
+
+@twin
+def _mean_over_examples(ip, values, of, n_ex, scratch):
+    """Mean over the examples of a per-pair quantity: ``np.take(values, of).mean(-1)`` (a pairwise sum)."""
+    for e in range(n_ex):
+        scratch[e] = values[of[e]]
+    return mean_pairwise(scratch, n_ex)
+
+
+@twin
+def _sum_in_order(values, of, n_ex):
+    """Σₑ values[of[e]] from the first example on: numpy's sum along an axis that is not the last."""
+    s = values[of[0]]
+    for e in range(1, n_ex):
+        s = s + values[of[e]]
+    return s
+
+
+@twin
+def two_weight_net_twin(sp, ip, loops, work, w1, w2):
+    """``TwoWeightNet.value_and_grad`` at one point. ip = loss, activation, pairs P, examples N, pair of each example."""
+    _two_weight_net_pairs(sp, ip, loops, work, w1, w2)
+    n_ex = ip[3]
+    of = ip[4:4 + n_ex]
+    f = _mean_over_examples(ip, work[5], of, n_ex, work[12])
+    return f, _sum_in_order(work[6], of, n_ex) / n_ex, _sum_in_order(work[7], of, n_ex) / n_ex
+
+
+@twin
+def two_weight_net_examples_twin(sp, ip, loops, work, w1, w2, ex):
+    """ex[e] = the gradient of example e's loss (``example_value_and_grad``'s second half)."""
+    _two_weight_net_pairs(sp, ip, loops, work, w1, w2)
+    n_ex = ip[3]
+    for e in range(n_ex):
+        k = ip[4 + e]
+        ex[e, 0], ex[e, 1] = work[6, k], work[7, k]
+
+
+@twin
+def two_weight_net_hessian_twin(sp, ip, loops, work, w1, w2):
+    """``TwoWeightNet.hessian`` at one point: per example, then the mean in example order."""
+    n = ip[2]
+    x, t = sp[:n], sp[n:2 * n]
+    u, h, dh, d2h, z, y, tmp = work[0], work[1], work[2], work[3], work[4], work[8], work[9]
+    loss, l1, l2 = work[5], work[10], work[11]
+    xx, xy, yy = work[6], work[7], work[12]
+    for j in range(n):
+        u[j] = w1 * x[j]
+    activation_twin(ip[1], loops, u, h, dh, d2h, tmp, n)
+    for j in range(n):
+        z[j] = w2 * h[j]
+    output_loss_twin(ip[0], loops, z, t, loss, l1, l2, y, tmp, n)
+    for j in range(n):
+        z1 = w2 * dh[j] * x[j]
+        z2 = h[j]
+        xx[j] = l2[j] * z1 * z1 + l1[j] * w2 * d2h[j] * x[j] * x[j]
+        xy[j] = l2[j] * z1 * z2 + l1[j] * dh[j] * x[j]
+        yy[j] = l2[j] * z2 * z2
+    n_ex = ip[3]
+    of = ip[4:4 + n_ex]
+    return (_sum_in_order(xx, of, n_ex) / n_ex, _sum_in_order(xy, of, n_ex) / n_ex,
+            _sum_in_order(yy, of, n_ex) / n_ex)
+
+
+@twin
+def _logistic_examples(sp, ip, loops, work, w, b):
+    """Per example: z in work[0], loss in work[1], dz in work[2], d²z in work[3]."""
+    n = ip[1]
+    x, t = sp[:n], sp[n:2 * n]
+    z = work[0]
+    for j in range(n):
+        z[j] = w * x[j] + b
+    output_loss_twin(ip[0], loops, z, t, work[1], work[2], work[3], work[4], work[5], n)
+
+
+@twin
+def logistic_neuron_twin(sp, ip, loops, work, w, b):
+    """``LogisticNeuron.value_and_grad`` at one point. sp = inputs, targets; ip = loss, N."""
+    _logistic_examples(sp, ip, loops, work, w, b)
+    n = ip[1]
+    x, dz = sp[:n], work[2]
+    gw, gb = dz[0] * x[0], dz[0]
+    for e in range(1, n):
+        gw, gb = gw + dz[e] * x[e], gb + dz[e]
+    return mean_pairwise(work[1], n), gw / n, gb / n
+
+
+@twin
+def logistic_neuron_examples_twin(sp, ip, loops, work, w, b, ex):
+    _logistic_examples(sp, ip, loops, work, w, b)
+    n = ip[1]
+    for e in range(n):
+        ex[e, 0], ex[e, 1] = work[2, e] * sp[e], work[2, e]
+
+
+@twin
+def logistic_neuron_hessian_twin(sp, ip, loops, work, w, b):
+    """``LogisticNeuron.hessian`` at one point."""
+    _logistic_examples(sp, ip, loops, work, w, b)
+    n = ip[1]
+    x, l2 = sp[:n], work[3]
+    xx, xy, yy = l2[0] * x[0] * x[0], l2[0] * x[0], l2[0]
+    for e in range(1, n):
+        xx, xy, yy = xx + l2[e] * x[e] * x[e], xy + l2[e] * x[e], yy + l2[e]
+    return xx / n, xy / n, yy / n

@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from engine.surfaces.base import Surface, as_points
+from engine.twins import UFUNC_EXP, twin, ufunc
 
 
 class Landscape(Surface):
@@ -66,6 +67,65 @@ class Landscape(Surface):
     @property
     def saddles(self):
         return _critical_points(type(self))[1]
+
+    TWIN = "landscape"
+
+    def twin_data(self):
+        s2 = self.WIDTHS**2
+        return np.concatenate([self.CENTERS.ravel(), self.DEPTHS, s2, 2 * s2, [self.WALL, 4 * self.WALL]]), \
+            np.zeros(0, np.int64)
+
+
+@twin
+def landscape_wells_twin(sp, loops, work, x, y):
+    """``Landscape._wells`` at one point: d in work[0] (x-offsets) and work[1] (y-offsets), e in work[3]."""
+    d0, d1, arg, e = work[0], work[1], work[2], work[3]
+    for i in range(3):
+        d0[i] = x - sp[2 * i]
+        d1[i] = y - sp[2 * i + 1]
+        arg[i] = -(d0[i] * d0[i] + d1[i] * d1[i]) / sp[12 + i]
+    ufunc(loops, UFUNC_EXP, arg, e, 3)
+    for i in range(3):
+        e[i] = sp[6 + i] * e[i]
+
+
+@twin
+def landscape_twin(sp, ip, loops, work, x, y):
+    """``Landscape.value_and_grad`` at one point. sp = centres (6), depths, s², 2s², c, 4c."""
+    landscape_wells_twin(sp, loops, work, x, y)
+    d0, d1, e = work[0], work[1], work[3]
+    r2 = x * x + y * y
+    f = sp[15] * r2 * r2 - (e[0] + e[1] + e[2])
+    w = e[0] / sp[9]
+    s0, s1 = w * d0[0], w * d1[0]
+    for i in range(1, 3):
+        w = e[i] / sp[9 + i]
+        s0, s1 = s0 + w * d0[i], s1 + w * d1[i]
+    return f, sp[16] * r2 * x + s0, sp[16] * r2 * y + s1
+
+
+@twin
+def landscape_hessian_twin(sp, ip, loops, work, x, y):
+    """``Landscape.hessian`` at one point: the wall's term plus the wells' sum, in the reference's order."""
+    landscape_wells_twin(sp, loops, work, x, y)
+    d0, d1, e = work[0], work[1], work[3]
+    r2 = x * x + y * y
+    c4 = sp[16]
+    wxx = c4 * (r2 * 1.0 + 2 * x * x)
+    wxy = c4 * (r2 * 0.0 + 2 * y * x)
+    wyy = c4 * (r2 * 1.0 + 2 * y * y)
+    hxx = hxy = hyy = 0.0
+    for i in range(3):
+        w = e[i] / sp[9 + i]
+        s2 = sp[9 + i]
+        txx = w * (1.0 - d0[i] * d0[i] / s2)
+        txy = w * (0.0 - d1[i] * d0[i] / s2)
+        tyy = w * (1.0 - d1[i] * d1[i] / s2)
+        if i == 0:
+            hxx, hxy, hyy = txx, txy, tyy
+        else:
+            hxx, hxy, hyy = hxx + txx, hxy + txy, hyy + tyy
+    return wxx + hxx, wxy + hxy, wyy + hyy
 
 
 @functools.lru_cache(maxsize=None)

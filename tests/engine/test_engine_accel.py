@@ -2,8 +2,8 @@
 
 The reference runner is the specification; the kernel is an optimisation of it. Every
 table below runs the same scene twice, once on each path, and compares every point,
-loss, gradient norm, status and step count exactly. Scenes the kernel does not cover
-must fall back to the reference.
+loss, gradient norm, status and step count exactly: every surface (data surfaces and typed
+formulas included) with every optimizer, SGD with every batch size and noise level.
 """
 
 import numpy as np
@@ -136,18 +136,93 @@ def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, na
     np.testing.assert_array_equal(fast.diverged, reference.diverged)
 
 
-@pytest.mark.parametrize("name, params, opts", [
-    ("landscape", {}, ["gd"]),
-    ("two_weight_net", {}, ["gd"]),
-    ("logistic_neuron", {}, ["adam"]),
-    ("quadratic", {}, ["gd", ("sgd", dict(noise=0.5))]),
-])
-def test_what_the_kernel_does_not_cover_runs_on_the_reference(name, params, opts):
+# --- every surface and optimizer, SGD's batches and noise, typed formulas ------------------------
+
+ALL_SURFACES = [
+    ("landscape", {}, (2.0, 2.2)), ("landscape", {}, (-0.3, 0.4)),
+    ("two_weight_net", {}, (3.5, -5.0)), ("two_weight_net", dict(loss="l2"), (0.5, -0.5)),
+    ("two_weight_net", dict(activation="sigmoid"), (-2.0, 3.0)), ("two_weight_net", dict(activation="relu"), (1.0, 1.0)),
+    ("logistic_neuron", {}, (-1.0, 2.0)), ("logistic_neuron", dict(loss="l2", label_smoothing=0.2), (8.0, -4.0)),
+    ("logistic_neuron", dict(label_smoothing=0.49), (0.0, 3.0)),
+]
+FORMULAS = [
+    ("x**2/4 + y**2 + sin(3*x)*cos(2*y)/2", (-3, 3, -3, 3), (1.0, 1.5)),
+    ("x**3 - 3*x*y**2 + y**4/10 + 1/(x**2 + 1)", (-2, 2, -2, 2), (0.7, -0.4)),  # powers: square, pow, reciprocal
+    ("sqrt(x**2 + y**2 + 1) + exp(-x**2) * tan(y/3) + 2**x", (-2, 2, -2, 2), (-1.0, 0.8)),
+    ("tanh(x) * sinh(y/2) + cosh(x/3) + atan(x*y) + x**0.5", (0.1, 3, -2, 2), (1.5, 0.5)),
+    ("sigmoid(3*x - y) + softplus(x + y) + relu(x - 0.5) + abs(y) + log(x + 3)", (-2, 2, -2, 2), (0.3, 0.2)),
+    ("(x + 2)**(-2.0) + y**2 + pi*e*x", (-1.5, 2, -2, 2), (0.5, 1.0)),
+]
+RACE = [o for o in OPTIMIZERS if o[0] != "sgd"] + [
+    ("sgd", dict(lr=0.01)), ("sgd", dict(lr=0.01, noise=0.2, momentum=0.5)),
+    ("sgd", dict(lr=0.05, batch_size=3, schedule="inverse", seed=3)),
+]
+
+
+def assert_both_paths_equal(s, opts, start, steps, tol=0.0, seed=0):
+    configs = [configure(*o) for o in opts]
+    assert Stepper(s, configs, np.tile(start, (len(configs), 1)), seed=seed).plan is not None  # on the kernel
+    fast, reference = both(lambda: run(s, opts, start=start, steps=steps, tol=tol, seed=seed))
+    for a, b in zip(fast, reference):
+        assert_same(a, b)
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-6])
+@pytest.mark.parametrize("name, params, start", ALL_SURFACES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(ALL_SURFACES)])
+def test_every_optimizer_on_the_other_surfaces_equals_the_reference(name, params, start, tol):
+    assert_both_paths_equal(make_surface(name, **params), RACE, start, 120, tol)
+
+
+@pytest.mark.parametrize("formula, view, start", FORMULAS, ids=[f"formula-{i}" for i in range(len(FORMULAS))])
+def test_typed_formulas_on_the_kernel_equal_the_reference(formula, view, start):
+    s = make_surface("custom", formula=formula, view=view)
+    assert_both_paths_equal(s, RACE, start, 120, 1e-9)
+
+
+@pytest.mark.parametrize("name, params", [("logistic_neuron", {}), ("logistic_neuron", dict(loss="l2")),
+                                          ("two_weight_net", {}), ("two_weight_net", dict(activation="relu"))])
+def test_sgd_every_batch_size_on_the_kernel_equals_the_reference(name, params):
     s = make_surface(name, **params)
-    configs = [configure(*o) if isinstance(o, tuple) else configure(o) for o in opts]
-    assert accel.plan(s, configs) is None
-    st = Stepper(s, configs, np.zeros((len(configs), 2)) + 0.5)
-    assert st.plan is None and st.groups
+    sizes = list(range(1, s.n_examples + 1))
+    for first in range(0, len(sizes), 8):  # races of eight, as the service allows
+        opts = [("sgd", dict(lr=0.1, batch_size=b, seed=b, momentum=0.3 * (b % 3), schedule=("constant", "inverse")[b % 2]))
+                for b in sizes[first:first + 8]]
+        assert_both_paths_equal(s, opts, (1.0, -1.0), 60, seed=first)
+
+
+@pytest.mark.parametrize("noise", [1e-6, 1e-3, 0.1, 1.0, 10.0, 100.0])
+@pytest.mark.parametrize("name, batch", [("quadratic", 1), ("saddle", 1), ("rosenbrock", 1), ("two_weight_net", 1),
+                                         ("two_weight_net", 7), ("two_weight_net", 120), ("logistic_neuron", 3)])
+def test_sgd_every_noise_level_on_the_kernel_equals_the_reference(noise, name, batch):
+    s = make_surface(name)
+    opts = [("sgd", dict(lr=0.01, noise=noise, batch_size=batch, seed=k, momentum=0.5 * k)) for k in range(2)]
+    assert_both_paths_equal(s, opts + [("gd", dict(lr=0.01))], (0.5, 0.5), 150, seed=11)
+
+
+def test_a_sweep_of_sgd_on_a_data_surface_equals_the_reference():
+    s = make_surface("logistic_neuron")
+    args = dict(start=(1.0, 1.0), steps=80, tol=1e-3, params=dict(batch_size=2, noise=0.1))
+    fast, reference = both(lambda: sweep(s, "sgd", np.geomspace(1e-3, 1.0, 6), [0.0, 0.5], **args))
+    np.testing.assert_array_equal(fast.final_loss, reference.final_loss)
+    np.testing.assert_array_equal(fast.steps_to_tol, reference.steps_to_tol)
+
+
+def test_a_formula_the_twin_cannot_read_runs_on_the_reference():
+    from engine.surfaces.formula_twin import program
+
+    assert program(("def f(x, y):\n    return [x[0], 1, 2]\n", "def f(x, y):\n    return [0, 0, 0]\n"), {}) is None
+
+
+def test_losslab_accel_0_selects_the_reference():
+    import subprocess
+    import sys
+
+    code = ("from engine import accel, make_surface; from engine.runner import Stepper, configure; import numpy as np; "
+            "accel.warm_up(wait=True); "
+            "print(accel.status(), Stepper(make_surface('rosenbrock'), [configure('gd')], np.zeros((1, 2))).plan)")
+    out = subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "LOSSLAB_ACCEL": "0"},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "off (LOSSLAB_ACCEL=0) None"
 
 
 def test_the_reference_can_be_forced():

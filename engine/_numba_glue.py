@@ -1,0 +1,84 @@
+"""What only numba needs: compile every ``@twin`` and the kernel's entry points (imported by ``engine.accel``
+inside its compile thread, so nothing imports numba until the compiled path is wanted)."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload, register_jitable
+
+from engine import kernel, twins
+
+
+@intrinsic
+def _call_loop(typingctx, fn, data, n, p0, s0, p1, s1, p2, s2):
+    """Call the numpy inner loop at address ``fn``: ``loop(char **args, npy_intp *dims, npy_intp *steps, data)``."""
+    argtys = (fn, data, n, p0, s0, p1, s1, p2, s2)
+    if not all(isinstance(t, types.Integer) for t in argtys):
+        return None
+
+    def codegen(context, builder, signature, args):
+        fn, data, n, p0, s0, p1, s1, p2, s2 = [context.cast(builder, v, t, types.intp)
+                                                for v, t in zip(args, signature.args)]
+        i64 = ir.IntType(64)
+        ptrs = cgutils.alloca_once(builder, i64, size=3)
+        steps = cgutils.alloca_once(builder, i64, size=3)
+        dims = cgutils.alloca_once(builder, i64, size=1)
+        for k, (p, s) in enumerate(((p0, s0), (p1, s1), (p2, s2))):
+            builder.store(p, builder.gep(ptrs, [ir.Constant(i64, k)]))
+            builder.store(s, builder.gep(steps, [ir.Constant(i64, k)]))
+        builder.store(n, dims)
+        i8p = ir.IntType(8).as_pointer()
+        loop_type = ir.FunctionType(ir.VoidType(), [i8p, i8p, i8p, i8p])
+        loop = builder.inttoptr(fn, loop_type.as_pointer())
+        builder.call(loop, [builder.bitcast(ptrs, i8p), builder.bitcast(dims, i8p), builder.bitcast(steps, i8p),
+                            builder.inttoptr(data, i8p)])
+        return context.get_dummy_value()
+
+    return types.void(*argtys), codegen
+
+
+@overload(twins.call_loop)
+def _call_loop_compiled(fn, data, n, p0, s0, p1, s1, p2, s2):
+    def impl(fn, data, n, p0, s0, p1, s1, p2, s2):
+        _call_loop(fn, data, n, p0, s0, p1, s1, p2, s2)
+    return impl
+
+
+_OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+
+
+def compile_kernel() -> dict:
+    """Compile the twins and the kernel's loops; returns the entry points by name, ready to call."""
+    for fn in twins.TWINS:
+        if fn is not twins.call_loop:
+            register_jitable(fn)
+    for fn in kernel.COMPILED:
+        if fn not in (kernel.advance, kernel.sweep, kernel.sweep_heavy_ball):
+            register_jitable(fn)
+    entry = {name: numba.njit(**_OPTIONS)(getattr(kernel, name)) for name in ("advance", "sweep", "sweep_heavy_ball")}
+    _smoke(entry)
+    return entry
+
+
+def _smoke(entry: dict) -> None:
+    """Compile for the argument types the runner passes, on a one-row problem of the quadratic."""
+    from engine.accel import Plan, _IDLE_RNG
+    from engine.surfaces import make_surface
+
+    class One:  # the Stepper's arrays for one row
+        K, k, tol, bound = 1, 0, 0.0, 1e6
+        x, f, g, gnorm = np.zeros((1, 2)), np.zeros(1), np.zeros((1, 2)), np.zeros(1)
+        active, steps_taken, stop_step = np.ones(1, np.bool_), np.zeros(1, np.int64), np.full(1, -1, np.int64)
+        rngs = {0: _IDLE_RNG}
+
+    surface = make_surface("quadratic")
+    for rule in (kernel.GD, kernel.ADAM):
+        hp = np.zeros((1, len(kernel.HYPERPARAMETERS)))
+        hp[0, kernel.LR] = 0.1
+        p = Plan(entry, surface, np.array([rule], np.int64), hp)
+        p.advance(One, 1, (np.empty((1, 1, 2)), np.empty((1, 1)), np.empty((1, 1))))
+        p.sweep(One, 1)

@@ -1,0 +1,305 @@
+"""The compiled stepping loop: ``Stepper.step`` of ``engine.runner`` for one row at a time, in scalars.
+
+Every function here is plain Python that ``engine.accel`` compiles with numba. It adds no
+mathematics of its own: a surface's value, gradient and Hessian are the ``@twin`` functions
+beside the surface's numpy code (``engine/surfaces``), an update rule's are beside the numpy
+transform (``engine/transforms.py``). This module only dispatches to them by name and loops:
+
+- ``advance``: up to n steps of the given rows, recording each new point (runs and streams);
+- ``sweep`` and ``sweep_heavy_ball``: the same steps for a grid of rows, steps outside and rows
+  inside, without a record (an (η, β) sweep).
+
+All three decide a row's fate with one ``stop_code``, as ``Stepper.step`` does.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine.surfaces import classic, data, landscape
+from engine.surfaces import formula_twin as formula
+from engine.transforms import (adagrad_twin, adam_twin, learning_rate_twin, newton_twin, rms_twin,
+                               start_hessian_twin, trace_twin)
+
+# --- names ----------------------------------------------------------------------------------
+
+#: Surfaces with a twin, by ``Surface.TWIN``.
+SURFACE_TWINS = ("quadratic", "saddle", "rosenbrock", "himmelblau", "beale", "landscape", "two_weight_net",
+                 "logistic_neuron", "formula")
+QUADRATIC, SADDLE, ROSENBROCK, HIMMELBLAU, BEALE, LANDSCAPE, TWO_WEIGHT_NET, LOGISTIC_NEURON, FORMULA = \
+    range(len(SURFACE_TWINS))
+
+#: Update rules, and the optimizer each catalog name runs (sgd is the heavy ball on a sampled gradient).
+RULES = ("gd", "heavy_ball", "adagrad", "rmsprop", "adam", "newton", "preconditioned")
+GD, HEAVY_BALL, ADAGRAD, RMSPROP, ADAM, NEWTON, PRECONDITIONED = range(len(RULES))
+RULE_OF = {"gd": GD, "momentum": HEAVY_BALL, "nesterov": HEAVY_BALL, "sgd": HEAVY_BALL, "adagrad": ADAGRAD,
+           "rmsprop": RMSPROP, "adam": ADAM, "newton": NEWTON, "preconditioned": PRECONDITIONED}
+
+#: Columns of a row of hyperparameters (``hp``); a row's state (``st``) has STATE_SIZE columns.
+HYPERPARAMETERS = ("lr", "momentum", "nesterov", "schedule", "decay_every", "eps", "alpha", "beta2", "batch_size",
+                   "noise")
+LR, MU, NESTEROV, SCHEDULE, DECAY_EVERY, EPS, ALPHA, BETA2, BATCH, NOISE = range(len(HYPERPARAMETERS))
+STATE_SIZE = 4
+
+#: A row's fate after a step (the runner's status names, as numbers).
+RUNNING, CONVERGED, DIVERGED = 0, 1, 2
+
+
+# --- dispatch by name -------------------------------------------------------------------------
+
+def value_and_grad(kind, sp, ip, loops, work, x, y):
+    """(f, ∂f/∂x, ∂f/∂y) at (x, y) by the surface's twin."""
+    if kind == QUADRATIC:
+        return classic.quadratic_twin(sp, ip, loops, work, x, y)
+    if kind == SADDLE:
+        return classic.saddle_twin(sp, ip, loops, work, x, y)
+    if kind == ROSENBROCK:
+        return classic.rosenbrock_twin(sp, ip, loops, work, x, y)
+    if kind == HIMMELBLAU:
+        return classic.himmelblau_twin(sp, ip, loops, work, x, y)
+    if kind == BEALE:
+        return classic.beale_twin(sp, ip, loops, work, x, y)
+    if kind == LANDSCAPE:
+        return landscape.landscape_twin(sp, ip, loops, work, x, y)
+    if kind == TWO_WEIGHT_NET:
+        return data.two_weight_net_twin(sp, ip, loops, work, x, y)
+    if kind == LOGISTIC_NEURON:
+        return data.logistic_neuron_twin(sp, ip, loops, work, x, y)
+    return formula.formula_twin(sp, ip, loops, work, x, y)
+
+
+def hessian(kind, sp, ip, loops, work, x, y):
+    """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) at (x, y) by the surface's twin."""
+    if kind == QUADRATIC:
+        return classic.quadratic_hessian_twin(sp, ip, loops, work, x, y)
+    if kind == SADDLE:
+        return classic.saddle_hessian_twin(sp, ip, loops, work, x, y)
+    if kind == ROSENBROCK:
+        return classic.rosenbrock_hessian_twin(sp, ip, loops, work, x, y)
+    if kind == HIMMELBLAU:
+        return classic.himmelblau_hessian_twin(sp, ip, loops, work, x, y)
+    if kind == BEALE:
+        return classic.beale_hessian_twin(sp, ip, loops, work, x, y)
+    if kind == LANDSCAPE:
+        return landscape.landscape_hessian_twin(sp, ip, loops, work, x, y)
+    if kind == TWO_WEIGHT_NET:
+        return data.two_weight_net_hessian_twin(sp, ip, loops, work, x, y)
+    if kind == LOGISTIC_NEURON:
+        return data.logistic_neuron_hessian_twin(sp, ip, loops, work, x, y)
+    return formula.formula_hessian_twin(sp, ip, loops, work, x, y)
+
+
+def example_grads(kind, sp, ip, loops, work, x, y, ex):
+    """Per-example gradients of a data surface at (x, y) into ex (N, 2)."""
+    if kind == TWO_WEIGHT_NET:
+        data.two_weight_net_examples_twin(sp, ip, loops, work, x, y, ex)
+    else:
+        data.logistic_neuron_examples_twin(sp, ip, loops, work, x, y, ex)
+
+
+def update(rule, hp, st, count, g0, g1, hxx, hxy, hyy):
+    """One row's step (−η_k d) by its update rule; ``count`` is the step number k = 1, 2, …"""
+    if rule == GD:
+        d0, d1 = g0, g1
+    elif rule == HEAVY_BALL:
+        d0, d1 = trace_twin(hp[MU], hp[NESTEROV] != 0, g0, g1, st)
+    elif rule == ADAGRAD:
+        d0, d1 = adagrad_twin(hp[EPS], g0, g1, st)
+    elif rule == RMSPROP:
+        d0, d1 = rms_twin(hp[ALPHA], hp[EPS], g0, g1, st)
+    elif rule == ADAM:
+        d0, d1 = adam_twin(hp[ALPHA], hp[BETA2], hp[EPS], count, g0, g1, st)
+    elif rule == NEWTON:
+        d0, d1 = newton_twin(hxx, hxy, hyy, g0, g1)
+    else:
+        d0, d1 = start_hessian_twin(count == 1, hxx, hxy, hyy, g0, g1, st)
+    eta = learning_rate_twin(hp[LR], int(hp[SCHEDULE]), hp[DECAY_EVERY], count)
+    return -eta * d0, -eta * d1
+
+
+def needs_hessian(rule, count):
+    """Whether the next update (number count + 1) reads the Hessian at the current point."""
+    return rule == NEWTON or (rule == PRECONDITIONED and count == 0)
+
+
+def stop_code(finite, n0, n1, gn, tol, bound):
+    """A row's fate after a step to (n0, n1) with ‖g‖ = gn, as ``Stepper.step`` decides it."""
+    if not finite or max(abs(n0), abs(n1)) > bound:
+        return DIVERGED
+    if tol > 0 and gn < tol:
+        return CONVERGED
+    return RUNNING
+
+
+# --- the loops --------------------------------------------------------------------------------
+
+def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
+    """Up to ``n`` steps of rows ``which``; returns the most steps a row took.
+
+    ``surface`` = (kind, sp, ip, loops, work, ex); ``rows`` = (rules, hp, st, counts, perms) with
+    perms the current epoch's permutation of a stochastic row; ``state`` = (x, f, g, gnorm, active,
+    code, steps_taken, stop_step), updated in place; ``record`` = (points, losses, grad_norms) of
+    shape (K, n, ·), where row i's new entries go to ``[i, :m]``. ``rng`` is the numpy Generator of
+    the one stochastic row in ``which`` (any Generator otherwise).
+    """
+    kind, sp, ip, loops, work, ex = surface
+    rules, hp, st, counts, perms = rows
+    x, f, g, gnorm, active, code, steps_taken, stop_step = state
+    pts, fs, gs = record
+    n_ex = ex.shape[0]
+    recording = pts.shape[1] > 0
+    done = 0
+    for i in which:
+        if not active[i]:
+            continue
+        rule, h, s = rules[i], hp[i], st[i]
+        batch, noise = int(h[BATCH]), h[NOISE]
+        sampled = batch > 0 and batch < n_ex  # a mini-batch of a data surface
+        count = counts[i]
+        x0, x1, g0, g1, fi, gni = x[i, 0], x[i, 1], g[i, 0], g[i, 1], f[i], gnorm[i]
+        taken = 0
+        hxx = hxy = hyy = 0.0
+        if needs_hessian(rule, count):
+            hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+        j = 0
+        result = RUNNING
+        while j < n:
+            u0, u1 = g0, g1
+            if sampled:
+                u0, u1 = batch_mean(kind, sp, ip, loops, work, ex, perms[i], rng, k0 + j + 1, batch, x0, x1)
+            if noise > 0:
+                z = rng.standard_normal(2)
+                u0, u1 = u0 + noise * z[0], u1 + noise * z[1]
+            count += 1
+            d0, d1 = update(rule, h, s, count, u0, u1, hxx, hxy, hyy)
+            n0, n1 = x0 + d0, x1 + d1
+            fn, gn0, gn1 = value_and_grad(kind, sp, ip, loops, work, n0, n1)
+            gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
+            j += 1
+            finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
+            if finite:
+                x0, x1, g0, g1, fi, gni = n0, n1, gn0, gn1, fn, gn
+                taken += 1
+                if rule == NEWTON:
+                    hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+                if recording:
+                    pts[i, j - 1, 0], pts[i, j - 1, 1], fs[i, j - 1], gs[i, j - 1] = n0, n1, fn, gn
+            result = stop_code(finite, n0, n1, gn, tol, bound)
+            if result != RUNNING:
+                active[i] = False
+                code[i] = result
+                stop_step[i] = k0 + j
+                break
+        x[i, 0], x[i, 1], g[i, 0], g[i, 1], f[i], gnorm[i] = x0, x1, g0, g1, fi, gni
+        counts[i] = count
+        steps_taken[i] += taken
+        done = max(done, j)
+    return done
+
+
+def batch_mean(kind, sp, ip, loops, work, ex, perm, rng, step, batch, x, y):
+    """The mean gradient of step ``step``'s mini-batch at (x, y), as ``Stepper._batch`` and
+    ``_stochastic_grad`` draw it: epochs of N // b batches, a new permutation at each epoch's start."""
+    n_ex = ex.shape[0]
+    j = (step - 1) % (n_ex // batch)
+    if j == 0:
+        perm[:] = rng.permutation(n_ex)
+    example_grads(kind, sp, ip, loops, work, x, y, ex)
+    first = perm[j * batch]
+    s0, s1 = ex[first, 0], ex[first, 1]
+    for b in range(j * batch + 1, (j + 1) * batch):
+        s0, s1 = s0 + ex[perm[b], 0], s1 + ex[perm[b], 1]
+    return s0 / batch, s1 / batch
+
+
+def sweep(surface, rows, state, k0, n, tol, bound):
+    """``advance`` without a record, steps outside and rows inside: every row takes exactly the steps
+    it takes there, but the rows' independent steps overlap in the processor (3× faster for a sweep).
+    No stochastic rows (``accel.plan_grid`` keeps them on the reference)."""
+    kind, sp, ip, loops, work, ex = surface
+    rules, hp, st, counts, perms = rows
+    x, f, g, gnorm, active, code, steps_taken, stop_step = state
+    done = 0
+    for j in range(n):
+        alive = 0
+        for i in range(x.shape[0]):
+            if not active[i]:
+                continue
+            rule = rules[i]
+            x0, x1 = x[i, 0], x[i, 1]
+            hxx = hxy = hyy = 0.0
+            if needs_hessian(rule, counts[i]):
+                hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+            counts[i] += 1
+            d0, d1 = update(rule, hp[i], st[i], counts[i], g[i, 0], g[i, 1], hxx, hxy, hyy)
+            n0, n1 = x0 + d0, x1 + d1
+            fn, gn0, gn1 = value_and_grad(kind, sp, ip, loops, work, n0, n1)
+            gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
+            finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
+            if finite:
+                x[i, 0], x[i, 1], g[i, 0], g[i, 1], f[i], gnorm[i] = n0, n1, gn0, gn1, fn, gn
+                steps_taken[i] += 1
+            result = stop_code(finite, n0, n1, gn, tol, bound)
+            if result != RUNNING:
+                active[i] = False
+                code[i] = result
+                stop_step[i] = k0 + j + 1
+            else:
+                alive += 1
+        done = j + 1
+        if alive == 0:
+            break
+    return done
+
+
+def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound):
+    """``sweep`` for the case sweeps are made of: every row GD (``heavy`` false) or every row heavy ball
+    (Nesterov or not), constant step sizes, on a closed-form surface. The same operations as
+    ``trace_twin`` and ``update`` on columns of their own (``columns`` = x0, x1, g0, g1, v0, v1), with
+    nothing else in the loop, and stopped rows computed too but not kept (a skip that depends on
+    the row mispredicts): three times faster again."""
+    kind, sp, ip, loops, work, ex = surface
+    x0, x1, g0, g1, v0, v1 = columns
+    x, f, g, gnorm, active, code, steps_taken, stop_step = state
+    done = 0
+    for j in range(n):
+        alive = 0
+        for i in range(x0.shape[0]):
+            a0, a1 = g0[i], g1[i]
+            m = mu[i]
+            w0 = m * v0[i] + a0
+            w1 = m * v1[i] + a1
+            if not heavy:
+                d0, d1 = a0, a1
+            elif nesterov:
+                d0, d1 = a0 + m * w0, a1 + m * w1
+            else:
+                d0, d1 = w0, w1
+            eta = lr[i]
+            n0 = x0[i] + -eta * d0
+            n1 = x1[i] + -eta * d1
+            fn, gn0, gn1 = value_and_grad(kind, sp, ip, loops, work, n0, n1)
+            gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
+            finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
+            result = stop_code(finite, n0, n1, gn, tol, bound)
+            if active[i]:
+                if heavy:
+                    v0[i], v1[i] = w0, w1
+                if finite:
+                    x0[i], x1[i], g0[i], g1[i], f[i], gnorm[i] = n0, n1, gn0, gn1, fn, gn
+                    steps_taken[i] += 1
+                if result != RUNNING:
+                    active[i] = False
+                    code[i] = result
+                    stop_step[i] = k0 + j + 1
+                else:
+                    alive += 1
+        done = j + 1
+        if alive == 0:
+            break
+    return done
+
+
+#: Compiled by engine.accel, callers after callees.
+COMPILED = (value_and_grad, hessian, example_grads, update, needs_hessian, stop_code, batch_mean, advance, sweep,
+            sweep_heavy_ball)
