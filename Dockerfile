@@ -43,8 +43,10 @@ COPY pyproject.toml ./
 USER 10001:10001
 
 # Listen on all interfaces inside the container; the port can be changed with -e LOSSLAB_PORT=...
+# and the number of server processes with -e LOSSLAB_WORKERS=N (one per CPU the container gets).
 ENV LOSSLAB_HOST=0.0.0.0 \
-    LOSSLAB_PORT=8000
+    LOSSLAB_PORT=8000 \
+    LOSSLAB_WORKERS=1
 EXPOSE 8000
 
 # No curl in the image: the venv's python asks /healthz.

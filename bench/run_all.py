@@ -56,13 +56,15 @@ def main() -> None:
     failures: list[str] = []
 
     import bench_browser
+    import bench_class
     import bench_engine
     import bench_http
     import bench_sweep
 
     engine_lines: list[str] = []
     stages = [("sweep", lambda: bench_sweep.run(args.quick)), ("http", lambda: bench_http.run(args.quick)),
-              ("engine", lambda: engine_lines.extend(bench_engine.table(args.quick)) or [])]
+              ("engine", lambda: engine_lines.extend(bench_engine.table(args.quick)) or []),
+              ("class", lambda: bench_class.run(args.quick))]
     if not args.skip_browser:
         stages.append(("browser", lambda: bench_browser.run(args.chromium, args.quick)))
     for name, stage in stages:
