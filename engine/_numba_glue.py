@@ -4,7 +4,6 @@ inside its compile thread, so nothing imports numba until the compiled path is w
 from __future__ import annotations
 
 import numba
-import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
@@ -59,26 +58,4 @@ def compile_kernel() -> dict:
     for fn in kernel.COMPILED:
         if fn not in (kernel.advance, kernel.sweep, kernel.sweep_heavy_ball):
             register_jitable(fn)
-    entry = {name: numba.njit(**_OPTIONS)(getattr(kernel, name)) for name in ("advance", "sweep", "sweep_heavy_ball")}
-    _smoke(entry)
-    return entry
-
-
-def _smoke(entry: dict) -> None:
-    """Compile for the argument types the runner passes, on a one-row problem of the quadratic."""
-    from engine.accel import Plan, _IDLE_RNG
-    from engine.surfaces import make_surface
-
-    class One:  # the Stepper's arrays for one row
-        K, k, tol, bound = 1, 0, 0.0, 1e6
-        x, f, g, gnorm = np.zeros((1, 2)), np.zeros(1), np.zeros((1, 2)), np.zeros(1)
-        active, steps_taken, stop_step = np.ones(1, np.bool_), np.zeros(1, np.int64), np.full(1, -1, np.int64)
-        rngs = {0: _IDLE_RNG}
-
-    surface = make_surface("quadratic")
-    for rule in (kernel.GD, kernel.ADAM):
-        hp = np.zeros((1, len(kernel.HYPERPARAMETERS)))
-        hp[0, kernel.LR] = 0.1
-        p = Plan(entry, surface, np.array([rule], np.int64), hp)
-        p.advance(One, 1, (np.empty((1, 1, 2)), np.empty((1, 1)), np.empty((1, 1))))
-        p.sweep(One, 1)
+    return {name: numba.njit(**_OPTIONS)(getattr(kernel, name)) for name in ("advance", "sweep", "sweep_heavy_ball")}

@@ -63,14 +63,18 @@ def disabled():
 # --- compiling -----------------------------------------------------------------------------
 
 def _source_key() -> str:
-    """A digest of every file the compiled code comes from: numba's cache checks only the entry
-    point's own file, so the cache directory changes whenever any twin does."""
+    """A digest of every file the compiled code comes from (the twins' modules, the kernel, the glue):
+    numba's cache checks only the entry point's own file, so the cache directory changes with any of them."""
+    import inspect
+
     import numba
 
-    engine = Path(__file__).resolve().parent
+    from engine import _numba_glue, twins
+
+    files = {inspect.getsourcefile(f) for f in twins.TWINS} | {kernel.__file__, _numba_glue.__file__}
     h = hashlib.sha256(f"{np.__version__} {numba.__version__}".encode())
-    for path in sorted([*engine.glob("*.py"), *engine.glob("surfaces/*.py")]):
-        h.update(path.read_bytes())
+    for path in sorted(files):
+        h.update(Path(path).read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -79,11 +83,13 @@ def _compile():
     try:
         import numba
 
-        base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "losslab-numba")
-        numba.config.CACHE_DIR = os.path.join(base, _source_key())
         from engine import _numba_glue
 
+        base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "losslab-numba")
+        numba.config.CACHE_DIR = os.path.join(base, _source_key())
+
         entry = _numba_glue.compile_kernel()
+        _smoke(entry)
         with _lock:
             _compiled = entry
     except Exception as e:  # numba missing or unable to compile here: the reference runs everything
@@ -174,7 +180,7 @@ class Plan:
     """Everything the kernel needs for one Stepper's rows, built by ``plan`` or ``plan_grid``."""
 
     def __init__(self, entry: dict, surface, rules: np.ndarray, hp: np.ndarray):
-        floats, ints = twin_data(surface)
+        floats, ints = surface.twin_arrays
         n_ex = surface.n_examples if surface.IS_DATA else 0
         cols = max(8, n_ex, len(floats) + len(ints))
         self.entry = entry
@@ -230,23 +236,13 @@ class Plan:
         return taken, code
 
 
-def twin_data(surface):
-    """``surface.twin_data()``, kept on the surface (the service caches surfaces; a formula's program is built once)."""
-    if surface.TWIN is None:
-        return None
-    cached = surface.__dict__.get("_twin_data")
-    if cached is None:
-        cached = surface.__dict__["_twin_data"] = (surface.twin_data(),)
-    return cached[0]
-
-
 _IDLE_RNG = np.random.default_rng(0)  # handed to the kernel for rows that draw nothing
 
 
 def plan(surface, configs: Sequence) -> Plan | None:
     """A Plan when the kernel is ready and covers this surface and every configuration (``(name, params)`` pairs)."""
     entry = _entry()
-    if entry is None or twin_data(surface) is None:
+    if entry is None or surface.twin_arrays is None:
         return None
     if any(c[0] not in RULE_OF for c in configs):
         return None
@@ -271,6 +267,24 @@ def plan_grid(surface, name: str, params: dict, lrs: np.ndarray, momenta: np.nda
     if momenta is not None:
         hp[:, MU] = momenta
     return Plan(row.entry, surface, np.repeat(row.rules, K), hp)
+
+
+def _smoke(entry: dict) -> None:
+    """Compile for the argument types the runner passes, on one row of the quadratic (GD, then Adam)."""
+    from engine.surfaces import make_surface
+
+    class One:  # a Stepper's arrays for one row
+        K, k, tol, bound = 1, 0, 0.0, 1e6
+        x, f, g, gnorm = np.zeros((1, 2)), np.zeros(1), np.zeros((1, 2)), np.zeros(1)
+        active, steps_taken, stop_step = np.ones(1, np.bool_), np.zeros(1, np.int64), np.full(1, -1, np.int64)
+        rngs = {0: _IDLE_RNG}
+
+    for rule in (GD, kernel.ADAM):
+        hp = np.zeros((1, len(HYPERPARAMETERS)))
+        hp[0, LR] = 0.1
+        p = Plan(entry, make_surface("quadratic"), np.array([rule], np.int64), hp)
+        p.advance(One, 1, (np.empty((1, 1, 2)), np.empty((1, 1)), np.empty((1, 1))))
+        p.sweep(One, 1)
 
 
 __all__ = ["Plan", "covers", "disabled", "enabled", "plan", "plan_grid", "ready", "status", "warm_up", "kernel"]

@@ -89,12 +89,13 @@ def hessian(kind, sp, ip, loops, work, x, y):
     return formula.formula_hessian_twin(sp, ip, loops, work, x, y)
 
 
-def example_grads(kind, sp, ip, loops, work, x, y, ex):
-    """Per-example gradients of a data surface at (x, y) into ex (N, 2)."""
+def example_grads(kind, sp, ip, work, ex):
+    """Per-example gradients of a data surface into ex (N, 2), at the point ``value_and_grad`` last
+    evaluated (its twin leaves them in ``work``; every example's gradient is computed for the mean anyway)."""
     if kind == TWO_WEIGHT_NET:
-        data.two_weight_net_examples_twin(sp, ip, loops, work, x, y, ex)
+        data.two_weight_net_examples_twin(ip, work, ex)
     else:
-        data.logistic_neuron_examples_twin(sp, ip, loops, work, x, y, ex)
+        data.logistic_neuron_examples_twin(sp, ip, work, ex)
 
 
 def update(rule, hp, st, count, g0, g1, hxx, hxy, hyy):
@@ -161,12 +162,15 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
         hxx = hxy = hyy = 0.0
         if needs_hessian(rule, count):
             hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+        if sampled:  # the examples' gradients at the current point, as ex; then kept up to date below
+            value_and_grad(kind, sp, ip, loops, work, x0, x1)
+            example_grads(kind, sp, ip, work, ex)
         j = 0
         result = RUNNING
         while j < n:
             u0, u1 = g0, g1
             if sampled:
-                u0, u1 = batch_mean(kind, sp, ip, loops, work, ex, perms[i], rng, k0 + j + 1, batch, x0, x1)
+                u0, u1 = batch_mean(ex, perms[i], rng, k0 + j + 1, batch)
             if noise > 0:
                 z = rng.standard_normal(2)
                 u0, u1 = u0 + noise * z[0], u1 + noise * z[1]
@@ -182,6 +186,8 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
                 taken += 1
                 if rule == NEWTON:
                     hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+                if sampled:
+                    example_grads(kind, sp, ip, work, ex)
                 if recording:
                     pts[i, j - 1, 0], pts[i, j - 1, 1], fs[i, j - 1], gs[i, j - 1] = n0, n1, fn, gn
             result = stop_code(finite, n0, n1, gn, tol, bound)
@@ -197,14 +203,13 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
     return done
 
 
-def batch_mean(kind, sp, ip, loops, work, ex, perm, rng, step, batch, x, y):
-    """The mean gradient of step ``step``'s mini-batch at (x, y), as ``Stepper._batch`` and
-    ``_stochastic_grad`` draw it: epochs of N // b batches, a new permutation at each epoch's start."""
+def batch_mean(ex, perm, rng, step, batch):
+    """The mean of the examples' gradients ``ex`` over step ``step``'s mini-batch, as ``Stepper._batch``
+    and ``_stochastic_grad`` draw it: epochs of N // b batches, a new permutation at each epoch's start."""
     n_ex = ex.shape[0]
     j = (step - 1) % (n_ex // batch)
     if j == 0:
         perm[:] = rng.permutation(n_ex)
-    example_grads(kind, sp, ip, loops, work, x, y, ex)
     first = perm[j * batch]
     s0, s1 = ex[first, 0], ex[first, 1]
     for b in range(j * batch + 1, (j + 1) * batch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar, Sequence
 
 import numpy as np
@@ -63,6 +64,11 @@ class Surface:
     def twin_data(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(floats, ints) the compiled twin reads (parameters, a dataset, a program), or None if it cannot run this one."""
         return None
+
+    @functools.cached_property
+    def twin_arrays(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``twin_data()``, built once per surface (the service caches surfaces: a formula's program is read once)."""
+        return self.twin_data() if self.TWIN is not None else None
 
     def value(self, p) -> np.ndarray:
         return self.value_and_grad(as_points(p))[0]

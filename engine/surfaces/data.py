@@ -376,9 +376,9 @@ def two_weight_net_twin(sp, ip, loops, work, w1, w2):
 
 
 @twin
-def two_weight_net_examples_twin(sp, ip, loops, work, w1, w2, ex):
-    """ex[e] = the gradient of example e's loss (``example_value_and_grad``'s second half)."""
-    _two_weight_net_pairs(sp, ip, loops, work, w1, w2)
+def two_weight_net_examples_twin(ip, work, ex):
+    """ex[e] = the gradient of example e's loss at the point ``two_weight_net_twin`` last evaluated
+    (``example_value_and_grad``'s second half: each pair's gradient, copied to its examples)."""
     n_ex = ip[3]
     for e in range(n_ex):
         k = ip[4 + e]
@@ -435,8 +435,8 @@ def logistic_neuron_twin(sp, ip, loops, work, w, b):
 
 
 @twin
-def logistic_neuron_examples_twin(sp, ip, loops, work, w, b, ex):
-    _logistic_examples(sp, ip, loops, work, w, b)
+def logistic_neuron_examples_twin(sp, ip, work, ex):
+    """ex[e] = the gradient of example e's loss at the point ``logistic_neuron_twin`` last evaluated."""
     n = ip[1]
     for e in range(n):
         ex[e, 0], ex[e, 1] = work[2, e] * sp[e], work[2, e]
