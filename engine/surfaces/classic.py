@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.params import Param
-from engine.surfaces.base import Surface, as_points, refine_critical_point
+from engine.surfaces.base import Surface, as_points
+from engine.surfaces.critical import refine
 
 
 def _powers(y):
@@ -175,8 +176,8 @@ class Himmelblau(Surface):
     _SADDLE_GUESSES = ((0.087, 2.884), (-3.073, -0.081), (3.385, 0.074), (-0.128, -1.954))
 
     def setup(self):
-        self._minima = [tuple(map(float, refine_critical_point(self, g))) for g in self._MIN_GUESSES]
-        self._saddles = [tuple(map(float, refine_critical_point(self, g))) for g in self._SADDLE_GUESSES]
+        self._minima = [tuple(map(float, refine(self, g))) for g in self._MIN_GUESSES]
+        self._saddles = [tuple(map(float, refine(self, g))) for g in self._SADDLE_GUESSES]
 
     def value_and_grad(self, p):
         p = as_points(p)
