@@ -45,6 +45,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 import numpy as np
 
 import engine
+from engine import capabilities
 from engine import theory as _theory
 from engine.lessons import LESSONS, Lesson
 from engine.params import Param, ParamError
@@ -58,8 +59,6 @@ __all__ = [
 
 #: Where ``Scene.to_url`` points by default: ``losslab serve`` on this machine.
 DEFAULT_BASE = "http://127.0.0.1:8000/"
-#: Optimizers whose momentum μ is the β axis of an (η, β) map.
-MOMENTUM_OPTIMIZERS = ("momentum", "nesterov", "sgd")
 
 
 class LinkWarning(UserWarning):
@@ -699,12 +698,12 @@ def sweep(scene: Scene | str = "quadratic", optimizer: str = "momentum", *, lrs=
         scene = Scene(scene)
     spec = engine.get_spec(optimizer)
     params = dict(params or {})
-    for name in ("lr", "momentum"):
-        if name in params:
+    for name in ("lr", spec.capabilities.beta):
+        if name and name in params:
             raise ParamError(f"{optimizer}.{name}", params[name], "set by the map's axes: give lrs= and betas= (--lr-*, --beta-* on the command line)")
     lrs = default_lrs(scene, optimizer) if lrs is None else np.atleast_1d(np.asarray(lrs, dtype=float))
     if isinstance(betas, str) and betas == "auto":
-        betas = np.linspace(0.0, 0.99, 50) if optimizer in MOMENTUM_OPTIMIZERS else None
+        betas = np.linspace(0.0, 0.99, 50) if spec.capabilities.beta else None
     elif betas is not None:
         betas = np.atleast_1d(np.asarray(betas, dtype=float))
     if lrs.size == 0 or (betas is not None and betas.size == 0):
@@ -736,13 +735,13 @@ def sweep(scene: Scene | str = "quadratic", optimizer: str = "momentum", *, lrs=
         loss = np.concatenate([p.final_loss for p in pieces], axis)
         to_tol = np.concatenate([p.steps_to_tol for p in pieces], axis)
         div = np.concatenate([p.diverged for p in pieces], axis)
+    beta_name = spec.capabilities.beta
     resolved = spec.resolve({**params, "lr": float(lrs[0]),
-                             **({"momentum": float(betas[0])} if betas is not None else {})})
-    rate = None
+                             **({beta_name: float(betas[0])} if betas is not None else {})})
     info = None
     if scene.surface == "quadratic":
         info = _theory.quadratic_theory(scene.surface_params["lambda_1"], scene.surface_params["lambda_2"])
-        if optimizer in ("gd", "momentum") and resolved.get("schedule") == "constant":
-            rate = _theory.rate_map(scene.engine_surface.eigenvalues, lrs, betas if betas is not None else [0.0])
-    return SweepMap(scene, optimizer, {k: v for k, v in resolved.items() if k not in ("lr", "momentum")},
+    rate = capabilities.analytic_rate_map(surf, optimizer, resolved, lrs, betas)
+    swept = ("lr", beta_name) if betas is not None else ("lr",)
+    return SweepMap(scene, optimizer, {k: v for k, v in resolved.items() if k not in swept},
                     lrs, betas, loss, to_tol, div, rate, steps, tol, info)

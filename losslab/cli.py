@@ -270,7 +270,7 @@ def cmd_sweep(args, parser) -> int:
     import numpy as np
 
     import engine
-    from losslab.api import MOMENTUM_OPTIMIZERS, default_lrs
+    from losslab.api import default_lrs
 
     png = args.out.suffix.lower() == ".png"
     if png and importlib.util.find_spec("kaleido") is None:
@@ -290,7 +290,7 @@ def cmd_sweep(args, parser) -> int:
             raise UserError(f"--lr-min {lo:g} is larger than --lr-max {hi:g}")
         lrs = np.geomspace(lo, hi, args.lr_n)
     betas = None
-    if not args.no_beta and (name in MOMENTUM_OPTIMIZERS or beta_flags):
+    if not args.no_beta and (engine.get_spec(name).capabilities.beta or beta_flags):
         b0 = 0.0 if args.beta_min is None else args.beta_min
         b1 = 0.99 if args.beta_max is None else args.beta_max
         if b0 > b1:

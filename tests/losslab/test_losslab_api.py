@@ -339,7 +339,12 @@ def test_sweep_without_theory_and_refusals():
     m = ll.sweep("rosenbrock", "adam", lrs=[0.01, 0.1], steps=50)
     assert m.rate is None and m.betas is None and m.theory is None
     nest = ll.Scene("quadratic").sweep("nesterov", lrs=[0.1], betas=[0.5], steps=20)
-    assert nest.rate is None  # the heavy-ball rate is not Nesterov's
+    # Nesterov's map is its own rate (declared on its catalog entry), not the heavy ball's
+    assert nest.rate.tolist() == [[float(engine.theory.nesterov_rate(0.1, 0.5, [1.0, 10.0]))]]
+    assert nest.rate[0, 0] != engine.theory.heavy_ball_rate(0.1, 0.5, [1.0, 10.0])
+    # a schedule voids every closed form: the service and the Python API agree (issue 12)
+    assert ll.Scene("quadratic").sweep("momentum", lrs=[0.1], betas=[0.5], steps=5,
+                                        params={"schedule": "inverse"}).rate is None
     with pytest.raises(ll.ParamError, match="set by the map's axes"):
         ll.sweep("quadratic", "momentum", params={"lr": 0.1})
     with pytest.raises(ll.ParamError, match="gd has no momentum"):
