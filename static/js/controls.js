@@ -34,11 +34,12 @@ export function sliderScale(spec) {
     };
   }
   if (kind === "log1m") {
-    // u = 1 − value runs from 1 − min down to 1 − max, evenly in log u.
+    // u = 1 − value runs from 1 − min down to 1 − max, evenly in log u; u keeps two significant
+    // digits, so the positions around each decade all give 0.9, 0.99 or 0.999 exactly.
     const a = Math.log10(1 - spec.min), b = Math.log10(1 - spec.max);
     return {
       toValue: (pos) => (pos <= 0 ? spec.min : pos >= SLIDER_STEPS ? spec.max
-        : clamp(round(1 - round(10 ** (a + ((b - a) * pos) / SLIDER_STEPS), 3), 12))),
+        : clamp(round(1 - round(10 ** (a + ((b - a) * pos) / SLIDER_STEPS), 2), 12))),
       toPos: (v) => Math.round(((Math.log10(Math.max(1 - Math.min(v, spec.max), 1 - spec.max)) - a) / (b - a)) * SLIDER_STEPS),
     };
   }
@@ -136,6 +137,7 @@ function setMarks(wrap, slider, scale, marks) {
     tick.dataset.value = String(m.value);
     tick.style.left = `${m.pos * 100}%`;
     tick.style.top = `${row * 13 + 2}px`;
+    tick.style.setProperty("--row", row);
     tick.textContent = text;
     tick.title = `${m.title || m.label} = ${formatValue(m.value)}`;
     box.append(tick);

@@ -721,8 +721,7 @@ function toast(text) {
 // --- start --------------------------------------------------------------------
 
 async function start() {
-  app.catalog = await loadCatalog();
-  app.lessons = await loadLessons().catch(() => []);
+  [app.catalog, app.lessons] = await Promise.all([loadCatalog(), loadLessons().catch(() => [])]);
   const lessonSel = $("#lesson-select");
   for (const l of app.lessons) lessonSel.append(new Option(`${l.number}. ${l.title}`, l.id));
   lessonSel.hidden = app.lessons.length === 0;
