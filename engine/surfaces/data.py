@@ -90,6 +90,11 @@ class TwoWeightNet(DataSurface):
               description="The hidden unit's nonlinearity a(u).", label="Hidden activation"),
     )
 
+    AXES = ("w1", "w2")
+    DEFAULT_START = (-3.0, -4.0)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 3.0, "momentum": 0.4, "nesterov": 2.0, "newton": 0.5, "preconditioned": 0.3,
+                  "adagrad": 1.0, "rmsprop": 0.3, "adam": 0.3, "sgd": 0.2}
     #: Distance from the boundary, and how many of the 10 points there carry the label of their side.
     POSITIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
     AGREEING = (7, 8, 8, 9, 9, 9)
@@ -169,6 +174,12 @@ class LogisticNeuron(DataSurface):
         "be lowered by growing w, so its minimum lies at infinity and the weights grow forever. Label "
         "smoothing (targets 1 − ε and ε) puts the minimum at a finite point."
     )
+    AXES = ("w", "b")
+    # Without label smoothing the weights grow for ever: every run keeps going, slowly.
+    DEFAULT_START = (1.0, 3.0)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 2.0, "momentum": 0.5, "nesterov": 0.5, "newton": 1.0, "preconditioned": 1.0,
+                  "adagrad": 1.0, "rmsprop": 0.05, "adam": 0.1, "sgd": 2.0}
     PARAMS = (
         LOSS_PARAM,
         Param("label_smoothing", 0.0, 0.0, 0.49, "ε: targets become 1 − ε and ε instead of 1 and 0.", label="Label smoothing ε"),

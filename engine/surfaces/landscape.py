@@ -27,6 +27,11 @@ class Landscape(Surface):
         "gradient descent started there barely moves, while momentum and Adam roll off it. "
         "Which basin a run ends in depends on where it starts and on its step size."
     )
+    # On the plateau: gradient descent inches off it, momentum and Adam roll into a basin.
+    DEFAULT_START = (2.0, 2.2)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 1.0, "momentum": 0.5, "nesterov": 0.5, "newton": 1.0, "preconditioned": 0.01,
+                  "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.1, "sgd": 1.0}
     CENTERS = np.array([[-1.4, -1.0], [1.3, -1.1], [-0.9, 1.5]])
     DEPTHS = np.array([1.6, 1.1, 0.9])
     WIDTHS = np.array([0.8, 0.6, 0.55])
