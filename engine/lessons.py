@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine import theory
+from engine import capabilities, theory
 from engine.surfaces import make_surface
 
 #: The extra panels a lesson can ask for.
@@ -186,8 +186,8 @@ def _momentum() -> Lesson:
     ]
     # Rates of the parameters as the scene holds them (rounded for the URL).
     runs = [(name, {k: _r(v) for k, v in p.items()}) for name, p in runs]
-    rates = [theory.nesterov_rate(p["lr"], p["momentum"], lam) if name == "nesterov"
-             else theory.heavy_ball_rate(p["lr"], p.get("momentum", 0.0), lam) for name, p in runs]
+    bowl = make_surface("quadratic", lambda_1=lam[0], lambda_2=lam[1], rotation=0)
+    rates = [capabilities.predicted_rate(bowl, name, p) for name, p in runs]
     return Lesson(
         "momentum", 4, "Momentum (and Nesterov) fix the zig-zag",
         (

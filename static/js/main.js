@@ -8,7 +8,8 @@ import { LessonViews } from "./charts/views.js";
 import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
-import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
+import { CUSTOM, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
+import { applySurface, firstBetaOptimizer, hasVelocity, runLabels, withBeta } from "./catalog.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderLesson, renderTheory } from "./panels.js";
 
@@ -39,7 +40,7 @@ const views = new LessonViews($("#lesson-views"), { onPickRate });
 let compareChart = null;
 
 function names() {
-  return app.scene.optimizers.map((o, i) => `${i + 1}. ${app.catalog.optimizers[o.name].title}`);
+  return runLabels(app.catalog, app.scene.optimizers);
 }
 
 function colors() {
@@ -99,7 +100,7 @@ function currentArrows() {
     const g = at && at[0] === from[0] && at[1] === from[1] ? grads[i] : null;
     const gl = g ? Math.hypot(g[0], g[1]) : 0;
     if (gl > 0) out.push({ from, to: [from[0] - (g[0] / gl) * span, from[1] - (g[1] / gl) * span], color: colorOf(i), head: 2 });
-    if (["momentum", "nesterov", "adam"].includes(r.optimizer) || (r.optimizer === "sgd" && r.params.momentum > 0)) {
+    if (hasVelocity(app.catalog, r.optimizer, r.params)) {
       if (k + 1 < r.xs.length) {
         const dx = r.xs[k + 1] - r.xs[k], dy = r.ys[k + 1] - r.ys[k], len = Math.hypot(dx, dy);
         if (len > 0) out.push({ from, to: [from[0] + (dx / len) * span * 1.4, from[1] + (dy / len) * span * 1.4], color: colorOf(i), head: 6 });
@@ -129,8 +130,8 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  const flat = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render(args)];
-  views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(),
+  const flat = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render({ ...args, zmin: app.grid.zmin })];
+  views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(), catalog: app.catalog,
     compareChart: renderCompare });
   renderStatus();
   renderPlayer();
@@ -200,15 +201,16 @@ function taylorOverlay() {
 }
 
 function currentMomentum() {
-  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
-  return o ? { lr: o.params.lr, momentum: o.params.momentum } : null;
+  const b = withBeta(app.catalog, app.scene.optimizers);
+  return b ? { lr: b.opt.params.lr, momentum: b.opt.params[b.beta] } : null;
 }
 
 function onPickRate(lr, beta) {
-  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
-  if (!o) return;
-  o.params.lr = Number(lr.toPrecision(3));
-  o.params.momentum = Math.min(0.999, Math.max(0, Number(beta.toPrecision(3))));
+  const b = withBeta(app.catalog, app.scene.optimizers);
+  if (!b) return;
+  const spec = app.catalog.optimizers[b.opt.name].params.find((p) => p.name === b.beta);
+  b.opt.params.lr = Number(lr.toPrecision(3));
+  b.opt.params[b.beta] = Math.min(spec.max, Math.max(spec.min, Number(beta.toPrecision(3))));
   sceneChanged({ rebuild: true });
 }
 
@@ -217,7 +219,7 @@ function refreshSweep() {
   if (!lessonViews().includes("rate_map")) { app.sweep = null; return; }
   clearTimeout(sweepTimer);
   sweepTimer = setTimeout(async () => {
-    const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov") || { name: "momentum", params: {} };
+    const o = withBeta(app.catalog, app.scene.optimizers)?.opt || { name: firstBetaOptimizer(app.catalog)?.name, params: {} };
     const q = app.theory?.quadratic;
     const top = q ? 4 / q.lambda_max : Math.max(1e-3, (o.params.lr || 0.01) * 20);
     const body = {
@@ -277,16 +279,25 @@ const socket = new RunSocket({
   },
   onStatus(s) {
     $("#connection").textContent = s === "connected" ? "" : "reconnecting to the server…";
+    // Back after a restart: the contour and theory may be another server's (its code or data changed).
+    if (s === "connected" && app.wasDisconnected && app.scene) {
+      refreshGrid();
+      refreshTheory();
+    }
+    app.wasDisconnected = s !== "connected";
   },
 });
 
 function requestRun() {
   // Ghosts compare before and after a parameter change; a different set of optimizers has none.
-  const same = app.store && app.store.runs.length === app.scene.optimizers.length &&
+  // A ghost belongs to the surface it was run on: a new surface (or lesson) starts without any.
+  const surfaceKey = JSON.stringify(surfaceSpec(app.scene));
+  const same = app.store && app.store.surfaceKey === surfaceKey && app.store.runs.length === app.scene.optimizers.length &&
     app.store.runs.every((r, i) => r.optimizer === app.scene.optimizers[i].name);
   if (!same) contour.clearGhosts();
   else if (!app.running) contour.keepGhosts(app.store, colors());
   app.store = new RunStore(app.scene.optimizers);
+  app.store.surfaceKey = surfaceKey;
   app.running = true;
   app.runRequestedAt = performance.now();
   socket.run(runRequest(app.scene));
@@ -317,6 +328,7 @@ function refreshTheory() {
     if (v.includes("variance")) extras.batch_sizes = [1, 2, 3, 5, 8, 12, 20, 30, 40, 60, 120];
     if (v.includes("backprop")) extras.backprop = true;
     extras.optimizers = app.scene.optimizers.map((o) => ({ name: o.name, params: o.params }));
+    const key = markKey();
     const points = cursorPoints();
     if (points) extras.points = points;
     // The Hessian of the point on screen: run 1's current point while animating, else the start.
@@ -324,6 +336,7 @@ function refreshTheory() {
     const theory = await fetchTheory(surface, point, extras).catch(() => null);
     if (!theory) return;
     theory.gradPoints = points; // the gradients belong to these points only
+    theory.markKey = key; // and the rates and marks to these optimizers
     app.theory = theory;
     renderTheory($("#theory"), theory, app.store);
     markSliders();
@@ -332,16 +345,28 @@ function refreshTheory() {
   }, 60);
 }
 
-/** Theory ticks on the step-size sliders: η_opt = 1/λ and the stability edge 2/λmax on the quadratic. */
+/**
+ * Theory's ticks on each optimizer's sliders: the marks the server computed for that optimizer
+ * (engine/capabilities.py: GD 1/λmax and 2/λmax, heavy ball 2(1+β)/λmax, Nesterov its own edge,
+ * Newton and preconditioned GD η = 1, none where no theory holds), or the open lesson's own marks.
+ */
 function markSliders() {
-  const q = app.theory?.quadratic;
   const lessonMarks = currentLesson()?.scene.theory?.marks;
-  document.querySelectorAll("#optimizer-list .param[data-param]").forEach((el) => {
-    if (!el.setMarks) return;
-    const name = el.dataset.param;
-    if (lessonMarks) el.setMarks(lessonMarks.filter((m) => m.param === name));
-    else if (name === "lr") el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
+  const theory = app.theory;
+  // Marks belong to the optimizers they were computed for: stale ones (an optimizer since changed) are not drawn.
+  const fresh = theory?.markKey === markKey();
+  document.querySelectorAll("#optimizer-list .opt-card").forEach((card, i) => {
+    card.querySelectorAll(".param[data-param]").forEach((el) => {
+      if (!el.setMarks) return;
+      const name = el.dataset.param;
+      if (lessonMarks) el.setMarks(lessonMarks.filter((m) => m.param === name));
+      else if (fresh) el.setMarks((theory.marks?.[i] || []).filter((m) => m.param === name));
+    });
   });
+}
+
+function markKey() {
+  return JSON.stringify([surfaceSpec(app.scene), app.scene.optimizers]);
 }
 
 function currentLesson() {
@@ -350,9 +375,9 @@ function currentLesson() {
 
 // --- scene changes ----------------------------------------------------------
 
-function sceneChanged({ grid = false, rebuild = false } = {}) {
+function sceneChanged({ grid = false, rebuild = false, focus = [] } = {}) {
   history.replaceState(null, "", toHash(app.scene));
-  if (rebuild) buildControls();
+  if (rebuild) buildControls(focus);
   if (grid) refreshGrid();
   refreshTheory();
   requestRun();
@@ -492,12 +517,15 @@ function buildOptimizerCards() {
     remove.className = "icon remove";
     remove.textContent = "×";
     remove.setAttribute("aria-label", `Remove optimizer ${i + 1}`);
+    remove.id = `opt-${i}-remove`;
     remove.title = "Remove this optimizer";
     remove.disabled = app.scene.optimizers.length <= 1;
     remove.addEventListener("click", () => {
       app.scene.optimizers.splice(i, 1);
       contour.clearGhosts();
-      sceneChanged({ rebuild: true });
+      const n = app.scene.optimizers.length;
+      // Focus the next card's remove button (or the previous one's, or its selector when it is the last).
+      sceneChanged({ rebuild: true, focus: [`opt-${Math.min(i, n - 1)}-remove`, `opt-${Math.min(i, n - 1)}-name`] });
     });
     head.append(sel, remove);
     const formula = document.createElement("div");
@@ -514,15 +542,26 @@ function buildOptimizerCards() {
     }
     list.append(card);
   });
-  $("#add-optimizer").disabled = app.scene.optimizers.length >= LIMITS.optimizers;
+  $("#add-optimizer").disabled = app.scene.optimizers.length >= app.catalog.scene.limits.optimizers;
   markSliders();
 }
 
-function buildControls() {
+/**
+ * Rebuild the controls and keep keyboard focus where it was: on the control with the same id,
+ * else on the nearest one that still exists (`fallbacks`, in order), never on the page's body.
+ */
+function buildControls(fallbacks = []) {
+  const active = document.activeElement;
+  const had = active && active !== document.body && active.closest?.(".controls") ? active.id : null;
   buildSurfaceControls();
   buildOptimizerCards();
+  if (had) {
+    const el = [had, ...fallbacks].map((id) => id && document.getElementById(id)).find((e) => e && !e.disabled);
+    (el || $("#add-optimizer")).focus();
+  }
   $("#steps-input").value = app.scene.steps;
   $("#seed-input").value = app.scene.seed;
+  $("#tol-input").value = app.scene.tol;
   $("#start-x").value = app.scene.start[0];
   $("#start-y").value = app.scene.start[1];
 }
@@ -531,14 +570,12 @@ function wireStaticControls() {
   const sel = $("#surface-select");
   for (const s of Object.values(app.catalog.surfaces)) sel.append(new Option(s.name === CUSTOM ? "Your own formula…" : s.title, s.name));
   sel.addEventListener("change", () => {
-    const entry = app.catalog.surfaces[sel.value];
-    app.scene.surface = sel.value;
-    app.scene.surfaceParams = normalizeParams(entry.params, {});
-    app.scene.formula = "";
-    app.scene.view = null;
-    app.scene.start = entry.default_start || app.scene.start;
-    app.scene = normalizeScene(app.scene, app.catalog);
+    // The surface's own start, steps, view and step sizes (its catalog entry), as one consistent scene.
+    app.scene = normalizeScene(applySurface(app.scene, app.catalog, sel.value), app.catalog);
+    app.grid = null; // the old contour is not drawn under the new runs
     contour.clearGhosts();
+    player.pause();
+    player.cursor = null;
     sceneChanged({ grid: true, rebuild: true });
   });
   $("#add-optimizer").addEventListener("click", () => {
@@ -554,8 +591,20 @@ function wireStaticControls() {
     el.value = app.scene[key];
     sceneChanged();
   });
-  intInput($("#steps-input"), "steps", LIMITS.steps);
-  intInput($("#seed-input"), "seed", LIMITS.seed);
+  const limits = app.catalog.scene.limits;
+  for (const [id, key] of [["#steps-input", "steps"], ["#seed-input", "seed"]]) {
+    Object.assign($(id), { min: limits[key][0], max: limits[key][1] });
+    intInput($(id), key, limits[key]);
+  }
+  const tol = $("#tol-input");
+  Object.assign(tol, { min: limits.tol[0], max: limits.tol[1] });
+  tol.addEventListener("change", () => {
+    const v = Number(tol.value);
+    if (!Number.isFinite(v) || tol.value.trim() === "") return;
+    app.scene.tol = Math.min(limits.tol[1], Math.max(limits.tol[0], v));
+    tol.value = app.scene.tol;
+    sceneChanged();
+  });
   for (const [id, k] of [["#start-x", 0], ["#start-y", 1]]) {
     $(id).addEventListener("change", () => {
       const v = Number($(id).value);
@@ -596,15 +645,31 @@ function wireStaticControls() {
     $("#lesson-panel").hidden = true;
     views.setViews([]);
     history.replaceState(null, "", toHash(app.scene));
+    $("#lesson-select").focus(); // the closed panel's button is gone: focus the nearest control
   });
+  // A new link opened on this page (or edited by hand) replaces the whole state, as a fresh load would.
   window.addEventListener("hashchange", () => {
     if (location.hash === toHash(app.scene)) return;
-    app.scene = normalizeScene(fromHash(location.hash), app.catalog);
-    contour.clearGhosts();
-    buildControls();
-    showLesson();
-    sceneChanged({ grid: true });
+    openHash(location.hash);
   });
+}
+
+/** Open the scene a link's hash describes: the whole state, drawn afresh (no ghosts, no old contour). */
+function openHash(hash) {
+  const scene = normalizeScene(fromHash(hash, app.catalog), app.catalog);
+  player.pause();
+  player.cursor = null;
+  // A teacher's short link (#lesson=id) opens the lesson's own scene.
+  if (scene.lesson && !/(^#|&)s=/.test(hash) && app.lessons.some((l) => l.id === scene.lesson)) {
+    openLesson(scene.lesson);
+    return;
+  }
+  app.scene = scene;
+  app.grid = null;
+  contour.clearGhosts();
+  buildControls();
+  showLesson();
+  sceneChanged({ grid: true });
 }
 
 // --- lessons ------------------------------------------------------------------
@@ -613,6 +678,7 @@ function openLesson(id) {
   const lesson = app.lessons.find((l) => l.id === id);
   if (!lesson) return;
   app.scene = normalizeScene({ ...lesson.scene, lesson: id }, app.catalog);
+  app.grid = null;
   contour.clearGhosts();
   player.pause();
   player.cursor = null;
@@ -655,21 +721,12 @@ function toast(text) {
 // --- start --------------------------------------------------------------------
 
 async function start() {
-  app.catalog = await loadCatalog();
-  app.lessons = await loadLessons().catch(() => []);
+  [app.catalog, app.lessons] = await Promise.all([loadCatalog(), loadLessons().catch(() => [])]);
   const lessonSel = $("#lesson-select");
   for (const l of app.lessons) lessonSel.append(new Option(`${l.number}. ${l.title}`, l.id));
   lessonSel.hidden = app.lessons.length === 0;
-  app.scene = normalizeScene(fromHash(location.hash), app.catalog);
   wireStaticControls();
-  // A teacher's short link (#lesson=id) opens the lesson's own scene.
-  if (app.scene.lesson && !/(^#|&)s=/.test(location.hash) && app.lessons.some((l) => l.id === app.scene.lesson)) {
-    openLesson(app.scene.lesson);
-  } else {
-    buildControls();
-    showLesson();
-    sceneChanged({ grid: true });
-  }
+  openHash(location.hash);
   document.body.dataset.ready = "true";
 }
 

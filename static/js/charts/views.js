@@ -66,7 +66,7 @@ export class LessonViews {
     return Plotly.react(el, traces, baseLayout(layout), plotConfig("losslab-view"));
   }
 
-  render_eigen_errors(el, { store, scene, colors, names, upto }) {
+  render_eigen_errors(el, { store, scene, colors, names, upto, catalog }) {
     if (scene.surface !== "quadratic" || !store) return;
     const { lambda_1: l1, lambda_2: l2, rotation } = scene.surfaceParams;
     const traces = [];
@@ -75,7 +75,11 @@ export class LessonViews {
       const { e1, e2 } = eigenErrors(r.xs, r.ys, rotation);
       traces.push({ x: idx, y: pick(e1, idx).map(Math.abs), name: `${names[i]}: along λ1`, mode: "lines", line: { color: colors[i], width: 2 } });
       traces.push({ x: idx, y: pick(e2, idx).map(Math.abs), name: `${names[i]}: along λ2`, mode: "lines", line: { color: colors[i], width: 2, dash: "dot" } });
-      if (r.optimizer === "gd" && r.params.schedule === "constant" && e1.length) {
+      // (1 − ηλ)ᵏ is the heavy-ball theory at β = 0 with a constant step (declared on the catalog entry).
+      const caps = catalog?.optimizers[r.optimizer]?.capabilities || {};
+      const plainGd = caps.rate === "heavy_ball" && !(caps.beta && r.params[caps.beta] > 0) &&
+        (r.params.schedule ?? "constant") === "constant" && !(r.params.noise > 0);
+      if (plainGd && e1.length) {
         const n = r.xs.length - 1;
         for (const [e0, lam, label] of [[e1[0], l1, "λ1"], [e2[0], l2, "λ2"]]) {
           const pred = gdPrediction(e0, r.params.lr, lam, n).map(Math.abs);
