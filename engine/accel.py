@@ -129,10 +129,11 @@ def covers(surface_name: str, optimizer_name: str, params: Mapping | None = None
 
     Typed formulas are left out here: building one may derive it first (seconds); a built
     CustomSurface runs on the kernel all the same (``plan``)."""
+    from engine.optimizers import OPTIMIZERS
     from engine.surfaces import SURFACES
 
-    cls = SURFACES.get(surface_name)
-    return cls is not None and cls.TWIN is not None and optimizer_name in RULE_OF
+    cls, spec = SURFACES.get(surface_name), OPTIMIZERS.get(optimizer_name)
+    return cls is not None and cls.TWIN is not None and spec is not None and spec.capabilities.compiled
 
 
 def status() -> str:

@@ -7,10 +7,12 @@ step count, and its final point and loss (to see *how far* off a changed run is)
 ``tests/engine/test_recorded_runs.py`` replays every case on both paths and compares.
 
 The cases: every lesson's scene (and its side-by-side ``compare`` scene) as the lessons
-defined them when the recording was made (stored in the recording itself, so a later edit
-of a lesson does not change what is checked), and every catalog surface (with each choice
+defined them when the recording was made, and every catalog surface (with each choice
 parameter's values, and the typed-formula examples) × every optimizer with its defaults,
-plus SGD with batch sizes 1, 4 and all examples, noise and momentum.
+plus SGD with batch sizes 1, 4 and all examples, noise and momentum. Each case is stored with
+every parameter resolved (defaults filled in) and the divergence rule of the time, and is
+replayed with them: a later change of a default, a lesson or the rule changes what the page
+asks for, not what the engine computes for a given request, which is what the record checks.
 """
 
 from __future__ import annotations
@@ -72,35 +74,48 @@ def catalog_cases() -> list[dict]:
             opts.append(("sgd", v))
         for tol in (0.0, TOL):
             cases.append({"id": f"catalog/{name}/{json.dumps(params, sort_keys=True)}/tol={tol:g}",
-                          "surface": name, "surfaceParams": params, "view": view,
-                          "optimizers": [{"name": o, "params": p} for o, p in opts],
+                          "surface": name, "surfaceParams": dict(s.params), "view": view,
+                          "optimizers": _resolved(opts),
                           "start": _start(s.view), "steps": STEPS, "tol": tol, "seed": 0})
     return cases
 
 
+def _resolved(opts) -> list[dict]:
+    from engine.runner import configure
+
+    return [{"name": o, "params": dict(configure(o, p).params)} for o, p in opts]
+
+
 def lesson_cases() -> list[dict]:
     from engine.lessons import LESSONS
+    from engine.surfaces import make_surface
 
     cases = []
     for lesson in LESSONS:
         sc = lesson.scene
-        base = {"surface": sc["surface"], "surfaceParams": sc["surfaceParams"], "view": None,
-                "optimizers": sc["optimizers"], "start": sc["start"], "steps": sc["steps"], "tol": 0.0,
-                "seed": sc.get("seed", 0)}
+        params = dict(make_surface(sc["surface"], **sc["surfaceParams"]).params)
+        base = {"surface": sc["surface"], "surfaceParams": params, "view": None,
+                "optimizers": _resolved([(o["name"], o["params"]) for o in sc["optimizers"]]), "start": sc["start"],
+                "steps": sc["steps"], "tol": 0.0, "seed": sc.get("seed", 0)}
         cases.append({"id": f"lesson/{lesson.id}", **base})
         if "compare" in sc:
-            other = dict(base, surfaceParams={**sc["surfaceParams"], **sc["compare"]["surfaceParams"]})
-            cases.append({"id": f"lesson/{lesson.id}/compare", **other})
+            other = dict(make_surface(sc["surface"], **{**params, **sc["compare"]["surfaceParams"]}).params)
+            cases.append({"id": f"lesson/{lesson.id}/compare", **dict(base, surfaceParams=other)})
     return cases
 
 
-def run_case(case: dict):
-    from engine import make_surface, run
+def run_case(case: dict, divergence_factor: float):
+    """The case's runs, under the divergence rule of the recording (``runner.DIVERGENCE_FACTOR``)."""
+    from engine import make_surface, run, runner
 
     extra = {"view": case["view"]} if case.get("view") else {}
     s = make_surface(case["surface"], **case["surfaceParams"], **extra)
     opts = [(o["name"], o["params"]) for o in case["optimizers"]]
-    return run(s, opts, start=case["start"], steps=case["steps"], tol=case["tol"], seed=case["seed"])
+    before, runner.DIVERGENCE_FACTOR = runner.DIVERGENCE_FACTOR, divergence_factor
+    try:
+        return run(s, opts, start=case["start"], steps=case["steps"], tol=case["tol"], seed=case["seed"])
+    finally:
+        runner.DIVERGENCE_FACTOR = before
 
 
 def digest(t) -> dict:
@@ -113,13 +128,13 @@ def digest(t) -> dict:
 
 
 def record() -> dict:
-    from engine import accel
+    from engine import accel, runner
 
     cases = lesson_cases() + catalog_cases()
     with accel.disabled():
         for case in cases:
-            case["runs"] = [digest(t) for t in run_case(case)]
-    return {"machine": machine(), "cases": cases}
+            case["runs"] = [digest(t) for t in run_case(case, runner.DIVERGENCE_FACTOR)]
+    return {"machine": machine(), "divergence_factor": runner.DIVERGENCE_FACTOR, "cases": cases}
 
 
 def machine() -> str:
@@ -135,5 +150,6 @@ if __name__ == "__main__":
     RECORDING.parent.mkdir(exist_ok=True)
     data = record()
     lines = ",\n".join(json.dumps(c, ensure_ascii=False) for c in data["cases"])  # one case a line
-    RECORDING.write_text(f'{{"machine": {json.dumps(data["machine"])}, "cases": [\n{lines}\n]}}\n')
+    RECORDING.write_text((f'{{"machine": {json.dumps(data["machine"])}, "divergence_factor": {data["divergence_factor"]!r}, '
+                          f'"cases": [\n{lines}\n]}}\n'))
     print(f"{len(data['cases'])} cases, {sum(len(c['runs']) for c in data['cases'])} runs -> {RECORDING}")

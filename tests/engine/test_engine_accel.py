@@ -225,6 +225,15 @@ def test_losslab_accel_0_selects_the_reference():
     assert out.strip() == "off (LOSSLAB_ACCEL=0) None"
 
 
+def test_the_catalog_declares_what_the_kernel_runs():
+    from engine.kernel import RULE_OF
+    from engine.optimizers import OPTIMIZERS
+
+    assert {name for name, spec in OPTIMIZERS.items() if spec.capabilities.compiled} == set(RULE_OF)
+    assert all(accel.covers(s, o) for s in ("quadratic", "two_weight_net", "landscape") for o in OPTIMIZERS)
+    assert not accel.covers("custom", "gd")  # a typed formula is built (maybe derived) first, then planned
+
+
 def test_the_reference_can_be_forced():
     s = make_surface("quadratic")
     with accel.disabled():

@@ -2,7 +2,8 @@
 
 The recording holds every lesson's scene and every catalog surface × optimizer pair (SGD with
 several batch sizes and noise levels, the typed-formula examples), made on the numpy reference
-before the engine was restructured. Both the reference and the compiled path must reproduce
+before the engine was restructured (at commit cfc30f1), every parameter resolved and with the
+divergence rule of that time, which the replay uses. Both the reference and the compiled path must reproduce
 each run's points, losses and gradient norms exactly (a SHA-256 of their bytes), its status
 and its step count.
 """
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _check(case):
-    got = [digest(t) for t in run_case(case)]
+    got = [digest(t) for t in run_case(case, DATA["divergence_factor"])]
     for i, (g, want) in enumerate(zip(got, case["runs"])):
         assert g == want, f"{case['id']} run {i} ({case['optimizers'][i]}) differs from the recording"
     assert len(got) == len(case["runs"])
