@@ -85,20 +85,26 @@ def every_scene(srv: Server, rounds: int) -> list[Result]:
         for _ in range(rounds):
             h.append(c.timed("GET", "/healthz"))
             r.append(c.timed("POST", "/api/run", raw))
-        rows.append((label, median(r), median(h)))
+        rows.append((label, median(r), median(h), min(r) / min(h)))
     c.close()
-    ratio = {label: run / health for label, run, health in rows}
+    ratio = {row[0]: row[1] / row[2] for row in rows}
+    best = {row[0]: row[3] for row in rows}
     lessons = [row for row in rows if row[0].startswith("lesson")]
     pairs = [row for row in rows if not row[0].startswith("lesson")]
     out = []
     for name, group in (("every lesson's scene", lessons), ("every surface × optimizer pair", pairs)):
         worst = max(group, key=lambda row: ratio[row[0]])
-        over = [label for label, _, _ in group if ratio[label] > 5]
+        over = [row[0] for row in group if ratio[row[0]] > 5]
         out.append(Result(f"3. POST /api/run ÷ GET /healthz, {name}: worst", f"{ratio[worst[0]]:.1f} × ({worst[0]}: "
                           f"{worst[1] * 1e3:.2f} / {worst[2] * 1e3:.2f} ms)", "≤ 5 ×", not over,
                           notes=[f"{len(group)} scenes, medians of {rounds} alternating requests each; over 5 ×: "
                                  + (", ".join(over) if over else "none")]))
-    out.append(Result("3. … each lesson's scene", "; ".join(f"{label[7:]} {ratio[label]:.1f} ×" for label, _, _ in lessons),
+        fastest = max(group, key=lambda row: best[row[0]])
+        out.append(Result(f"3. … the same, best of {rounds} each", f"{best[fastest[0]]:.1f} × ({fastest[0]})", "(for information)",
+                          None, notes=["each scene's fastest answer ÷ the fastest /healthz beside it: the work itself, "
+                                       "without the waits a busy machine adds"]))
+    out.append(Result("3. … each lesson's scene (medians; best of each)",
+                      "; ".join(f"{row[0][7:]} {ratio[row[0]]:.1f} × ({best[row[0]]:.1f} ×)" for row in lessons),
                       "≤ 5 ×", None))
     return out
 

@@ -60,6 +60,21 @@ def scalar_momentum_rosenbrock(lr: float, beta: float, steps: int, tol: float) -
     return (1 - x) ** 2 + 100 * (y - x * x) ** 2, steps
 
 
+def lesson_cases() -> list[tuple]:
+    """The lessons on data surfaces and with SGD, which the compiled path took over last: (what, optimizer-steps, fn)."""
+    from engine.lessons import get_lesson
+
+    out = []
+    for lesson_id, what in (("label-smoothing", "logistic neuron"), ("ce-vs-l2", "two-weight net"),
+                            ("sgd", "SGD mini-batches, logistic neuron"), ("saddle", "SGD with noise, Newton")):
+        sc = get_lesson(lesson_id).scene
+        surface = make_surface(sc["surface"], **sc["surfaceParams"])
+        opts = [(o["name"], o["params"]) for o in sc["optimizers"]]
+        out.append((f"lesson {lesson_id} ({what}): {len(opts)} × {sc['steps']:,} steps", len(opts) * sc["steps"],
+                    lambda s=surface, o=opts, sc=sc: run(s, o, start=sc["start"], steps=sc["steps"], seed=sc.get("seed", 0))))
+    return out
+
+
 def table(quick: bool = False) -> list[str]:
     """The engine's figures on its compiled path and on the numpy reference, as Markdown lines."""
     from engine import accel
@@ -77,9 +92,15 @@ def table(quick: bool = False) -> list[str]:
     cases = [
         ("single run: gd on Rosenbrock, 2,000 steps", steps,
          lambda: run(rosen, [("gd", {"lr": 1e-3})], start=START, steps=steps)),
-        ("race: gd + momentum + adam + newton, 2,000 steps", steps, lambda: run(rosen, race, start=START, steps=steps)),
+        ("race: gd + momentum + adam + newton, 2,000 steps", steps * len(race),
+         lambda: run(rosen, race, start=START, steps=steps)),
         (f"sweep: momentum, {n_grid} × {n_grid} (η, β), {sweep_steps} steps", None,
          lambda: sweep(rosen, "momentum", lrs, betas, start=START, steps=sweep_steps, tol=tol)),
+        *lesson_cases(),
+        ("typed formula (bumpy bowl): gd + momentum + adam + newton, 2,000 steps", steps * len(race),
+         lambda: run(make_surface("custom"), race, start=(1.0, 1.5), steps=steps)),
+        ("landscape: gd + momentum + adam + newton, 2,000 steps", steps * len(race),
+         lambda: run(make_surface("landscape"), race, start=(2.0, 2.2), steps=steps)),
     ]
     lines = [f"Engine, in-process (`bench/bench_engine.py`): Python {platform.python_version()}, numpy {np.__version__}.",
              "", "| what | compiled (engine/accel.py) | numpy reference (LOSSLAB_ACCEL=0) | speed-up |", "|---|---:|---:|---:|"]
