@@ -308,13 +308,13 @@ def activation_curves(us) -> dict:
     """Each hidden activation a(u) and its derivative a'(u), as the two-weight network uses them.
 
     sigmoid σ(u) = 1/(1 + e⁻ᵘ), σ' = σ(1 − σ); tanh(u) = 2σ(2u) − 1 (a scaled, shifted
-    sigmoid), tanh' = 1 − tanh²; ReLU max(0, u), whose derivative is taken to be 1 at u = 0.
+    sigmoid), tanh' = 1 − tanh²; ReLU max(0, u), whose derivative is taken to be ½ at u = 0 (the mean of its one-sided slopes).
 
     Returns ``{"u": (n,) array, "curves": [{"name": "sigmoid", "a": …, "da": …}, tanh, relu]}``.
 
     >>> c = activation_curves([0.0])
     >>> [(k["name"], float(k["a"][0]), float(k["da"][0])) for k in c["curves"]]
-    [('sigmoid', 0.5, 0.25), ('tanh', 0.0, 1.0), ('relu', 0.0, 1.0)]
+    [('sigmoid', 0.5, 0.25), ('tanh', 0.0, 1.0), ('relu', 0.0, 0.5)]
     """
     from engine.surfaces.data import activation
 
@@ -336,7 +336,7 @@ def backprop_chain(surface, point, example: int) -> dict:
         ∂Div/∂w1 = ∂Div/∂y · ∂y/∂z · ∂z/∂h · ∂h/∂u · ∂u/∂w1,  ∂z/∂h = w2, ∂h/∂u = a'(u), ∂u/∂w1 = x
 
     with ∂y/∂z = y(1 − y), ∂Div/∂y = −d/y + (1 − d)/(1 − y) for cross-entropy and y − d for
-    L2, and ReLU's a'(0) = 1 as in the engine. 1 − y is computed as σ(−z) so the CE factors
+    L2, and ReLU's a'(0) = ½ as in the engine. 1 − y is computed as σ(−z) so the CE factors
     stay accurate when the output saturates (|z| up to several hundred).
 
     Returns ``{"example", "x", "d", "w1", "w2", "loss", "activation",
