@@ -140,12 +140,12 @@ def compare_losses(ctx: Context) -> dict:
 
 
 #: Step sizes tried for each loss in the tuned comparison: 2^(k/2) from 1/8 to 181.
-TUNED_LRS = 2.0 ** np.arange(-6, 16) / 2 ** 0
+TUNED_LRS = 2.0 ** (np.arange(-6, 16) / 2)
 
 
 def tuned_steps(surface, start, lrs=None, steps: int = 300) -> dict:
     """Plain GD at every η of ``lrs`` at once (beyond the slider's cap), steps to 95 % for each, and the best."""
-    lrs = np.asarray(TUNED_LRS / 8 if lrs is None else lrs, dtype=float)
+    lrs = np.asarray(TUNED_LRS if lrs is None else lrs, dtype=float)
     x = np.tile(np.asarray(start, dtype=float), (len(lrs), 1))
     losses = [surface.value(x)]
     with np.errstate(all="ignore"):
@@ -213,6 +213,16 @@ def backprop(ctx: Context) -> dict:
     return {"point": p, "examples": chains if ok else [], "activation": s.params["activation"], "loss": s.params["loss"]}
 
 
+def losses(ctx: Context) -> dict:
+    """Each run's loss above the surface's lowest minimum (0 where it has none) against k, for a log axis."""
+    fm = f_min(ctx.surface) if ctx.surface.minima else 0.0
+    out = []
+    for i, t in enumerate(ctx.runs):
+        k = _every(len(t.losses))
+        out.append({"label": _labels(ctx)[i], "k": k, "gap": np.maximum(t.losses[k] - fm, 1e-16)})
+    return {"runs": out, "f_min": fm}
+
+
 #: Panel name → server function. The page's renderers (static/js/lessons/panels.js) use the same names.
 PANELS: dict[str, Callable[[Context], dict]] = {
     "iterates": iterates,
@@ -227,4 +237,5 @@ PANELS: dict[str, Callable[[Context], dict]] = {
     "weight_norm": weight_norm,
     "variance": variance,
     "backprop": backprop,
+    "losses": losses,
 }

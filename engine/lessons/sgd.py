@@ -110,7 +110,7 @@ LESSON = Lesson(
                 "average.",
             ),
             scene("logistic_neuron", SURFACE, [_sgd(N)] + [_sgd(1, s) for s in range(3)], START, 1000),
-            claims=_step1, controls=(Control("lr", 1),),
+            claims=_step1, controls=(Control("lr", 1),), panels=("losses",),
             prediction=Prediction("Near the minimum, what does SGD with a constant step do?",
                                   ("settles like batch GD", "keeps bouncing around it"),
                                   lambda ctx: 1 if late_path(ctx, 1) > 10 * late_path(ctx, 0) else 0),
@@ -126,7 +126,7 @@ LESSON = Lesson(
             ),
             scene("logistic_neuron", SURFACE, [_sgd(1, s) for s in range(3)] +
                   [_sgd(1, s, schedule="inverse") for s in range(3)], START, 1000),
-            claims=_step2,
+            claims=_step2, panels=("losses",),
         ),
         Step(
             "Mini-batches divide the variance",
