@@ -1,7 +1,7 @@
 """What theory predicts, next to the runner so each checks the other.
 
-Conventions match the optimizers: heavy ball is v ← μ v + g, x ← x − η v (PyTorch),
-which on a quadratic is x_{k+1} = x_k − η ∇f(x_k) + β (x_k − x_{k−1}) with β = μ, the
+Conventions match the optimizers: heavy ball is v ← β v + g, x ← x − η v (PyTorch),
+which on a quadratic is x_{k+1} = x_k − η ∇f(x_k) + β (x_k − x_{k−1}), the
 form used by Goh, "Why Momentum Really Works", Distill 2017.
 """
 
@@ -139,10 +139,10 @@ def measure_minibatch_variance(surface: DataSurface, point, batch_size: int, sam
 def nesterov_rate(lr, momentum, eigenvalues) -> np.ndarray:
     """Convergence rate of Nesterov momentum (PyTorch's form) on a quadratic.
 
-    With a = ηλ, v ← μ v + g and x ← x − η (g + μ v) act on each eigendirection as a linear
-    recurrence with characteristic polynomial t² − (1 + μ)(1 − a) t + μ(1 − a); the rate is
+    With a = ηλ, v ← β v + g and x ← x − η (g + β v) act on each eigendirection as a linear
+    recurrence with characteristic polynomial t² − (1 + β)(1 − a) t + β(1 − a); the rate is
     the largest root modulus over the eigenvalues λ. ``lr`` and ``momentum`` broadcast.
-    μ = 0 is plain GD, max |1 − ηλ|.
+    β = 0 is plain GD, max |1 − ηλ|.
 
     >>> float(nesterov_rate(0.05, 0.0, [1.0, 20.0]))
     0.95

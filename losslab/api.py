@@ -58,7 +58,7 @@ __all__ = [
 
 #: Where ``Scene.to_url`` points by default: ``losslab serve`` on this machine.
 DEFAULT_BASE = "http://127.0.0.1:8000/"
-#: Optimizers whose momentum μ is the β axis of an (η, β) map.
+#: Optimizers whose momentum β is the β axis of an (η, β) map.
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov", "sgd")
 
 
@@ -553,7 +553,7 @@ def optimizers() -> Listing:
 
     >>> o = optimizers()["momentum"]
     >>> o.formula, sorted(o.params)
-    ('v ← μ v + g;  x ← x − η v', ['decay_every', 'lr', 'momentum', 'schedule'])
+    ('v ← β v + g;  x ← x − η v', ['decay_every', 'lr', 'momentum', 'schedule'])
     """
     items = [OptimizerInfo(s.name, s.title, s.formula, s.description, {p.name: p for p in s.params})
              for s in engine.OPTIMIZERS.values()]

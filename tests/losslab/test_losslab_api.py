@@ -283,7 +283,7 @@ def test_catalogs_and_lessons():
     assert ll.surfaces()["custom"].params["formula"].kind == "text"
     assert ll.optimizers().names() == list(engine.OPTIMIZERS)
     assert ll.surfaces()["saddle"].params["wall"].high == 10.0
-    assert "momentum" in repr(ll.optimizers()) and "v ← μ v + g" in repr(ll.optimizers())
+    assert "momentum" in repr(ll.optimizers()) and "v ← β v + g" in repr(ll.optimizers())
     with pytest.raises(KeyError, match="not one of"):
         ll.surfaces()["nope"]
     lessons = ll.lessons()
