@@ -116,7 +116,7 @@ class TraceState(NamedTuple):
 
 
 def trace(momentum, nesterov: bool = False) -> Optimizer:
-    """Heavy-ball velocity: v ← μ v + g; returns v, or g + μ v with Nesterov (PyTorch)."""
+    """Heavy-ball velocity: v ← β v + g; returns v, or g + β v with Nesterov (PyTorch)."""
 
     def init(x):
         return TraceState(np.zeros_like(np.asarray(x, dtype=float)))
