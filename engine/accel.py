@@ -255,7 +255,8 @@ def plan(surface, configs: Sequence) -> Plan | None:
 def plan_grid(surface, name: str, params: dict, lrs: np.ndarray, momenta: np.ndarray | None) -> Plan | None:
     """A Plan for a sweep: one optimizer, its ``params`` with ``lr`` (and ``momentum``) from the grid.
 
-    Stochastic configurations stay on the reference, which seeds each cell's generator."""
+    None for stochastic configurations: ``sweep`` then builds every cell's configuration (each with
+    a generator of its own, as the reference seeds them) and the Stepper plans those rows one by one."""
     first = dict(params, lr=float(lrs[0]), **({} if momenta is None else {"momentum": float(momenta[0])}))
     if first.get("noise", 0) > 0 or (surface.IS_DATA and 0 < first.get("batch_size", 0) < surface.n_examples):
         return None
