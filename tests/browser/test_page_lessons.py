@@ -48,7 +48,8 @@ def test_lesson_link_opens_the_lesson(page, base_url):
     open_page(page, link)
     assert page.locator("#lesson-panel").is_visible()
     marks = page.locator("#optimizer-list .mark").all_inner_texts()
-    assert "η_opt = 1/a" in marks and "2η_opt = 2/a" in marks
+    # each mark is labelled with its value
+    assert "η_opt = 1/a = 0.5" in marks and "2η_opt = 2/a = 1" in marks
     statuses = page.locator("#status-table tbody td.status").all_inner_texts()
     assert statuses[3].startswith("diverged")  # η > 2η_opt
     assert [s.startswith("still going") for s in statuses[:3]] == [True, True, True]
