@@ -17,17 +17,6 @@ def as_points(p) -> np.ndarray:
     return arr
 
 
-def refine_critical_point(surface: "Surface", guess, iters: int = 60) -> np.ndarray:
-    """Polish an approximate critical point with Newton's method on the gradient."""
-    x = np.asarray(guess, dtype=float)
-    for _ in range(iters):
-        step = np.linalg.solve(surface.hessian(x), surface.grad(x))
-        x = x - step
-        if np.linalg.norm(step) < 1e-15:
-            break
-    return x
-
-
 class Surface:
     """A smooth function of two variables with analytic derivatives.
 
