@@ -6,6 +6,7 @@
 // run's label and note, and its panels. main.js wires it with a few hooks; everything this
 // module shows comes from POST /api/lessons/{id}/steps/{n}.
 
+import { withBeta } from "../catalog.js";
 import { paramControl } from "../controls.js";
 import { colorOf } from "../state.js";
 import { RENDERERS, TITLES, installRateClick } from "./panels.js";
@@ -200,9 +201,12 @@ export class LessonMode {
 
   pickRate(lr, beta) {
     const scene = this.hooks.scene();
-    const i = scene.optimizers.findIndex((o) => o.name === "momentum" || o.name === "nesterov");
-    if (i < 0) return;
-    this.hooks.setParams(i, { lr: Number(lr.toPrecision(3)), momentum: Math.min(0.999, Math.max(0, Number(beta.toPrecision(3)))) });
+    // The run whose β is the map's: declared on its catalog entry (capabilities.beta), not by name.
+    const b = withBeta(this.catalog, scene.optimizers);
+    if (!b) return;
+    const spec = this.catalog.optimizers[b.opt.name].params.find((p) => p.name === b.beta);
+    this.hooks.setParams(b.index, { lr: Number(lr.toPrecision(3)),
+      [b.beta]: Math.min(spec.max, Math.max(spec.min, Number(beta.toPrecision(3)))) });
   }
 
   // --- the server's answer for the scene on screen ----------------------------------------------
