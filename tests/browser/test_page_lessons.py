@@ -208,7 +208,7 @@ def check_ce_vs_l2_3(page):
 
 def check_label_smoothing(page):
     traces = {t["name"]: t["y"] for t in plot_data(page, "weight_norm")}
-    assert set(traces) == {"ε = 0", "ε = 0.1"}
+    assert set(traces) == {"ε = 0", "ε = 0.1", "2 ln k − 5.47"}
     assert abs(traces["ε = 0"][-1] - 10.5) < 0.1 and traces["ε = 0.1"][-1] < 2
 
 
