@@ -59,7 +59,13 @@ def fmt(v, digits: int = 3) -> str:
     return s.replace("-", "−")
 
 
-def scene(surface: str, surface_params: dict, optimizers, start, steps: int, seed: int = 0, **extra) -> dict:
+#: A lesson's runs stop once ‖∇E‖ < TOL ("converged at step k"): far below every distance a step quotes
+#: (10⁻⁶), so the runs on screen show everything the claims measure.
+TOL = 1e-9
+
+
+def scene(surface: str, surface_params: dict, optimizers, start, steps: int, seed: int = 0, tol: float = TOL,
+          **extra) -> dict:
     """A scene in the page's format; floats rounded to what the URL hash keeps."""
     return {
         "surface": surface,
@@ -69,6 +75,7 @@ def scene(surface: str, surface_params: dict, optimizers, start, steps: int, see
         "start": [r12(v) for v in start],
         "steps": steps,
         "seed": seed,
+        "tol": tol,
         **extra,
     }
 
@@ -172,16 +179,17 @@ class Context:
     """The scene on screen, run as the page runs it, with the helpers the claims use."""
 
     def __init__(self, surface: Surface, configs: Sequence[OptimizerConfig], start, steps: int, seed: int = 0,
-                 cursor: int | None = None, compare: dict | None = None, surface_name: str | None = None):
+                 cursor: int | None = None, compare: dict | None = None, tol: float = 0.0):
         self.surface = surface
         self.configs = list(configs)
         self.start = np.asarray(start, dtype=float)
         self.steps = steps
         self.seed = seed
+        self.tol = tol
         self.cursor = cursor
         self.compare = compare
         with np.errstate(all="ignore"):
-            self.runs: list[Trajectory] = run(surface, self.configs, start=self.start, steps=steps, seed=seed)
+            self.runs: list[Trajectory] = run(surface, self.configs, start=self.start, steps=steps, seed=seed, tol=tol)
         self._other = None
 
     @classmethod
@@ -189,7 +197,7 @@ class Context:
         """A context for a scene dict in the page's format (the lesson's own scene, in tests)."""
         s = make_surface(sc["surface"], **sc["surfaceParams"])
         configs = [configure(o["name"], o["params"]) for o in sc["optimizers"]]
-        return cls(s, configs, sc["start"], sc["steps"], sc.get("seed", 0), cursor, sc.get("compare"))
+        return cls(s, configs, sc["start"], sc["steps"], sc.get("seed", 0), cursor, sc.get("compare"), sc.get("tol", 0.0))
 
     # --- what the runs did -----------------------------------------------------------------
 
@@ -245,7 +253,7 @@ class Context:
             s = make_surface(self.compare.get("surface", self.surface.NAME),
                              **{**self.surface.params, **self.compare["surfaceParams"]})
             with np.errstate(all="ignore"):
-                self._other = (s, run(s, self.configs, start=self.start, steps=self.steps, seed=self.seed))
+                self._other = (s, run(s, self.configs, start=self.start, steps=self.steps, seed=self.seed, tol=self.tol))
         return self._other
 
     def note_reach(self, facts: Facts, tol: float = AT_MINIMUM) -> None:

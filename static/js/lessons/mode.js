@@ -230,7 +230,6 @@ export class LessonMode {
     const mine = ++this.seq;
     const { id } = this.lesson, n = this.n;
     const body = { ...this.hooks.request(), cursor: this.hooks.cursor() };
-    delete body.tol;
     try {
       const res = await fetch(`/api/lessons/${encodeURIComponent(id)}/steps/${n}`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
