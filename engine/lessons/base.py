@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from engine import theory
+from engine import capabilities, theory
 from engine.runner import OptimizerConfig, Trajectory, configure, run
 from engine.surfaces import Surface, make_surface
 
@@ -265,52 +265,11 @@ class Context:
                               else f"not within {fmt(tol)} after {self.runs[i].steps_taken} steps")
 
 
-def surface_curvature(surface: Surface) -> np.ndarray | None:
-    """Eigenvalues of the Hessian where the runs end up: A's on the quadratic, else at the first minimum."""
-    if surface.NAME == "quadratic":
-        return np.sort(surface.eigenvalues)
-    if not surface.minima:
-        return None
-    lam = np.linalg.eigvalsh(surface.hessian(np.asarray(surface.minima[0], dtype=float)))
-    return lam if lam[0] > 0 else None
-
-
 def step_marks(surface: Surface, config: OptimizerConfig) -> list[dict]:
-    """The step-size marks that hold for this optimizer (with its own β) on this surface.
-
-    GD: 1/λmax (the steepest direction settles in one step) and 2/λmax (the stability edge;
-    exactly there it oscillates forever). Heavy ball v ← βv + g, w ← w − ηv: its edge is
-    2(1 + β)/λmax. Nesterov (PyTorch's form): 2(1 + β)/((1 + 2β) λmax). Newton and
-    preconditioned GD rescale by the Hessian, so their natural step is 1 and their edge 2.
-    No marks where no such theory applies (adaptive methods, noisy SGD, schedules).
-    λmax is the Hessian's largest eigenvalue at the minimum (exact on the quadratic).
-    """
-    p = config.params
-    if p.get("schedule", "constant") != "constant":
-        return []
-    if config.name in ("newton", "preconditioned"):
-        return [{"param": "lr", "value": 1.0, "label": "η = 1: one step"}, {"param": "lr", "value": 2.0, "label": "2: edge"}]
-    lam = surface_curvature(surface)
-    if lam is None:
-        return []
-    top = float(lam[-1])
-    where = "" if surface.NAME == "quadratic" else " at the minimum"
-    beta = p.get("momentum", 0.0)
-    if config.name == "sgd" and (p.get("noise", 0) > 0 or p.get("batch_size", 0)):
-        return []
-    if config.name == "gd" or (config.name in ("momentum", "sgd") and beta == 0):
-        return [{"param": "lr", "value": r12(1 / top), "label": f"1/λmax = {fmt(1 / top)}", "title": f"1/λmax{where}"},
-                {"param": "lr", "value": r12(2 / top), "label": f"2/λmax = {fmt(2 / top)}",
-                 "title": f"2/λmax{where}: the stability edge"}]
-    if config.name in ("momentum", "sgd"):
-        edge = 2 * (1 + beta) / top
-        return [{"param": "lr", "value": r12(edge), "label": f"2(1+β)/λmax = {fmt(edge)}",
-                 "title": f"the heavy ball's stability edge at β = {fmt(beta)}{where}"}]
-    if config.name == "nesterov":
-        edge = 2 * (1 + beta) / ((1 + 2 * beta) * top)
-        return [{"param": "lr", "value": r12(edge), "label": f"edge = {fmt(edge)}",
-                 "title": f"Nesterov's stability edge 2(1+β)/((1+2β)λmax) at β = {fmt(beta)}{where}"}]
-    return []
+    """The step-size marks that hold for this optimizer (with its own β) on this surface, as the free page
+    draws them: :func:`engine.capabilities.step_marks` (GD 1/λmax and 2/λmax, heavy ball 2(1 + β)/λmax,
+    Nesterov its own edge, Newton and preconditioned GD η = 1, none where no theory applies)."""
+    return capabilities.step_marks(surface, config.name, config.params)
 
 
 def run_label(config: OptimizerConfig, configs: Sequence[OptimizerConfig]) -> str:
