@@ -66,7 +66,10 @@ def taylor(ctx: Context) -> dict:
     if not (np.all(np.isfinite(p)) and x0 - (x1 - x0) <= p[0] <= x1 + (x1 - x0) and y0 - (y1 - y0) <= p[1] <= y1 + (y1 - y0)):
         return {"run": i, "point": None}
     t = theory.taylor_view(ctx.surface, p, n=41)
-    return {"run": i, "label": _labels(ctx)[i], **{k: t[k] for k in ("point", "kind", "newton_point", "eigenvalues", "x", "y", "z")}}
+    # Drawn as √(m − min m): the same level sets, spaced evenly instead of bunched where the model is steep.
+    shown = np.sqrt(np.maximum(t["z"] - np.min(t["z"]), 0.0))
+    return {"run": i, "label": _labels(ctx)[i], "shown": shown,
+            **{k: t[k] for k in ("point", "kind", "newton_point", "eigenvalues", "x", "y", "z")}}
 
 
 def rate_map(ctx: Context) -> dict:
