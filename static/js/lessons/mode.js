@@ -205,7 +205,7 @@ export class LessonMode {
 
   pickRate(lr, beta) {
     const scene = this.hooks.scene();
-    const i = scene.optimizers.findIndex((o) => o.name === "momentum" || o.name === "nesterov");
+    const i = scene.optimizers.findIndex((o) => o.name === "momentum"); // the map is the heavy ball's
     if (i < 0) return;
     this.hooks.setParams(i, { lr: Number(lr.toPrecision(3)), momentum: Math.min(0.999, Math.max(0, Number(beta.toPrecision(3)))) });
   }
