@@ -6,7 +6,6 @@
 // run's label and note, and its panels. main.js wires it with a few hooks; everything this
 // module shows comes from POST /api/lessons/{id}/steps/{n}.
 
-import { withBeta } from "../catalog.js";
 import { paramControl } from "../controls.js";
 import { colorOf } from "../state.js";
 import { RENDERERS, TITLES, installRateClick } from "./panels.js";
@@ -94,7 +93,12 @@ export class LessonMode {
 
   go(n) {
     if (!this.lesson) return;
+    const had = document.activeElement?.classList?.contains("step-back") ? ".step-back" : ".step-next";
     this.open(this.lesson, n);
+    // Keep the keyboard where it was: on Next (or Back), or on the other one at either end.
+    const body = this.panel.querySelector("#lesson-body");
+    const target = body.querySelector(`${had}:not([disabled])`) || body.querySelector(".step-nav button:not([disabled])");
+    target?.focus();
   }
 
   // --- the frame of a step: title, navigation, text, controls, prediction, panels ---------------
@@ -201,12 +205,14 @@ export class LessonMode {
 
   pickRate(lr, beta) {
     const scene = this.hooks.scene();
-    // The run whose β is the map's: declared on its catalog entry (capabilities.beta), not by name.
-    const b = withBeta(this.catalog, scene.optimizers);
-    if (!b) return;
-    const spec = this.catalog.optimizers[b.opt.name].params.find((p) => p.name === b.beta);
-    this.hooks.setParams(b.index, { lr: Number(lr.toPrecision(3)),
-      [b.beta]: Math.min(spec.max, Math.max(spec.min, Number(beta.toPrecision(3)))) });
+    // The map is the heavy ball's: the run it sets is the one whose catalog entry declares that theory and a β.
+    const caps = (o) => this.catalog.optimizers[o.name]?.capabilities || {};
+    const i = scene.optimizers.findIndex((o) => caps(o).rate === "heavy_ball" && caps(o).beta);
+    if (i < 0) return;
+    const name = caps(scene.optimizers[i]).beta;
+    const spec = this.catalog.optimizers[scene.optimizers[i].name].params.find((p) => p.name === name);
+    this.hooks.setParams(i, { lr: Number(lr.toPrecision(3)),
+      [name]: Math.min(spec.max, Math.max(spec.min, Number(beta.toPrecision(3)))) });
   }
 
   // --- the server's answer for the scene on screen ----------------------------------------------
@@ -214,9 +220,14 @@ export class LessonMode {
   /** Ask again for the step's numbers (debounced); `cursorOnly` when only the animation moved. */
   refresh({ cursorOnly = false } = {}) {
     if (!this.lesson) return;
-    if (cursorOnly && !this.step.panels.some((p) => POINT_PANELS.includes(p))) return;
+    if (cursorOnly) {
+      // While the animation plays: at most one request every 120 ms (a debounce would wait for it to stop).
+      if (!this.step.panels.some((p) => POINT_PANELS.includes(p)) || this.timer) return;
+      this.timer = setTimeout(() => { this.timer = null; this.fetch(); }, 120);
+      return;
+    }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fetch(), cursorOnly ? 120 : 60);
+    this.timer = setTimeout(() => { this.timer = null; this.fetch(); }, 60);
   }
 
   async fetch() {
@@ -224,7 +235,6 @@ export class LessonMode {
     const mine = ++this.seq;
     const { id } = this.lesson, n = this.n;
     const body = { ...this.hooks.request(), cursor: this.hooks.cursor() };
-    delete body.tol;
     try {
       const res = await fetch(`/api/lessons/${encodeURIComponent(id)}/steps/${n}`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
