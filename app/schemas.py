@@ -7,14 +7,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config import get_settings
+from app.params import Coordinate, OptimizerIn, SurfaceIn, optimizer
 from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
 _settings = get_settings()
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")]
 # Numbers are strict: true, false and "200" are wrong types, not 1, 0 and 200 (integers still count as floats).
-ParamValue = Annotated[float, Field(strict=True, allow_inf_nan=False)] | Annotated[str, StringConstraints(max_length=64)]
-Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, strict=True, allow_inf_nan=False)]
+# Surfaces and optimizers (app.params) are typed per name, each parameter with the engine's own range.
 #: Largest request id: the page is JavaScript, whose numbers are exact up to 2**53 − 1.
 MAX_ID = 2**53 - 1
 RequestId = Annotated[int, Field(strict=True, ge=-MAX_ID, le=MAX_ID)] | Annotated[str, StringConstraints(max_length=64)]
@@ -22,16 +21,6 @@ RequestId = Annotated[int, Field(strict=True, ge=-MAX_ID, le=MAX_ID)] | Annotate
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class SurfaceIn(Strict):
-    name: Name = Field(description="A surface from GET /api/surfaces.", examples=["quadratic"])
-    params: dict[Name, ParamValue] = Field(default_factory=dict, max_length=16,
-                                           description="Surface parameters; omitted ones take their defaults.")
-    formula: str | None = Field(None, max_length=FORMULA_MAX_LENGTH, examples=["(1 - x)**2 + 100*(y - x**2)**2"],
-                                description="Only for the custom surface: f(x, y); check it with POST /api/formula.")
-    view: tuple[Coordinate, Coordinate, Coordinate, Coordinate] | None = Field(
-        None, description="Only for the custom surface: its box (xmin, xmax, ymin, ymax); default (-3, 3, -3, 3).")
 
 
 class FormulaRequest(Strict):
@@ -45,11 +34,6 @@ class FormulaResponse(BaseModel):
     gradient: tuple[str, str] = Field(description="[∂f/∂x, ∂f/∂y], exact.")
     hessian: tuple[tuple[str, str], tuple[str, str]] = Field(description="[[fxx, fxy], [fxy, fyy]], exact.")
     latex: str = Field(description="The formula in LaTeX.")
-
-
-class OptimizerIn(Strict):
-    name: Name = Field(description="An optimizer from GET /api/optimizers.", examples=["momentum"])
-    params: dict[Name, ParamValue] = Field(default_factory=dict, max_length=16)
 
 
 class RunRequest(Strict):
@@ -122,7 +106,7 @@ class BetaAxis(Strict):
 
 class SweepRequest(Strict):
     surface: SurfaceIn
-    optimizer: OptimizerIn = Field(default_factory=lambda: OptimizerIn(name="momentum"))
+    optimizer: OptimizerIn = Field(default_factory=lambda: optimizer("momentum"))
     start: tuple[Coordinate, Coordinate]
     steps: int = Field(200, ge=1, le=_settings.max_steps, strict=True)
     tol: float = Field(1e-6, gt=0, le=1e6, strict=True, allow_inf_nan=False)

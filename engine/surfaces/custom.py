@@ -524,6 +524,17 @@ class _Parser:
 
 
 def _short(v: float) -> str:
+    """A number for a message; never raises (an integer literal may be too large for a float).
+
+    >>> _short(1.5e300), _short(-10**400)
+    ('1.5e+300', '-100000…(401 digits)')
+    """
+    if isinstance(v, int) and not -1e300 < v < 1e300:
+        try:
+            text = str(abs(v))
+        except ValueError:  # past Python's 4300-digit limit for str(int)
+            return f"{'-' if v < 0 else ''}an integer of about {int(v.bit_length() * 0.30103) + 1} digits"
+        return f"{'-' if v < 0 else ''}{text[:6]}…({len(text)} digits)"
     return f"{v:.6g}"
 
 

@@ -17,7 +17,7 @@ from starlette.types import Message
 from starlette.websockets import WebSocketDisconnected
 
 from app.core.config import get_settings
-from app.errors import RequestError, describe, safe_value
+from app.errors import RequestError, clean_detail, describe, safe_value
 from app.responses import dumps
 from app.schemas import RequestId, WsRunRequest
 from app.services import scenes
@@ -224,9 +224,7 @@ async def ws_run(ws: WebSocket) -> None:
                 req = WsRunRequest.model_validate(body)
                 scene = scenes.Scene(req)
             except ValidationError as e:
-                detail = [{"loc": ["body", *d["loc"]], "msg": d["msg"], "type": d["type"], "input": safe_value(d.get("input"))}
-                          for d in e.errors()[:20]]
-                await _error(ws, rid, detail)
+                await _error(ws, rid, clean_detail([{**d, "loc": ("body", *d["loc"])} for d in e.errors()[:20]]))
                 continue
             except RequestError as e:
                 await _error(ws, rid, e.detail(), e.status)
