@@ -13,25 +13,26 @@ router = APIRouter(prefix="/api", tags=["compute"])
 @router.post("/run", responses={200: {"model": RunResponse}})
 async def run(req: RunRequest) -> JSONResponse:
     """Run every optimizer from the start point and return whole trajectories."""
+    until = scenes.deadline()  # counts the time spent waiting for a thread too
     if scenes.is_quick(req):
         # A built-in surface and about a millisecond of work on the compiled path: less than the
         # two thread hops below would cost (~0.2 ms each on a busy 2-core machine).
-        return JSONResponse(scenes.compute_run(scenes.Scene(req)))
+        return JSONResponse(scenes.compute_run(scenes.Scene(req), until))
     # Building the scene may compile a typed formula (up to seconds): keep it off the event loop.
     scene = await run_in_threadpool(scenes.Scene, req)
-    return JSONResponse(await run_in_threadpool(scenes.compute_run, scene))
+    return JSONResponse(await run_in_threadpool(scenes.compute_run, scene, until))
 
 
 @router.post("/grid", responses={200: {"model": GridResponse}})
 async def grid(req: GridRequest) -> JSONResponse:
     """The surface's loss on an n × n grid over its view (cached); non-finite values are null."""
-    return JSONResponse(await run_in_threadpool(scenes.compute_grid, req))
+    return JSONResponse(await run_in_threadpool(scenes.compute_grid, req, scenes.deadline()))
 
 
 @router.post("/sweep", responses={200: {"model": SweepResponse}})
 async def sweep(req: SweepRequest) -> JSONResponse:
     """Final loss, steps to tolerance and divergence over an (η, β) grid, plus the analytic rate on the quadratic."""
-    return JSONResponse(await run_in_threadpool(scenes.compute_sweep, req))
+    return JSONResponse(await run_in_threadpool(scenes.compute_sweep, req, scenes.deadline()))
 
 
 @router.post("/theory")

@@ -17,6 +17,7 @@ from starlette.types import Message
 from starlette.websockets import WebSocketDisconnected
 
 from app.core.config import get_settings
+from app.core.limits import json_depth, too_deep
 from app.errors import RequestError, clean_detail, describe, safe_value
 from app.responses import dumps
 from app.schemas import RequestId, WsRunRequest
@@ -213,6 +214,10 @@ async def ws_run(ws: WebSocket) -> None:
                 await _error(ws, None, [{"loc": ["message"], "msg": f"message of {len(text)} characters is too long: "
                                          f"at most {settings.max_body_bytes}", "type": "too_long", "input": None}], 413)
                 continue
+            depth = json_depth(text, settings.max_json_depth)
+            if depth is not None:
+                await _error(ws, None, too_deep(depth, settings.max_json_depth, "message"), 400)
+                continue
             try:
                 body = json.loads(text)
             except (ValueError, RecursionError) as e:
@@ -222,7 +227,9 @@ async def ws_run(ws: WebSocket) -> None:
             rid = _echo_id(body)
             try:
                 req = WsRunRequest.model_validate(body)
-                scene = scenes.Scene(req)
+                # Building the scene may compile a typed formula (up to seconds): off the event loop,
+                # unless it is a built-in surface the quick path takes (microseconds).
+                scene = scenes.Scene(req) if scenes.is_quick(req) else await run_in_threadpool(scenes.Scene, req)
             except ValidationError as e:
                 await _error(ws, rid, clean_detail([{**d, "loc": ("body", *d["loc"])} for d in e.errors()[:20]]))
                 continue
