@@ -11,6 +11,7 @@ from app.core.config import get_settings
 from app.core.hosts import HostOriginMiddleware, HostPolicy
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.security import SecurityHeadersMiddleware
+from engine.surfaces import custom
 
 
 class LossLab(FastAPI):
@@ -32,6 +33,7 @@ def create_app() -> FastAPI:
                   description="Watch optimizers walk 2D loss surfaces: runs, grids, sweeps and theory.",
                   docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.metrics = stream.Metrics()
+    custom.QUEUE_LIMIT = settings.formula_queue  # formulas that may wait for a worker (engine default: 8)
     errors.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_json_depth=settings.max_json_depth, read_timeout=settings.request_timeout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -19,6 +19,12 @@ MAX_ID = 2**53 - 1
 RequestId = Annotated[int, Field(strict=True, ge=-MAX_ID, le=MAX_ID)] | Annotated[str, StringConstraints(max_length=64)]
 
 
+T = TypeVar("T")
+#: Two of a kind, in responses: a list of exactly two (tuples print as prefixItems, which some
+#: OpenAPI tools still mistake for the 3.0 form).
+Pair = Annotated[list[T], Field(min_length=2, max_length=2)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
@@ -31,8 +37,8 @@ class FormulaResponse(BaseModel):
     ok: Literal[True]
     formula: str = Field(description="The text as received.")
     expression: str = Field(description="The formula as sympy reads it, in the same syntax.")
-    gradient: tuple[str, str] = Field(description="[∂f/∂x, ∂f/∂y], exact.")
-    hessian: tuple[tuple[str, str], tuple[str, str]] = Field(description="[[fxx, fxy], [fxy, fyy]], exact.")
+    gradient: Pair[str] = Field(description="[∂f/∂x, ∂f/∂y], exact.")
+    hessian: Pair[Pair[str]] = Field(description="[[fxx, fxy], [fxy, fyy]], exact.")
     latex: str = Field(description="The formula in LaTeX.")
 
 
@@ -62,9 +68,10 @@ Status = Literal["converged", "diverged", "max_steps"]
 class RunOut(BaseModel):
     optimizer: str
     params: dict[str, float | int | str]
-    points: list[tuple[float, float]]
+    points: list[Pair[float]] = Field(description="[x, y] of the start and of each step.")
     losses: list[float]
-    grad_norms: list[float]
+    grad_norms: list[float | None] = Field(description="‖g‖ at each point; null where it is not finite "
+                                           "(an infinite slope, e.g. sqrt(x) at x = 0).")
     status: Status
     steps_taken: int
     final_loss: float | None
@@ -134,3 +141,101 @@ class TheoryRequest(Strict):
         None, max_length=_settings.max_optimizers, description="Quadratic: each optimizer's predicted convergence rate.")
     points: list[tuple[Coordinate, Coordinate]] | None = Field(
         None, max_length=_settings.max_optimizers, description="Gradients at these points (the animation's arrows).")
+
+
+# --- the rest of the contract: errors, catalogs, theory, lessons (every route declares its response) ---
+
+class ErrorItem(BaseModel):
+    loc: list[str | int] = Field(description="Where: ['body', 'optimizers', 0, 'params', 'lr'].")
+    msg: str = Field(description="What is wrong and what is allowed.")
+    type: str
+    input: object = Field(None, description="The value received, shortened and made JSON-safe.")
+    ctx: dict | None = None
+
+
+class ErrorResponse(BaseModel):
+    """Every refusal: ``message`` for people, ``detail`` for programs."""
+
+    detail: list[ErrorItem] | str
+    message: str
+
+
+def error_responses(*codes: int) -> dict:
+    """OpenAPI entries for the error statuses a route can answer with (all share ErrorResponse)."""
+    why = {400: "Malformed request: not JSON, not UTF-8, JSON nested too deep, or a Host the server does not answer to.",
+           408: "The request body did not arrive in time (LOSSLAB_REQUEST_TIMEOUT).",
+           413: "The request body is larger than LOSSLAB_MAX_BODY_BYTES.",
+           422: "A field is invalid: the message names it, the value and what is allowed.",
+           503: "Every formula worker is busy: try again after Retry-After seconds."}
+    return {c: {"model": ErrorResponse, "description": why[c]} for c in codes}
+
+
+#: What a POST route can answer besides 200.
+POST_ERRORS = error_responses(400, 408, 413, 422, 503)
+
+
+class Open(BaseModel):
+    """A catalog or theory object: the fields below are always there; others may be added."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+
+
+class ParamEntry(Open):
+    name: str
+    label: str
+    kind: Literal["float", "int", "choice", "text"]
+    default: float | int | str
+    description: str
+
+
+class SurfaceEntry(Open):
+    name: str
+    title: str
+    description: str
+    params: list[ParamEntry]
+
+
+class OptimizerEntry(Open):
+    name: str
+    title: str
+    formula: str
+    description: str
+    params: list[ParamEntry]
+
+
+class SurfacesResponse(BaseModel):
+    surfaces: list[SurfaceEntry]
+
+
+class OptimizersResponse(BaseModel):
+    optimizers: list[OptimizerEntry]
+
+
+class CustomSurfaceResponse(BaseModel):
+    surface: SurfaceEntry
+
+
+class LessonEntry(Open):
+    id: str
+    number: int
+    title: str
+
+
+class LessonsResponse(BaseModel):
+    lessons: list[LessonEntry]
+
+
+class TheoryResponse(Open):
+    """Only what applies is present: ``quadratic`` on the quadratic, ``point`` when a point was given, …"""
+
+    surface: str
+    rates: list[float | None] | None = None
+    grads: list[Pair[float] | None] | None = None
+    quadratic: dict | None = None
+    point: dict | None = None
+    variance: dict | None = None
+    backprop: dict | None = None

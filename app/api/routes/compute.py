@@ -4,14 +4,15 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from app.responses import JSONResponse
-from app.schemas import GridRequest, GridResponse, RunRequest, RunResponse, SweepRequest, SweepResponse, TheoryRequest
+from app.schemas import (POST_ERRORS, GridRequest, GridResponse, RunRequest, RunResponse, SweepRequest, SweepResponse,
+                         TheoryRequest, TheoryResponse)
 from app.services import scenes
 
 router = APIRouter(prefix="/api", tags=["compute"])
 
 
-@router.post("/run", responses={200: {"model": RunResponse}})
-async def run(req: RunRequest) -> JSONResponse:
+@router.post("/run", response_model=RunResponse, responses=POST_ERRORS)
+async def run(req: RunRequest):
     """Run every optimizer from the start point and return whole trajectories."""
     until = scenes.deadline()  # counts the time spent waiting for a thread too
     if scenes.is_quick(req):
@@ -23,20 +24,20 @@ async def run(req: RunRequest) -> JSONResponse:
     return JSONResponse(await run_in_threadpool(scenes.compute_run, scene, until))
 
 
-@router.post("/grid", responses={200: {"model": GridResponse}})
-async def grid(req: GridRequest) -> JSONResponse:
+@router.post("/grid", response_model=GridResponse, responses=POST_ERRORS)
+async def grid(req: GridRequest):
     """The surface's loss on an n × n grid over its view (cached); non-finite values are null."""
     return JSONResponse(await run_in_threadpool(scenes.compute_grid, req, scenes.deadline()))
 
 
-@router.post("/sweep", responses={200: {"model": SweepResponse}})
-async def sweep(req: SweepRequest) -> JSONResponse:
+@router.post("/sweep", response_model=SweepResponse, responses=POST_ERRORS)
+async def sweep(req: SweepRequest):
     """Final loss, steps to tolerance and divergence over an (η, β) grid, plus the analytic rate on the quadratic."""
     return JSONResponse(await run_in_threadpool(scenes.compute_sweep, req, scenes.deadline()))
 
 
-@router.post("/theory")
-async def theory(req: TheoryRequest) -> JSONResponse:
+@router.post("/theory", response_model=TheoryResponse, responses=POST_ERRORS)
+async def theory(req: TheoryRequest):
     """Theory numbers of a surface (quadratic: λ, κ, best steps and rates) and the Hessian at a point."""
     surface = await run_in_threadpool(scenes.build_surface, req.surface)
     configs = [scenes.build_optimizer(o, ["body", "optimizers", i]) for i, o in enumerate(req.optimizers or [])]

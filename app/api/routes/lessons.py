@@ -3,12 +3,13 @@
 from fastapi import APIRouter
 
 from app.responses import JSONResponse
+from app.schemas import LessonsResponse
 from engine.lessons import LESSONS
 
 router = APIRouter(prefix="/api", tags=["lessons"])
 
 
-@router.get("/lessons")
-async def lessons() -> JSONResponse:
+@router.get("/lessons", response_model=LessonsResponse)
+async def lessons():
     """Every lesson: id, number, title, text paragraphs and the scene it opens."""
     return JSONResponse({"lessons": [lesson.to_dict() for lesson in LESSONS]})
