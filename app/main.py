@@ -1,5 +1,8 @@
 """Build the app: middleware, static files, routers."""
 
+import contextlib
+import threading
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -27,11 +30,18 @@ class LossLab(FastAPI):
         return SecurityHeadersMiddleware(HostOriginMiddleware(super().build_middleware_stack(), policy))
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI):
+    # A formula worker starts now (it imports sympy, seconds), not when the first formula is typed.
+    threading.Thread(target=custom.start_worker, name="losslab-formula-worker", daemon=True).start()
+    yield
+
+
 def create_app() -> FastAPI:
     settings = get_settings()
     app = LossLab(title="Loss Lab", version="0.1.0",
                   description="Watch optimizers walk 2D loss surfaces: runs, grids, sweeps and theory.",
-                  docs_url=None, redoc_url=None, redirect_slashes=False)
+                  docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.metrics = stream.Metrics()
     custom.QUEUE_LIMIT = settings.formula_queue  # formulas that may wait for a worker (engine default: 8)
     errors.install(app)

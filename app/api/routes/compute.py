@@ -1,4 +1,9 @@
-"""Whole runs, grids, sweeps and theory: validated here, computed off the event loop."""
+"""Whole runs, grids, sweeps and theory: validated here, computed and rendered to JSON off the event loop.
+
+Nothing that can take more than about a millisecond runs on the event loop: building a scene (a
+typed formula is compiled in a worker process, seconds at worst), computing, and writing the JSON
+(orjson holds the GIL while it writes a big body) all happen in one hop to a worker thread.
+"""
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -19,9 +24,7 @@ async def run(req: RunRequest):
         # A built-in surface and about a millisecond of work on the compiled path: less than the
         # two thread hops below would cost (~0.2 ms each on a busy 2-core machine).
         return JSONResponse(scenes.compute_run(scenes.Scene(req), until))
-    # Building the scene may compile a typed formula (up to seconds): keep it off the event loop.
-    scene = await run_in_threadpool(scenes.Scene, req)
-    return JSONResponse(await run_in_threadpool(scenes.compute_run, scene, until))
+    return await run_in_threadpool(_rendered, lambda: scenes.compute_run(scenes.Scene(req), until))
 
 
 @router.post("/grid", response_model=GridResponse, responses=POST_ERRORS)
@@ -33,13 +36,21 @@ async def grid(req: GridRequest):
 @router.post("/sweep", response_model=SweepResponse, responses=POST_ERRORS)
 async def sweep(req: SweepRequest):
     """Final loss, steps to tolerance and divergence over an (η, β) grid, plus the analytic rate on the quadratic."""
-    return JSONResponse(await run_in_threadpool(scenes.compute_sweep, req, scenes.deadline()))
+    until = scenes.deadline()
+    return await run_in_threadpool(_rendered, lambda: scenes.compute_sweep(req, until))
 
 
 @router.post("/theory", response_model=TheoryResponse, responses=POST_ERRORS)
 async def theory(req: TheoryRequest):
     """Theory numbers of a surface (quadratic: λ, κ, best steps and rates) and the Hessian at a point."""
-    surface = await run_in_threadpool(scenes.build_surface, req.surface)
-    configs = [scenes.build_optimizer(o, ["body", "optimizers", i]) for i, o in enumerate(req.optimizers or [])]
-    return JSONResponse(await run_in_threadpool(scenes.compute_theory, surface, req.point, req.batch_sizes, req.backprop,
-                                                configs, req.points))
+    def theory_of():
+        surface = scenes.build_surface(req.surface)
+        configs = [scenes.build_optimizer(o, ["body", "optimizers", i]) for i, o in enumerate(req.optimizers or [])]
+        return scenes.compute_theory(surface, req.point, req.batch_sizes, req.backprop, configs, req.points)
+
+    return await run_in_threadpool(_rendered, theory_of)
+
+
+def _rendered(compute) -> JSONResponse:
+    """``compute()``'s result as a rendered JSON response (called in a worker thread)."""
+    return JSONResponse(compute())

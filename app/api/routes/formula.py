@@ -25,7 +25,7 @@ def _check(text: str) -> dict:
 @router.post("/formula", response_model=FormulaResponse, responses=POST_ERRORS)
 async def formula(req: FormulaRequest):
     """Parse f(x, y) and return its exact gradient and Hessian, or a 422 whose detail names the column."""
-    return JSONResponse(await run_in_threadpool(_check, req.formula))
+    return await run_in_threadpool(lambda: JSONResponse(_check(req.formula)))
 
 
 @router.get("/formula", response_model=CustomSurfaceResponse)
