@@ -665,10 +665,14 @@ class _Worker:
         return self.read(FORMULA_TIMEOUT)
 
     def kill(self) -> None:
+        """Stop the process; never raises (a dead worker's pipe may still hold unsent bytes)."""
         self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
-            stream.close()
+            try:
+                stream.close()
+            except OSError:  # BrokenPipeError flushing what the dead worker never read
+                pass
 
 
 #: Workers running at once (each derives one formula at a time), and the answers one serves
@@ -702,15 +706,19 @@ def start_worker() -> None:
     """Start a worker now (it takes about a second to import sympy), so the first formula a
     user types is not the one that waits for it; a server may call this at startup."""
     with _pool_lock:
-        if not _idle:
-            _idle.append(_Worker())
+        if _idle:
+            return
+    worker = _Worker()  # outside the lock: starting a process can take a while on a busy machine
+    with _pool_lock:
+        _idle.append(worker)
 
 
 def _replace(worker: _Worker) -> None:
     """Kill ``worker`` and start its replacement now, so it is warm by the next formula."""
     worker.kill()
+    replacement = _Worker()
     with _pool_lock:
-        _idle.append(_Worker())
+        _idle.append(replacement)
 
 
 def _take_worker() -> _Worker:
