@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model, field_validator
+from pydantic import (BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model, field_serializer,
+                      field_validator)
 from pydantic_core import PydanticCustomError
 
 from engine import OPTIMIZERS, SURFACES, Param, ParamError
@@ -70,6 +71,10 @@ class _Spec(BaseModel):
     @classmethod
     def _given(cls, v):
         return v.model_dump(exclude_unset=True) if isinstance(v, BaseModel) else v
+
+    @field_serializer("params", check_fields=False)
+    def _as_given(self, v):
+        return dict(v)  # the dict of given parameters, written back as it was read
 
 
 class SurfaceSpec(_Spec):

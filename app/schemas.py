@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config import get_settings
 from app.params import Coordinate, OptimizerIn, SurfaceIn, optimizer
+from engine.defaults import SEED_MAX, TOL_MAX
 from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
 _settings = get_settings()
@@ -47,9 +48,9 @@ class RunRequest(Strict):
     optimizers: list[OptimizerIn] = Field(min_length=1, max_length=_settings.max_optimizers)
     start: tuple[Coordinate, Coordinate] = Field(description="Start point [x, y], inside the surface's view or near it.")
     steps: int = Field(200, ge=0, le=_settings.max_steps, strict=True, description="Most steps per run.")
-    tol: float = Field(0.0, ge=0.0, le=1e6, strict=True, allow_inf_nan=False,
+    tol: float = Field(0.0, ge=0.0, le=TOL_MAX, strict=True, allow_inf_nan=False,
                        description="Stop a run when ‖g‖ < tol; 0 never stops early.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True, description="Seed of stochastic optimizers.")
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True, description="Seed of stochastic optimizers.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 10, "rotation": 30}},
@@ -119,7 +120,7 @@ class SweepRequest(Strict):
     tol: float = Field(1e-6, gt=0, le=1e6, strict=True, allow_inf_nan=False)
     lrs: Axis
     betas: BetaAxis | None = None
-    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True)
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True)
 
 
 class SweepResponse(BaseModel):
@@ -164,6 +165,7 @@ def error_responses(*codes: int) -> dict:
     """OpenAPI entries for the error statuses a route can answer with (all share ErrorResponse)."""
     why = {400: "Malformed request: not JSON, not UTF-8, JSON nested too deep, or a Host the server does not answer to.",
            408: "The request body did not arrive in time (LOSSLAB_REQUEST_TIMEOUT).",
+           404: "No such lesson.",
            413: "The request body is larger than LOSSLAB_MAX_BODY_BYTES.",
            422: "A field is invalid: the message names it, the value and what is allowed.",
            503: "Every formula worker is busy: try again after Retry-After seconds."}
@@ -239,3 +241,14 @@ class TheoryResponse(Open):
     point: dict | None = None
     variance: dict | None = None
     backprop: dict | None = None
+
+
+class SceneFormatResponse(Open):
+    """GET /api/scene: the scene the page opens with, and the limits of its fields."""
+
+    defaults: dict
+    limits: dict
+
+
+class LessonStepResponse(Open):
+    """A lesson step evaluated on the scene on screen (see engine.lessons.evaluate)."""

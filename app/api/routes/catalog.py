@@ -5,8 +5,10 @@ import functools
 from fastapi import APIRouter
 
 import engine
+from app.core.config import get_settings
 from app.responses import JSONResponse
-from app.schemas import OptimizersResponse, SurfacesResponse
+from app.schemas import OptimizersResponse, SceneFormatResponse, SurfacesResponse
+from engine import defaults
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
@@ -26,3 +28,10 @@ async def surfaces():
 async def optimizers():
     """Every optimizer: title, update formula, description and parameters (default, range, description)."""
     return JSONResponse({"optimizers": _catalog()["optimizers"]})
+
+
+@router.get("/scene", response_model=SceneFormatResponse)
+async def scene():
+    """The page's scene: the one it opens with, and the limits of steps, seed, tol, optimizers and formula."""
+    s = get_settings()
+    return JSONResponse(defaults.scene_format(s.max_steps, s.max_optimizers))
