@@ -119,8 +119,9 @@ class HostOriginMiddleware:
         host = headers.get("host")
         if not self.policy.host_allowed(host):
             shown = ", ".join(self.policy.allowed_hosts) or "none"
+            # The refused name is not echoed: nothing the server sends is built from a foreign Host.
             await self._refuse(scope, receive, send, 400, "host", host, (
-                f"Host {safe_text(host, 80)!r} is not a name this server answers to: it answers to IP addresses, "
+                "the Host header is not a name this server answers to: it answers to IP addresses, "
                 f"localhost and LOSSLAB_ALLOWED_HOSTS (now: {shown})"))
             return
         if scope["type"] == "websocket":
