@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     max_websockets: int = Field(64, ge=1, description="Most WebSocket connections at once.")
     ws_send_timeout: float = Field(10.0, gt=0, description="A client that does not read for this long is dropped.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; empty turns CORS off.")
+    frame_ancestors: str = Field("'self'", description="Pages that may show Loss Lab in an <iframe> (CSP "
+                                 "frame-ancestors): 'self', 'none', or origins such as https://course.example.edu, "
+                                 "separated by spaces.")
 
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
