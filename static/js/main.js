@@ -8,9 +8,10 @@ import { LessonViews } from "./charts/views.js";
 import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
-import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
+import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, validView } from "./state.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderLesson, renderTheory } from "./panels.js";
+import { initTeach, pageHash } from "./teach.js";
 
 const $ = (sel) => document.querySelector(sel);
 const GRID_N = 120;
@@ -351,7 +352,7 @@ function currentLesson() {
 // --- scene changes ----------------------------------------------------------
 
 function sceneChanged({ grid = false, rebuild = false } = {}) {
-  history.replaceState(null, "", toHash(app.scene));
+  history.replaceState(null, "", pageHash(app.scene));
   if (rebuild) buildControls();
   if (grid) refreshGrid();
   refreshTheory();
@@ -368,7 +369,7 @@ function onPickStart(point, dragging, released) {
   app.scene.start = [r(Math.min(x1, Math.max(x0, point[0]))), r(Math.min(y1, Math.max(y0, point[1])))];
   $("#start-x").value = app.scene.start[0];
   $("#start-y").value = app.scene.start[1];
-  history.replaceState(null, "", toHash(app.scene));
+  history.replaceState(null, "", pageHash(app.scene));
   requestRun();
 }
 
@@ -595,10 +596,10 @@ function wireStaticControls() {
     $("#lesson-select").value = "";
     $("#lesson-panel").hidden = true;
     views.setViews([]);
-    history.replaceState(null, "", toHash(app.scene));
+    history.replaceState(null, "", pageHash(app.scene));
   });
   window.addEventListener("hashchange", () => {
-    if (location.hash === toHash(app.scene)) return;
+    if (location.hash === pageHash(app.scene)) return;
     app.scene = normalizeScene(fromHash(location.hash), app.catalog);
     contour.clearGhosts();
     buildControls();
@@ -662,6 +663,7 @@ async function start() {
   lessonSel.hidden = app.lessons.length === 0;
   app.scene = normalizeScene(fromHash(location.hash), app.catalog);
   wireStaticControls();
+  initTeach({ app, toast, download });
   // A teacher's short link (#lesson=id) opens the lesson's own scene.
   if (app.scene.lesson && !/(^#|&)s=/.test(location.hash) && app.lessons.some((l) => l.id === app.scene.lesson)) {
     openLesson(app.scene.lesson);
