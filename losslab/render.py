@@ -68,6 +68,10 @@ class RenderInfo:
     format: str
 
 
+def _rgb(hex_: str) -> tuple[int, int, int]:
+    return tuple(int(hex_[i:i + 2], 16) for i in (1, 3, 5))
+
+
 def check_options(fmt: str, fps: int, size: tuple[int, int]) -> None:
     """Raise :class:`RenderError` naming the option, its value and what is allowed."""
     if fmt not in FORMATS:
@@ -212,6 +216,11 @@ class _Painter:
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.fig.bbox)
 
+    def pixel(self, x: float, y: float) -> tuple[int, int]:
+        """Where the data point (x, y) is drawn: (column, row) from the frame's top-left corner."""
+        px, py = self.ax.transData.transform((x, y))
+        return int(round(px)), int(round(self.fig.bbox.height - py))
+
     def frame(self, cursor: int) -> np.ndarray:
         """The picture at iteration ``cursor``, as an (h, w, 4) RGBA uint8 array (alpha 255)."""
         self.canvas.restore_region(self.background)
@@ -229,6 +238,18 @@ class _Painter:
         self.counter.set_text(f"iteration {min(cursor, self.max_steps)} of {self.max_steps}")
         self.fig.draw_artist(self.counter)
         return np.array(self.canvas.buffer_rgba())  # one contiguous copy; dropping alpha here costs 10× more
+
+
+def marks(result: "Result", size: tuple[int, int] = DEFAULT_SIZE, *, title: str | None = None) -> dict:
+    """Where a frame of ``size`` shows the start and each run's last point (pixels), with the colours drawn there.
+
+    For checking a decoded animation: the first frame has the start's star, the last each run's ringed end.
+    """
+    from losslab.figures import color_of
+
+    painter = _Painter(result, size, title=title)
+    return {"start": (painter.pixel(*result.scene.start_point), START),
+            "ends": [(painter.pixel(*r.points[-1]), color_of(r.index)) for r in result]}
 
 
 def frames(result: "Result", size: tuple[int, int] = DEFAULT_SIZE, *, cursors=None,
@@ -253,7 +274,14 @@ def _write(target, fmt: str, images: Iterator[np.ndarray], fps: int, size: tuple
         palette = None
         buf = list(images)
         n = len(buf)
-        sample = np.concatenate([buf[0], buf[-1]], axis=0)
+        # The marks' colours (runs, start, white, ink) get palette entries of their own: they cover
+        # few pixels, and median cut would otherwise fold them into the contour's nearest colour.
+        from losslab.figures import PALETTE
+
+        w = buf[0].shape[1]
+        swatches = [np.broadcast_to(np.array([*_rgb(c), 255], dtype=np.uint8), (24, w, 4))
+                    for c in (*PALETTE, START, INK, "#ffffff")]
+        sample = np.concatenate([buf[0], buf[-1], *swatches], axis=0)
         palette = Image.fromarray(sample).convert("RGB").quantize(colors=255, method=Image.Quantize.MEDIANCUT)
         for a in buf:
             pil.append(Image.fromarray(a).convert("RGB").quantize(palette=palette, dither=Image.Dither.NONE))
