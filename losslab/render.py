@@ -243,13 +243,30 @@ class _Painter:
 def marks(result: "Result", size: tuple[int, int] = DEFAULT_SIZE, *, title: str | None = None) -> dict:
     """Where a frame of ``size`` shows the start and each run's last point (pixels), with the colours drawn there.
 
-    For checking a decoded animation: the first frame has the start's star, the last each run's ringed end.
+    For checking a decoded animation: the first frame has the start's star, the last each run's
+    ringed end. ``ends`` lists ``(pixel, colour, clear)``; ``clear`` is False where a later run's
+    path (drawn over it, as on the page) passes within 8 pixels.
     """
     from losslab.figures import color_of
 
     painter = _Painter(result, size, title=title)
-    return {"start": (painter.pixel(*result.scene.start_point), START),
-            "ends": [(painter.pixel(*r.points[-1]), color_of(r.index)) for r in result]}
+    runs = list(result)
+    pix = [np.array([painter.pixel(*p) for p in r.points], dtype=float) for r in runs]
+
+    def near(point, path) -> float:
+        if len(path) == 1:
+            return float(np.hypot(*(path[0] - point)))
+        a, b = path[:-1], path[1:]
+        ab = b - a
+        t = np.clip(np.einsum("ij,ij->i", point - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12), 0, 1)
+        return float(np.hypot(*(a + t[:, None] * ab - point).T).min())
+
+    ends = []
+    for i, r in enumerate(runs):
+        end = pix[i][-1]
+        clear = all(near(end, pix[j]) > 8 for j in range(i + 1, len(runs)))
+        ends.append((painter.pixel(*r.points[-1]), color_of(r.index), clear))
+    return {"start": (painter.pixel(*result.scene.start_point), START), "ends": ends}
 
 
 def frames(result: "Result", size: tuple[int, int] = DEFAULT_SIZE, *, cursors=None,

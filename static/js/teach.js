@@ -94,9 +94,15 @@ function wireEmbed() {
   });
 }
 
-/** An embedded figure plays once on its own, when its runs are first drawn complete. */
+/** An embedded figure plays once on its own, when its runs are first drawn complete (then body[data-played]). */
 function autoplay(ev) {
-  if (autoplayed || !ctx.app.display?.embed || !ev.detail?.complete || !ctx.app.store) return;
+  if (autoplayed) {
+    if (!document.body.dataset.played && $("#play-btn").getAttribute("aria-label") === "Play") {
+      document.body.dataset.played = "true";
+    }
+    return;
+  }
+  if (!ctx.app.display?.embed || !ev.detail?.complete || !ctx.app.store) return;
   autoplayed = true;
   $("#reset-btn").click();
   $("#play-btn").click();

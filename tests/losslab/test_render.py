@@ -20,7 +20,8 @@ LINK = ("http://127.0.0.1:8000/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30"
 
 def marks_for(scene, size):
     m = render.marks(scene.run(), size)
-    pts = [m["start"][0]] + [p for p, _ in m["ends"]]
+    assert all(clear for _, _, clear in m["ends"])
+    pts = [m["start"][0]] + [p for p, _, _ in m["ends"]]
     gaps = [np.hypot(a[0] - b[0], a[1] - b[1]) for i, a in enumerate(pts) for b in pts[i + 1:]]
     assert min(gaps) > 20, "the test scene must keep the start and the ends apart"
     return m

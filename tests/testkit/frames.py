@@ -48,12 +48,14 @@ def ringed(frame: np.ndarray, pixel: tuple[int, int], r0: int = 2, r1: int = 8) 
 
 
 def check_start_and_end(frames: np.ndarray, marks: dict, tol: float = 45.0) -> None:
-    """The first frame shows the start (its star) and no run's end yet; the last shows every run's end:
-    its colour ringed in white, as the page draws a run's current point."""
+    """The first frame shows the start (its star) and no run's end yet; the last shows every run's end
+    (those no later run's path covers): its colour ringed in white, as the page draws a current point."""
     first, last = frames[0], frames[-1]
     (start, star) = marks["start"]
     assert shows(first, start, star, tol), f"no start star at {start}: {colour_at(first, start)}"
-    for pixel, colour in marks["ends"]:
+    clear = [(pixel, colour) for pixel, colour, ok in marks["ends"] if ok]
+    assert clear, "every run's end is covered by another run's path: pick another scene"
+    for pixel, colour in clear:
         assert distance(last, pixel, colour) <= tol, f"the last frame has no {colour} end at {pixel}: {colour_at(last, pixel)}"
         assert ringed(last, pixel), f"the last frame's {colour} end at {pixel} has no white ring"
         assert not ringed(first, pixel), f"the first frame already has a ringed point at {pixel}"
