@@ -5,7 +5,6 @@
 
 import { PARTS, PLOT_PARTS, displayFromHash, displayHash, iframeSnippet, shownParts } from "./display.js";
 import { display as chartDisplay } from "./charts/common.js";
-import { toHash } from "./state.js";
 
 const $ = (sel) => document.querySelector(sel);
 /** Type and marks in present mode, against the page's. */
@@ -40,14 +39,14 @@ export function applyDisplay() {
   requestAnimationFrame(() => window.dispatchEvent(new Event("resize")));
 }
 
-/** The page's link of a scene: the scene's hash (state.js) and the display flags the URL carries now. */
-export function pageHash(scene) {
-  return toHash(scene) + displayHash(displayFromHash(location.hash));
+/** The display flags the URL carries now, as a hash suffix (main.js appends it to every link it writes). */
+export function displaySuffix() {
+  return displayHash(displayFromHash(location.hash));
 }
 
 function setDisplay(change) {
   const d = { ...ctx.app.display, ...change };
-  history.replaceState(null, "", toHash(ctx.app.scene) + displayHash(d));
+  history.replaceState(null, "", location.hash.replace(/&(embed|hide|present)=[^&]*/g, "") + displayHash(d));
   applyDisplay();
 }
 
@@ -153,15 +152,17 @@ async function wireRecord() {
 // --- present --------------------------------------------------------------------
 
 /**
- * Next (+1) or Back (−1): a lesson's own step API when the page has one (lossLab.lessonStep),
- * else the link's step=N, else the next lesson in the menu.
+ * Next (+1) or Back (−1): the open lesson's next step through the page's step API (lossLab.lessonStep,
+ * false past the lesson's ends), else (a page without one) the link's step=N; past a lesson's ends,
+ * or without a lesson, the next or previous lesson in the menu.
  */
 export function presentStep(delta) {
   const app = ctx.app;
-  if (typeof app.lessonStep === "function" && app.lessonStep(delta)) return;
-  const m = location.hash.match(/(^#|&)step=(\d+)/);
-  if (m) {
-    const n = Math.max(0, Number(m[2]) + delta);
+  if (typeof app.lessonStep === "function") {
+    if (app.lessonStep(delta)) return;
+  } else if (/(^#|&)step=\d+/.test(location.hash)) {
+    const m = location.hash.match(/(^#|&)step=(\d+)/);
+    const n = Math.max(1, Number(m[2]) + delta);
     location.hash = location.hash.replace(/(^#|&)step=\d+/, `$1step=${n}`);
     return;
   }
