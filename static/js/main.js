@@ -140,8 +140,9 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them.
-  const lessonMode = lessons?.active;
+  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them,
+  // unless an embed link shows them (teach.js).
+  const lessonMode = lessons?.active && !app.display?.embed;
   const flat = [contour.render(args), lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
   renderStatus();
   renderPlayer();

@@ -25,6 +25,7 @@ export function applyDisplay() {
   document.body.classList.toggle("present", d.present);
   document.body.classList.toggle("fill", fill);
   document.body.classList.toggle("no-controls", !shown.includes("controls"));
+  document.body.classList.toggle("no-lesson", !shown.includes("lesson"));
   for (const el of document.querySelectorAll("[data-part]")) el.classList.toggle("part-hidden", !shown.includes(el.dataset.part));
   const plots = PLOT_PARTS.filter((p) => shown.includes(p)).length || 1;
   document.body.style.setProperty("--fill-cols", String(Math.min(plots, 3)));

@@ -18,6 +18,24 @@ LINK = ("http://127.0.0.1:8000/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30"
         "&o=gd:lr=0.02|momentum:lr=0.04,momentum=0.7&start=-2,-0.5&steps=10&seed=0")
 
 
+def render_colour(i):
+    from losslab.figures import color_of
+
+    return color_of(i)
+
+
+def test_frames_use_the_pages_palette():
+    """The video's run colours are the page's (static/js/state.js PALETTE), in the same order."""
+    import re
+    from pathlib import Path
+
+    from losslab.figures import PALETTE
+
+    js = (Path(__file__).resolve().parents[2] / "static" / "js" / "state.js").read_text()
+    page = re.search(r"export const PALETTE = \[([^\]]*)\]", js).group(1)
+    assert tuple(re.findall(r'"(#[0-9a-f]{6})"', page)) == PALETTE
+
+
 def marks_for(scene, size):
     m = render.marks(scene.run(), size)
     assert all(clear for _, _, clear in m["ends"])
@@ -50,7 +68,7 @@ def test_frames_follow_the_runs_step_by_step(tmp_path):
     gd = result[0]
     for k in (3, 6):
         here = painter.pixel(*gd.points[k])
-        assert shows(frames[k], here, "#e4572e", tol=8) and ringed(frames[k], here), f"frame {k}: no gd point at {here}"
+        assert shows(frames[k], here, render_colour(0), tol=8) and ringed(frames[k], here), f"frame {k}: no gd point at {here}"
         assert not ringed(frames[k - 3], here), f"frame {k - 3} already rings gd's point {k}"
 
 
