@@ -45,6 +45,19 @@ def wait_ready(page_or_frame, timeout=20_000):
     page_or_frame.wait_for_selector("body[data-ready=true]", timeout=timeout)
 
 
+def open_lesson_page(page, url):
+    """A lesson step's page, its runs finished (lesson mode names the paths by the step, not '1. …')."""
+    page.goto(url)
+    wait_ready(page)
+    page.wait_for_function("() => { const a = window.lossLab; return a.store && !a.running && a.grid &&"
+                           " (document.getElementById('contour-plot').data || []).length > 2; }", timeout=30_000)
+
+
+def path_width(page) -> float:
+    return page.evaluate("() => document.getElementById('contour-plot').data.filter((t) => t.mode && "
+                         "t.mode.startsWith('lines') && t.name && t.name !== 'loss')[0].line.width")
+
+
 def test_embed_link_shows_only_the_chosen_parts_filling_the_frame_and_animates(browser, base_url):
     context = browser.new_context(viewport={"width": 960, "height": 540})
     page = context.new_page()
@@ -235,7 +248,7 @@ def test_record_plays_the_scene_and_downloads_a_playable_file(page, base_url, tm
 # --- present mode --------------------------------------------------------------------
 
 def test_present_mode_shows_one_large_figure_and_steps_with_the_keyboard(page, base_url):
-    open_page(page, base_url + "/#lesson=step-size")
+    open_lesson_page(page, base_url + "/#lesson=step-size")
     normal_font = page.evaluate("() => document.getElementById('contour-plot')._fullLayout.font.size")
     page.click("#present-btn")
     assert "present=1" in page.url
@@ -243,26 +256,32 @@ def test_present_mode_shows_one_large_figure_and_steps_with_the_keyboard(page, b
     assert page.locator("#lesson-panel").is_visible()
     page.wait_for_function("(f) => document.getElementById('contour-plot')._fullLayout.font.size > 1.5 * f",
                            arg=normal_font)
-    width = page.evaluate("() => document.getElementById('contour-plot').data.filter(t => /^1\\. /.test(t.name))[0]"
-                          ".line.width")
-    assert width == pytest.approx(2.5 * 1.6)
+    assert path_width(page) == pytest.approx(2.5 * 1.6)
     title = page.inner_text("#lesson-title")
     page.keyboard.press("ArrowRight")
-    page.wait_for_function("(t) => document.getElementById('lesson-title').textContent !== t", arg=title)
-    wait_runs_done(page)
-    assert "present=1" in page.url and "lesson=" in page.url and "lesson=step-size" not in page.url
+    # Next: the lesson's step 2, then 3, …; past its last step, the next lesson.
+    page.wait_for_function("() => location.hash.includes('&step=2')")
+    assert "present=1" in page.url and "lesson=step-size" in page.url
     assert visible_parts(page) == {"player", "contour"}
+    steps = page.evaluate("() => window.lossLab.lessons.find((l) => l.id === 'step-size').steps.length")
+    for n in range(3, steps + 1):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"() => location.hash.includes('&step={n}')")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("(t) => document.getElementById('lesson-title').textContent !== t", arg=title)
+    assert "lesson=a-matrix" in page.url and "&step=1" in page.url and "present=1" in page.url
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("(t) => document.getElementById('lesson-title').textContent === t", arg=title)
     page.keyboard.press("Escape")
     page.wait_for_function("() => !location.hash.includes('present=1')")
-    assert {"header", "controls", "contour", "loss"} <= visible_parts(page)
+    assert {"header", "player", "contour"} <= visible_parts(page)  # the lesson's own layout again
+    assert page.locator(".present-hint").is_hidden()
     page.wait_for_function("(f) => document.getElementById('contour-plot')._fullLayout.font.size === f",
                            arg=normal_font)
 
 
 def test_present_mode_uses_a_lesson_step_api_when_the_page_has_one(page, base_url):
-    open_page(page, base_url + "/#lesson=step-size&present=1")
+    open_lesson_page(page, base_url + "/#lesson=step-size&present=1")
     page.evaluate("() => { window.lossLab.calls = []; window.lossLab.lessonStep = (d) => (window.lossLab.calls.push(d), true); }")
     page.keyboard.press("ArrowRight")
     page.keyboard.press("PageDown")

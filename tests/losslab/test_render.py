@@ -84,7 +84,7 @@ def test_gif_loops_and_plays_at_the_asked_rate(tmp_path):
 
 
 def test_long_races_are_thinned_to_the_frame_limit(tmp_path):
-    info = render.render(ll.Scene().add("gd", lr=0.09), tmp_path / "r.webm", steps=3000, size=(320, 180),
+    info = render.render(ll.Scene().add("gd", lr=0.09).replace(tol=0), tmp_path / "r.webm", steps=3000, size=(320, 180),
                          max_frames=50)
     assert info.frames == 50 and info.cursors[0] == 0 and info.cursors[-1] == 3000
     assert decode(tmp_path / "r.webm").shape[0] == 50
@@ -118,7 +118,7 @@ class _nothing:
 def test_a_200_step_race_renders_within_10_seconds(tmp_path):
     """The issue's budget on this machine (the frames are drawn once each; ffmpeg encodes alongside)."""
     scene = (ll.Scene("quadratic", lambda_1=1, lambda_2=20, rotation=30).start(-2, -0.5)
-             .add("gd", lr=0.09).add("momentum", lr=0.04, momentum=0.7).add("adam", lr=0.1)).replace(steps=200)
+             .add("gd", lr=0.09).add("momentum", lr=0.04, momentum=0.7).add("adam", lr=0.1)).replace(steps=200, tol=0)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
     proc = subprocess.run([sys.executable, "-m", "losslab", "render", "--url", scene.to_url(), "--out",

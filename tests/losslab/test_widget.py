@@ -43,7 +43,7 @@ def test_widget_in_a_notebook_kernel_follows_its_parameters():
         .add("momentum", lr=0.04, momentum=0.3).run(60)
     assert after == pytest.approx(expected[1].points[-1].tolist(), abs=1e-11)
     url = nb.cells[2].outputs[0]["text"].strip()
-    assert "momentum:lr=0.04,momentum=0.3" in url and url.endswith("&steps=60&seed=0")
+    assert "momentum:lr=0.04,momentum=0.3" in url and "&steps=60&seed=0" in url
 
 
 # --- the front end, against the kernel ------------------------------------------------

@@ -39,7 +39,8 @@ function follow(el) {
   let last = "";
   new ResizeObserver(() => {
     const key = `${el.clientWidth}x${el.clientHeight}`;
-    if (key === last || !el.data || el.classList.contains("table-view")) return;
+    // A hidden card (0 × 0, e.g. present mode's one figure) has no size to follow: Plotly would throw.
+    if (key === last || !el.data || el.classList.contains("table-view") || !el.clientWidth) return;
     last = key;
     Plotly.relayout(el, { width: el.clientWidth, height: el.clientHeight > 80 ? el.clientHeight : 280 });
   }).observe(el);
