@@ -49,7 +49,8 @@ function follow(el) {
   let last = "";
   new ResizeObserver(() => {
     const key = `${el.clientWidth}x${el.clientHeight}`;
-    // A card taken off the page (the next step, a closed lesson) reports size 0: nothing to draw.
+    // A card taken off the page (the next step, a closed lesson) or hidden (present mode's one figure)
+    // reports size 0: nothing to follow, and Plotly would throw.
     if (key === last || !el.isConnected || !el.clientWidth || !el._fullLayout || el.classList.contains("table-view")) return;
     last = key;
     Plotly.relayout(el, { width: el.clientWidth, height: el.clientHeight > 80 ? el.clientHeight : 280 });
