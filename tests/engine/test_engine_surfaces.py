@@ -33,6 +33,8 @@ CASES = [
 ] + [
     ("logistic_neuron", dict(loss=loss, label_smoothing=ls))
     for loss, ls in itertools.product(("ce", "l2"), (0.0, 0.1, 0.4))
+] + [
+    ("softmax3", dict(label_smoothing=ls)) for ls in (0.0, 0.05, 0.3)
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in p.items()) or 'default'}" for name, p in CASES]
 DATA_CASES = [(n, p) for n, p in CASES if SURFACES[n].IS_DATA]
