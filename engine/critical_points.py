@@ -52,18 +52,29 @@ class RandomField(NamedTuple):
     def dim(self) -> int:
         return int(self.W.shape[1])
 
+    # Every sum below runs over the last axis of its own row, so a batch of points gets bit for bit
+    # what each point gets alone (a race batches its runs), and the Hessian is exactly symmetric.
+    def _arg(self, x) -> np.ndarray:
+        """ωⱼᵀx + φⱼ for every j, shape (..., M)."""
+        x = np.asarray(x, dtype=float)
+        arg = np.broadcast_to(self.phase, x.shape[:-1] + self.phase.shape).copy()
+        for i in range(self.dim):
+            arg += x[..., i:i + 1] * self.W[:, i]
+        return arg
+
     def value(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        return 0.5 * self.bowl * np.sum(x * x, -1) + np.cos(x @ self.W.T + self.phase) @ self.amp
+        return 0.5 * self.bowl * np.sum(x * x, -1) + np.sum(np.cos(self._arg(x)) * self.amp, -1)
 
     def grad(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        return self.bowl * x - (np.sin(x @ self.W.T + self.phase) * self.amp) @ self.W
+        s = np.sin(self._arg(x)) * self.amp                      # (..., M)
+        return self.bowl * x - np.sum(s[..., None, :] * self.W.T, -1)
 
     def hessian(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=float)
-        c = np.cos(x @ self.W.T + self.phase) * self.amp          # (..., M)
-        return self.bowl * np.eye(self.dim) - (self.W.T * c[..., None, :]) @ self.W
+        c = np.cos(self._arg(x)) * self.amp                      # (..., M)
+        ww = self.W.T[:, None, :] * self.W.T[None, :, :]         # (d, d, M): ωⱼᵢωⱼₖ, symmetric in i, k
+        return self.bowl * np.eye(self.dim) - np.sum(c[..., None, None, :] * ww, -1)
 
 
 def random_field(dim: int, seed: int = SEED, features: int = FEATURES, length: float = LENGTH,

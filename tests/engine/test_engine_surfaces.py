@@ -35,6 +35,8 @@ CASES = [
     for loss, ls in itertools.product(("ce", "l2"), (0.0, 0.1, 0.4))
 ] + [
     ("softmax3", dict(label_smoothing=ls)) for ls in (0.0, 0.05, 0.3)
+] + [
+    ("random_field", dict(seed=s)) for s in (0, 7)
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in p.items()) or 'default'}" for name, p in CASES]
 DATA_CASES = [(n, p) for n, p in CASES if SURFACES[n].IS_DATA]
