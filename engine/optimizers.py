@@ -9,8 +9,8 @@ and the runner applies the step: ``x ← x + step``. Nothing is mutated, so any 
 can be replayed, reset or raced against another exactly.
 
 Every rule follows PyTorch's conventions (``torch.optim``). In particular momentum
-keeps the *un-scaled* velocity, v ← μ v + g, and the step is −η v; the other common
-form, v ← μ v + η g, gives the same iterates for a constant η but not when η changes.
+keeps the *un-scaled* velocity, v ← β v + g, and the step is −η v; the other common
+form, v ← β v + η g, gives the same iterates for a constant η but not when η changes.
 
 Hyperparameters may be scalars or arrays of shape ``(K, 1)`` so that K configurations
 of one optimizer advance together on points of shape ``(K, 2)``: that is how races
@@ -104,7 +104,7 @@ class TraceState(NamedTuple):
 
 
 def trace(momentum, nesterov: bool = False) -> Optimizer:
-    """Heavy-ball velocity: v ← μ v + g; returns v, or g + μ v with Nesterov (PyTorch)."""
+    """Heavy-ball velocity: v ← β v + g; returns v, or g + β v with Nesterov (PyTorch)."""
 
     def init(x):
         return TraceState(np.zeros_like(np.asarray(x, dtype=float)))
@@ -307,7 +307,7 @@ def gd(*, lr, schedule="constant", decay_every=100) -> Optimizer:
 
 
 def momentum(*, lr, momentum, schedule="constant", decay_every=100) -> Optimizer:
-    """Heavy ball (PyTorch SGD with momentum): v ← μ v + g; x ← x − η v, v₀ = 0.
+    """Heavy ball (PyTorch SGD with momentum): v ← β v + g; x ← x − η v, v₀ = 0.
 
     >>> import numpy as np
     >>> opt = momentum(lr=0.1, momentum=0.9)
@@ -320,7 +320,7 @@ def momentum(*, lr, momentum, schedule="constant", decay_every=100) -> Optimizer
 
 
 def nesterov(*, lr, momentum, schedule="constant", decay_every=100) -> Optimizer:
-    """Nesterov momentum (PyTorch): v ← μ v + g; x ← x − η (g + μ v)."""
+    """Nesterov momentum (PyTorch): v ← β v + g; x ← x − η (g + β v)."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr, schedule, decay_every))
 
 
@@ -372,7 +372,7 @@ def _lr(default, high=10.0):
                  log=True, label="Step size", low_open=True)
 
 
-MOMENTUM = Param("momentum", 0.9, 0.0, 0.999, "Momentum μ (β): the fraction of the velocity kept from one step to the next.", label="Momentum")
+MOMENTUM = Param("momentum", 0.9, 0.0, 0.999, "Momentum β: the fraction of the velocity kept from one step to the next.", label="Momentum")
 SCHEDULE = Param("schedule", "constant", kind="choice", choices=SCHEDULES,
                  description="How η changes with the step k: constant, η/k, η/√k, or halved every 'decay_every' steps.", label="Schedule")
 DECAY_EVERY = Param("decay_every", 100, 1, 100_000, "Steps between halvings of η for the 'step' schedule.", kind="int", label="Decay every")
@@ -404,10 +404,10 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {s.name: s for s in (
     OptimizerSpec("gd", "Gradient descent", "x ← x − η g",
                   "Steps straight downhill. On a quadratic it converges for η < 2/λmax and zig-zags when the bowl is elongated.",
                   (_lr(0.1), SCHEDULE, DECAY_EVERY), gd),
-    OptimizerSpec("momentum", "Momentum (heavy ball)", "v ← μ v + g;  x ← x − η v",
+    OptimizerSpec("momentum", "Momentum (heavy ball)", "v ← β v + g;  x ← x − η v",
                   "Accumulates a velocity: oscillations across a valley cancel while progress along it adds up.",
                   (_lr(0.05), MOMENTUM, SCHEDULE, DECAY_EVERY), momentum),
-    OptimizerSpec("nesterov", "Nesterov momentum", "v ← μ v + g;  x ← x − η (g + μ v)",
+    OptimizerSpec("nesterov", "Nesterov momentum", "v ← β v + g;  x ← x − η (g + β v)",
                   "Momentum with a look-ahead correction (PyTorch's form); damps the overshoot of the heavy ball.",
                   (_lr(0.05), MOMENTUM, SCHEDULE, DECAY_EVERY), nesterov),
     OptimizerSpec("newton", "Newton's method", "x ← x − η H⁻¹ g",
@@ -429,7 +429,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {s.name: s for s in (
                   (_lr(0.05), Param("beta1", 0.9, 0.0, 0.9999, "Decay β1 of the gradient average (momentum).", label="β1"),
                    Param("beta2", 0.999, 0.0, 0.99999, "Decay β2 of the squared-gradient average.", label="β2"),
                    Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), adam),
-    OptimizerSpec("sgd", "SGD / mini-batch", "g_B = mean of a batch;  v ← μ v + g_B;  x ← x − η_k v",
+    OptimizerSpec("sgd", "SGD / mini-batch", "g_B = mean of a batch;  v ← β v + g_B;  x ← x − η_k v",
                   "Follows the gradient of a random mini-batch (data surfaces), or a noisy gradient elsewhere. "
                   "Batches are drawn without replacement within each epoch.",
                   (_lr(0.1), Param("momentum", 0.0, 0.0, 0.999, MOMENTUM.description, label="Momentum"),

@@ -38,6 +38,7 @@ import contextlib
 import math
 import sys
 import time
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
@@ -58,7 +59,7 @@ __all__ = [
 
 #: Where ``Scene.to_url`` points by default: ``losslab serve`` on this machine.
 DEFAULT_BASE = "http://127.0.0.1:8000/"
-#: Optimizers whose momentum μ is the β axis of an (η, β) map.
+#: Optimizers whose momentum β is the β axis of an (η, β) map.
 MOMENTUM_OPTIMIZERS = ("momentum", "nesterov", "sgd")
 
 
@@ -201,7 +202,10 @@ class Scene:
         hash_ = _page.hash_of(url)
         scene = _page.from_hash(hash_)
         if _page.is_short_lesson_link(hash_, scene) and any(l.id == scene["lesson"] for l in LESSONS):
-            return cls.from_lesson(scene["lesson"])
+            step = re.search(r"(?:^#?|&)step=(\d+)", hash_)
+            lesson = _find_lesson(scene["lesson"])
+            n = min(max(1, int(step.group(1))), len(lesson.steps)) if step else 1
+            return cls.from_lesson(scene["lesson"], step=n)
         return cls.from_dict(scene)
 
     @classmethod
@@ -226,10 +230,12 @@ class Scene:
         return s.replace(steps=d["steps"], seed=d["seed"], lesson=d["lesson"])
 
     @classmethod
-    def from_lesson(cls, lesson: str | int) -> "Scene":
-        """The scene a lesson of the page opens, by id or number (see :func:`lessons`)."""
+    def from_lesson(cls, lesson: str | int, step: int = 1) -> "Scene":
+        """The scene of a lesson's step (``#lesson=<id>&step=<n>`` on the page), by id or number (see :func:`lessons`)."""
         found = _find_lesson(lesson)
-        return cls.from_dict({**found.scene, "lesson": found.id})
+        if not 1 <= step <= len(found.steps):
+            raise ParamError("step", step, f"a step of lesson {found.id}: 1 to {len(found.steps)}")
+        return cls.from_dict({**found.step(step).scene, "lesson": found.id})
 
     def to_dict(self) -> dict:
         """The page's scene object (what its JSON export calls ``scene``)."""
@@ -553,7 +559,7 @@ def optimizers() -> Listing:
 
     >>> o = optimizers()["momentum"]
     >>> o.formula, sorted(o.params)
-    ('v ← μ v + g;  x ← x − η v', ['decay_every', 'lr', 'momentum', 'schedule'])
+    ('v ← β v + g;  x ← x − η v', ['decay_every', 'lr', 'momentum', 'schedule'])
     """
     items = [OptimizerInfo(s.name, s.title, s.formula, s.description, {p.name: p for p in s.params})
              for s in engine.OPTIMIZERS.values()]

@@ -54,7 +54,13 @@ def activation_value(u, name: str):
 
 
 def activation(u, name: str):
-    """Hidden unit a(u) and its first two derivatives. ReLU's sub-gradient at 0 is 1."""
+    """Hidden unit a(u) and its first two derivatives.
+
+    ReLU's derivative at u = 0 is taken as ½, the mean of its one-sided slopes 0 and 1. On the
+    two-weight network's symmetric data (x ↔ −x, labels swapped) the loss then has its true
+    derivative at w1 = 0, where every example sits at u = 0 and the one-sided derivatives agree;
+    a'(0) = 1 doubled it, and PyTorch's a'(0) = 0 would give 0.
+    """
     if name == "tanh":
         h = np.tanh(u)
         d1 = 1 - h * h
@@ -63,8 +69,7 @@ def activation(u, name: str):
         h = sigmoid(u)
         d1 = h * (1 - h)
         return h, d1, d1 * (1 - 2 * h)
-    pos = u >= 0
-    return np.where(pos, u, 0.0), np.where(pos, 1.0, 0.0), np.zeros_like(u)
+    return np.where(u >= 0, u, 0.0), np.where(u > 0, 1.0, np.where(u < 0, 0.0, 0.5)), np.zeros_like(u)
 
 
 class TwoWeightNet(DataSurface):
@@ -79,7 +84,7 @@ class TwoWeightNet(DataSurface):
     DESCRIPTION = (
         "A network with one hidden unit and one weight per layer, y = σ(w2 · tanh(w1 · x)), fit to 120 "
         "points of two classes on a line (labels are noisy, more so near the boundary, so the best fit is "
-        "finite; (w1, w2) and (−w1, −w2) are the same network, hence two minima). Switch the loss between cross-entropy and squared error: the cross-entropy surface is "
+        "finite; with tanh, an odd function, (w1, w2) and (−w1, −w2) are the same network, hence two minima). Switch the loss between cross-entropy and squared error: the cross-entropy surface is "
         "steep and leads straight to the minimum, the squared-error surface has wide plateaus where "
         "gradient descent crawls (Glorot & Bengio 2010, Figure 5)."
     )
@@ -170,7 +175,8 @@ class LogisticNeuron(DataSurface):
     )
     PARAMS = (
         LOSS_PARAM,
-        Param("label_smoothing", 0.0, 0.0, 0.49, "ε: targets become 1 − ε and ε instead of 1 and 0.", label="Label smoothing ε"),
+        Param("label_smoothing", 0.0, 0.0, 0.49, "ε as in the lecture: targets 1 − (K − 1)ε and ε, here (K = 2) 1 − ε and ε "
+              "instead of 1 and 0. PyTorch's label_smoothing α = Kε = 2ε.", label="Label smoothing ε"),
     )
 
     def setup(self, loss, label_smoothing):

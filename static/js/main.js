@@ -1,16 +1,15 @@
 // The wiring: controls → scene → server → charts. Everything else is in DOM-free modules.
 
-import { RunSocket, checkFormula, fetchGrid, fetchRun, fetchSweep, fetchTheory, loadCatalog, loadLessons } from "./api.js";
+import { RunSocket, checkFormula, fetchGrid, fetchTheory, loadCatalog, loadLessons } from "./api.js";
 import { ContourChart } from "./charts/contour.js";
 import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
-import { LessonViews } from "./charts/views.js";
-import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
 import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
-import { renderLesson, renderTheory } from "./panels.js";
+import { renderTheory } from "./panels.js";
+import { LessonMode, stepFromHash } from "./lessons/mode.js";
 
 const $ = (sel) => document.querySelector(sel);
 const GRID_N = 120;
@@ -34,12 +33,22 @@ const contour = new ContourChart($("#contour-plot"), { onPickStart, onRedraw: ()
 const losses = new LossChart($("#loss-plot"));
 const surface3d = new SurfaceChart($("#surface-plot"));
 // Play, Step and Reset draw at once: an animation frame is already one, a click wants its answer now.
-const player = new Player({ onFrame: () => { renderNow(); if (player.cursor !== null) refreshTheory(); } });
-const views = new LessonViews($("#lesson-views"), { onPickRate });
-let compareChart = null;
+const player = new Player({ onFrame: () => {
+  renderNow();
+  if (player.cursor !== null) refreshTheory();
+  lessons?.onFrame(player);
+  lessons?.refresh({ cursorOnly: true });
+} });
+let lessons = null; // LessonMode, once the catalog is loaded
 
 function names() {
-  return app.scene.optimizers.map((o, i) => `${i + 1}. ${app.catalog.optimizers[o.name].title}`);
+  const labels = lessons?.active ? lessons.labels() : null;
+  return app.scene.optimizers.map((o, i) => `${i + 1}. ${labels?.[i] ?? app.catalog.optimizers[o.name].title}`);
+}
+
+/** The URL hash of the scene on screen (and of the lesson step, while one is open). */
+function hashOf() {
+  return toHash(app.scene) + (lessons?.hashSuffix() ?? "");
 }
 
 function colors() {
@@ -129,9 +138,9 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  const flat = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render(args)];
-  views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(),
-    compareChart: renderCompare });
+  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them.
+  const lessonMode = lessons?.active;
+  const flat = [contour.render(args), lessonMode ? null : losses.render(args)];
   renderStatus();
   renderPlayer();
   const detail = { store: app.store, complete: !app.running, started, flatDrawn: null };
@@ -140,7 +149,7 @@ function render() {
   // screen first, and while streaming it is refreshed at most every 150 ms.
   let heavy = null;
   const now = performance.now();
-  if (!app.running || now - app.lastHeavyRender > 150) {
+  if (!lessonMode && (!app.running || now - app.lastHeavyRender > 150)) {
     app.lastHeavyRender = now;
     heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(surface3d.render(args))));
   }
@@ -177,11 +186,7 @@ function renderPlayer() {
   $("#iteration").textContent = player.cursor === null ? `iteration ${max} of ${max}` : `iteration ${Math.min(player.cursor, max)} of ${max}`;
 }
 
-function lessonViews() {
-  return currentLesson()?.scene.views || [];
-}
-
-/** The point whose Hessian and Taylor model the lesson shows: run 1 at the animation cursor, else the start. */
+/** The point whose Hessian the theory panel shows: run 1 at the animation cursor, else the start. */
 function currentPoint() {
   const r = app.store?.runs[0];
   if (!r || !r.xs.length || player.cursor === null) return app.scene.start;
@@ -189,72 +194,6 @@ function currentPoint() {
   const [x0, x1, y0, y1] = currentView(), w = x1 - x0, h = y1 - y0;
   const inside = r.xs[k] >= x0 - w && r.xs[k] <= x1 + w && r.ys[k] >= y0 - h && r.ys[k] <= y1 + h;
   return inside ? [r.xs[k], r.ys[k]] : app.scene.start; // the server has no theory for a point that far off
-}
-
-function taylorOverlay() {
-  const p = app.theory?.point;
-  if (!lessonViews().includes("taylor") || !p || !app.grid) return null;
-  const h = p.hessian.matrix;
-  if (!h) return null;
-  return { x: app.grid.x, y: app.grid.y, z: taylorGrid(app.grid.x, app.grid.y, p.point, p.loss, p.grad, h) };
-}
-
-function currentMomentum() {
-  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
-  return o ? { lr: o.params.lr, momentum: o.params.momentum } : null;
-}
-
-function onPickRate(lr, beta) {
-  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
-  if (!o) return;
-  o.params.lr = Number(lr.toPrecision(3));
-  o.params.momentum = Math.min(0.999, Math.max(0, Number(beta.toPrecision(3))));
-  sceneChanged({ rebuild: true });
-}
-
-let sweepTimer = null;
-function refreshSweep() {
-  if (!lessonViews().includes("rate_map")) { app.sweep = null; return; }
-  clearTimeout(sweepTimer);
-  sweepTimer = setTimeout(async () => {
-    const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov") || { name: "momentum", params: {} };
-    const q = app.theory?.quadratic;
-    const top = q ? 4 / q.lambda_max : Math.max(1e-3, (o.params.lr || 0.01) * 20);
-    const body = {
-      surface: surfaceSpec(app.scene),
-      optimizer: { name: o.name, params: {} }, start: app.scene.start, steps: Math.min(app.scene.steps, 300), tol: 1e-6,
-      lrs: { min: top / 1000, max: top, n: 60, log: true }, betas: { min: 0, max: 0.99, n: 50 },
-    };
-    const sweep = await fetchSweep(body).catch(() => null);
-    if (!sweep) return;
-    if (q) sweep.best = [q.momentum_best_lr, q.momentum_best_beta];
-    app.sweep = sweep;
-    scheduleRender();
-  }, 120);
-}
-
-let compareKey = null;
-function renderCompare(el) {
-  const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
-  const other = lesson?.scene.compare;
-  if (!other) return;
-  if (!compareChart || compareChart.el !== el) compareChart = { el, chart: new ContourChart(el, { onPickStart: () => {}, onRedraw: () => scheduleRender() }), data: null };
-  const surface = { name: other.surface || app.scene.surface, params: { ...app.scene.surfaceParams, ...other.surfaceParams } };
-  const key = JSON.stringify([surface, app.scene.optimizers, app.scene.start, app.scene.steps, app.scene.seed]);
-  if (key !== compareKey) {
-    compareKey = key;
-    Promise.all([fetchGrid(surface, GRID_N), fetchRun({ ...runRequest(app.scene), surface })]).then(([grid, run]) => {
-      if (compareKey !== key) return;
-      const store = new RunStore(app.scene.optimizers);
-      run.runs.forEach((r, i) => store.addChunk({ run: i, first: 0, points: r.points, losses: r.losses, grad_norms: r.grad_norms }));
-      store.finish({ runs: run.runs });
-      compareChart.chart.setSurface(grid, grid.surface, zTransform(grid.zmin, grid.zmax));
-      compareChart.data = store;
-      scheduleRender();
-    }).catch((e) => toast(e.message));
-  }
-  if (compareChart.data) compareChart.chart.render({ store: compareChart.data, colors: colors(), names: names(),
-    upto: player.cursor === null ? Infinity : player.cursor, start: app.scene.start });
 }
 
 // --- running --------------------------------------------------------------
@@ -313,9 +252,6 @@ function refreshTheory() {
   theoryTimer = setTimeout(async () => {
     const surface = surfaceSpec(app.scene);
     const extras = {};
-    const v = lessonViews();
-    if (v.includes("variance")) extras.batch_sizes = [1, 2, 3, 5, 8, 12, 20, 30, 40, 60, 120];
-    if (v.includes("backprop")) extras.backprop = true;
     extras.optimizers = app.scene.optimizers.map((o) => ({ name: o.name, params: o.params }));
     const points = cursorPoints();
     if (points) extras.points = points;
@@ -327,7 +263,6 @@ function refreshTheory() {
     app.theory = theory;
     renderTheory($("#theory"), theory, app.store);
     markSliders();
-    refreshSweep();
     scheduleRender();
   }, 60);
 }
@@ -335,32 +270,31 @@ function refreshTheory() {
 /** Theory ticks on the step-size sliders: η_opt = 1/λ and the stability edge 2/λmax on the quadratic. */
 function markSliders() {
   const q = app.theory?.quadratic;
-  const lessonMarks = currentLesson()?.scene.theory?.marks;
   document.querySelectorAll("#optimizer-list .param[data-param]").forEach((el) => {
     if (!el.setMarks) return;
     const name = el.dataset.param;
-    if (lessonMarks) el.setMarks(lessonMarks.filter((m) => m.param === name));
-    else if (name === "lr") el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
+    if (name === "lr") el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
   });
-}
-
-function currentLesson() {
-  return app.lessons.find((l) => l.id === app.scene.lesson);
 }
 
 // --- scene changes ----------------------------------------------------------
 
 function sceneChanged({ grid = false, rebuild = false } = {}) {
-  history.replaceState(null, "", toHash(app.scene));
-  if (rebuild) buildControls();
+  history.replaceState(null, "", hashOf());
+  if (rebuild) {
+    buildControls();
+    lessons?.buildControls(app.scene);
+  }
   if (grid) refreshGrid();
   refreshTheory();
+  lessons?.refresh();
   requestRun();
 }
 
 function onPickStart(point, dragging, released) {
   if (released) {
     refreshTheory();
+    lessons?.refresh();
     return;
   }
   const [x0, x1, y0, y1] = currentView();
@@ -368,7 +302,7 @@ function onPickStart(point, dragging, released) {
   app.scene.start = [r(Math.min(x1, Math.max(x0, point[0]))), r(Math.min(y1, Math.max(y0, point[1])))];
   $("#start-x").value = app.scene.start[0];
   $("#start-y").value = app.scene.start[1];
-  history.replaceState(null, "", toHash(app.scene));
+  history.replaceState(null, "", hashOf());
   requestRun();
 }
 
@@ -593,41 +527,55 @@ function wireStaticControls() {
   $("#lesson-close").addEventListener("click", () => {
     app.scene.lesson = "";
     $("#lesson-select").value = "";
-    $("#lesson-panel").hidden = true;
-    views.setViews([]);
-    history.replaceState(null, "", toHash(app.scene));
+    lessons.close();
+    buildControls();
+    sceneChanged({ grid: true });
+    $("#lesson-select").focus();
   });
   window.addEventListener("hashchange", () => {
-    if (location.hash === toHash(app.scene)) return;
-    app.scene = normalizeScene(fromHash(location.hash), app.catalog);
-    contour.clearGhosts();
-    buildControls();
-    showLesson();
-    sceneChanged({ grid: true });
+    if (location.hash === hashOf()) return;
+    applyHash(location.hash);
   });
 }
 
 // --- lessons ------------------------------------------------------------------
 
-function openLesson(id) {
+function openLesson(id, step = 1) {
   const lesson = app.lessons.find((l) => l.id === id);
   if (!lesson) return;
-  app.scene = normalizeScene({ ...lesson.scene, lesson: id }, app.catalog);
+  $("#lesson-select").value = id;
+  lessons.open(lesson, step); // loads the step's scene through the hooks below
+}
+
+/** A step's scene on screen: every control rebuilt, the animation back at the end. */
+function loadLessonScene(scene) {
+  app.scene = normalizeScene({ ...scene, lesson: lessons.lesson.id }, app.catalog);
   contour.clearGhosts();
   player.pause();
   player.cursor = null;
   buildControls();
-  showLesson();
+  lessons.buildControls(app.scene);
   sceneChanged({ grid: true });
 }
 
-function showLesson() {
-  const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
-  views.setViews(lesson?.scene.views || []);
-  compareKey = null;
-  $("#lesson-select").value = lesson ? lesson.id : "";
-  $("#lesson-panel").hidden = !lesson;
-  if (lesson) renderLesson($("#lesson-title"), $("#lesson-body"), lesson);
+/** Open whatever a hash says: a short lesson link opens the step's own scene, a full link its own scene. */
+function applyHash(hash) {
+  const scene = normalizeScene(fromHash(hash), app.catalog);
+  const lesson = app.lessons.find((l) => l.id === scene.lesson);
+  const short = !/(^#|&)s=/.test(hash);
+  contour.clearGhosts();
+  if (lesson && short) return openLesson(lesson.id, stepFromHash(hash));
+  app.scene = scene;
+  if (lesson) {
+    $("#lesson-select").value = lesson.id;
+    lessons.open(lesson, stepFromHash(hash), { load: false });
+  } else {
+    $("#lesson-select").value = "";
+    lessons.close();
+  }
+  buildControls();
+  lessons.buildControls(app.scene);
+  sceneChanged({ grid: true });
 }
 
 // --- utilities ----------------------------------------------------------------
@@ -661,15 +609,30 @@ async function start() {
   for (const l of app.lessons) lessonSel.append(new Option(`${l.number}. ${l.title}`, l.id));
   lessonSel.hidden = app.lessons.length === 0;
   app.scene = normalizeScene(fromHash(location.hash), app.catalog);
+  lessons = new LessonMode({
+    panel: $("#lesson-panel"), side: $("#lesson-views"), catalog: app.catalog,
+    hooks: {
+      loadScene: loadLessonScene,
+      scene: () => app.scene,
+      setParam(run, name, value) {
+        if (run === null) app.scene.surfaceParams[name] = value;
+        else app.scene.optimizers[run].params[name] = value;
+        sceneChanged({ grid: run === null });
+      },
+      setParams(run, params) {
+        Object.assign(app.scene.optimizers[run].params, params);
+        sceneChanged({ rebuild: true });
+      },
+      request: () => runRequest(app.scene),
+      cursor: () => player.cursor,
+      play: () => player.play(Object.assign(() => (app.store ? app.store.maxSteps : 0), { done: () => !app.running })),
+      onLabels: () => scheduleRender(),
+      toast,
+    },
+  });
   wireStaticControls();
-  // A teacher's short link (#lesson=id) opens the lesson's own scene.
-  if (app.scene.lesson && !/(^#|&)s=/.test(location.hash) && app.lessons.some((l) => l.id === app.scene.lesson)) {
-    openLesson(app.scene.lesson);
-  } else {
-    buildControls();
-    showLesson();
-    sceneChanged({ grid: true });
-  }
+  // A teacher's short link (#lesson=id&step=n) opens the step's own scene.
+  applyHash(location.hash);
   document.body.dataset.ready = "true";
 }
 

@@ -81,3 +81,7 @@ def trajectories(page) -> list[dict]:
     return page.evaluate("""() => document.getElementById('contour-plot').data
         .filter(t => /^\\d+\\. /.test(t.name || ''))
         .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "viewport(width, height): the window size of the big_page fixture")

@@ -283,7 +283,7 @@ def test_catalogs_and_lessons():
     assert ll.surfaces()["custom"].params["formula"].kind == "text"
     assert ll.optimizers().names() == list(engine.OPTIMIZERS)
     assert ll.surfaces()["saddle"].params["wall"].high == 10.0
-    assert "momentum" in repr(ll.optimizers()) and "v ← μ v + g" in repr(ll.optimizers())
+    assert "momentum" in repr(ll.optimizers()) and "v ← β v + g" in repr(ll.optimizers())
     with pytest.raises(KeyError, match="not one of"):
         ll.surfaces()["nope"]
     lessons = ll.lessons()
@@ -364,3 +364,11 @@ def test_numbers_are_written_as_javascript_writes_them(value, text):
 def test_numbers_are_read_as_javascript_reads_them(text, value):
     got = _js.number(text)
     assert (np.isnan(got) if value is None else got == value)
+
+
+def test_a_lesson_step_link_opens_that_steps_scene_as_on_the_page():
+    third = ll.Scene.from_url("#lesson=newton&step=3")
+    assert third == ll.Scene.from_lesson("newton", step=3) and third.surface == "rosenbrock"
+    assert ll.Scene.from_url("#lesson=newton&step=99") == third  # the page clamps to the last step
+    with pytest.raises(ll.ParamError, match="1 to 3"):
+        ll.Scene.from_lesson("newton", step=4)
