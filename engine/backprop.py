@@ -48,6 +48,10 @@ EXAMPLE_PARAMS = Params(
 )
 EXAMPLE_X = np.array([1.0, 2.0])
 EXAMPLE_D = 1.0
+#: A small dataset for the same network, the example first; its last two labels go against their
+#: neighbours, so no line separates the classes and the loss over W₂ has a finite minimum.
+DATA_X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.5, -1.0], [-1.5, -1.0], [2.0, 0.5], [0.0, -2.0]])
+DATA_D = np.array([1.0, 0.0, 1.0, 0.0, 0.0, 1.0])
 
 
 def forward(params: Params, x, d, activation: str = "tanh") -> dict:

@@ -37,6 +37,8 @@ CASES = [
     ("softmax3", dict(label_smoothing=ls)) for ls in (0.0, 0.05, 0.3)
 ] + [
     ("random_field", dict(seed=s)) for s in (0, 7)
+] + [
+    ("net221", dict(activation=a)) for a in ("tanh", "sigmoid", "relu")
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in p.items()) or 'default'}" for name, p in CASES]
 DATA_CASES = [(n, p) for n, p in CASES if SURFACES[n].IS_DATA]
