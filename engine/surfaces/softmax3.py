@@ -52,13 +52,13 @@ class Softmax3(Surface):
 
     def value_and_grad(self, p):
         z = self.logits(p)
-        return sm.cross_entropy(z, self.target), sm.grad_wrt_logits(z, self.target)[..., :2]
+        return sm.cross_entropy(z, self.target), np.ascontiguousarray(sm.grad_wrt_logits(z, self.target)[..., :2])
 
     def value(self, p):
         return sm.cross_entropy(self.logits(p), self.target)
 
     def hessian(self, p):
-        return sm.cross_entropy_hessian(self.logits(p))[..., :2, :2]
+        return np.ascontiguousarray(sm.cross_entropy_hessian(self.logits(p))[..., :2, :2])
 
     @property
     def view(self):

@@ -237,3 +237,12 @@ def test_relu_net_depends_only_on_the_product_of_its_weights(loss):
     w1 = np.array([0.5, 1.0, 2.0, 3.5])
     np.testing.assert_allclose(s.value(np.stack([w1, 1.2 / w1], -1)), s.value([1.0, 1.2]), rtol=1e-13)
     assert s.minima == []
+
+
+@pytest.mark.parametrize("name, params", CASES, ids=IDS)
+def test_results_are_c_contiguous_for_the_json_encoder(name, params):
+    # orjson serialises numpy arrays only when C-contiguous: a sliced Hessian made /api/theory answer 500.
+    s = make_surface(name, **params)
+    p = random_points(s, 3, seed=4)
+    for a in (*s.value_and_grad(p), s.hessian(p), s.grad(p[0]), s.hessian(p[0])):
+        assert np.asarray(a).flags.c_contiguous
