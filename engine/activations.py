@@ -6,7 +6,8 @@ this module lays them out for the lecture:
     σ(z) = 1/(1 + e⁻ᶻ),      σ'(z) = σ(z)(1 − σ(z))         at most ¼, at z = 0
     tanh(z) = 2σ(2z) − 1,    tanh'(z) = 1 − tanh²(z) = 4σ'(2z)   at most 1, at z = 0
     ReLU(z) = max(z, 0),     ReLU'(z) = 1 for z > 0, 0 for z < 0, and at z = 0 any value in
-                             [0, 1] is a sub-gradient; Loss Lab takes 1 (``RELU_SUBGRADIENT_AT_0``).
+                             [0, 1] is a sub-gradient; Loss Lab takes ½, the mean of the two
+                             one-sided slopes (``RELU_SUBGRADIENT_AT_0``; why: engine.surfaces.data).
 
 A scalar activation acts on each component alone, so its Jacobian is the diagonal
 matrix diag(a'(zₖ)); the softmax mixes them, with the full Jacobian diag(y) − yyᵀ

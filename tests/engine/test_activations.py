@@ -21,8 +21,8 @@ def test_relu_subgradient_at_zero_lies_between_the_one_sided_slopes():
     left = (ac.value_and_derivative(0.0, "relu")[0] - ac.value_and_derivative(-H, "relu")[0]) / H
     right = (ac.value_and_derivative(H, "relu")[0] - ac.value_and_derivative(0.0, "relu")[0]) / H
     assert (float(left), float(right)) == (0.0, pytest.approx(1.0))
-    assert ac.RELU_SUBGRADIENT_AT_0 == 1.0
     assert left <= ac.RELU_SUBGRADIENT_AT_0 <= right
+    assert ac.RELU_SUBGRADIENT_AT_0 == 0.5  # the mean of the one-sided slopes
 
 
 def test_tanh_is_a_stretched_sigmoid():
@@ -38,7 +38,7 @@ def test_curves_quote_the_peak_slopes():
     assert c["curves"]["sigmoid"]["max_derivative"] == pytest.approx(0.25)
     assert c["curves"]["sigmoid"]["argmax_derivative"] == 0.0
     assert c["curves"]["tanh"]["max_derivative"] == pytest.approx(1.0)
-    assert c["curves"]["relu"]["derivative"][c["z"].index(0.0)] == 1.0
+    assert c["curves"]["relu"]["derivative"][c["z"].index(0.0)] == ac.RELU_SUBGRADIENT_AT_0 == c["relu_subgradient_at_0"]
     assert c["tanh_identity_error"] < 1e-15
 
 
