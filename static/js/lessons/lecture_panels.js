@@ -100,7 +100,7 @@ function sgdCurves(el, d, { colors }) {
 function saddleShare(el, d) {
   const x = d.rows.map((r) => `d = ${r.dim}`);
   const bar = (key, name, color) => ({ type: "bar", x, y: d.rows.map((r) => r[key] / r.total), name, marker: { color },
-    text: d.rows.map((r) => (key === "saddles" ? `${Math.round((100 * r[key]) / r.total)} %` : "")), textposition: "inside",
+    text: d.rows.map((r) => (key === "saddles" ? `${f3((100 * r[key]) / r.total)} %` : "")), textposition: "inside",
     customdata: d.rows.map((r) => r[key]), hovertemplate: `%{customdata} ${name} of %{x}<extra></extra>` });
   return plot(el, [bar("minima", "minima", "#3bb273"), bar("saddles", "saddles", "#f0a202"), bar("maxima", "maxima", "#2e86ab")], {
     barmode: "stack", yaxis: { title: { text: "share of the critical points found" }, range: [0, 1] },
