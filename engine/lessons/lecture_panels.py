@@ -79,8 +79,13 @@ def _curve(lambda_1: float, lambda_2: float, rotation: float, start: tuple, lr: 
            noise: float) -> dict:
     s = make_surface("quadratic", lambda_1=lambda_1, lambda_2=lambda_2, rotation=rotation)
     k, ex = sgd_rate.simulate(s, start, lr, schedule, noise, sgd_rate.STEPS, range(sgd_rate.SEEDS))
-    mean = ex.mean(axis=0)
-    exact = sgd_rate.expected_excess(s, start, lr, schedule, noise, sgd_rate.STEPS)[k - 1]
+    with np.errstate(all="ignore"):
+        mean = ex.mean(axis=0)
+        exact = sgd_rate.expected_excess(s, start, lr, schedule, noise, sgd_rate.STEPS)[k - 1]
+    if not (np.all(np.isfinite(mean)) and np.all(mean > 0) and np.all(np.isfinite(exact))):
+        # Blown up (a step far past 2/λ): nothing to fit, and JSON takes no infinities.
+        ok = lambda a: [float(v) if np.isfinite(v) and v > 0 else None for v in a]  # noqa: E731
+        return {"k": k, "mean": ok(mean), "exact": ok(exact), "slope": None}
     slope, _ = sgd_rate.fit_slope(k, mean)
     return {"k": k, "mean": mean, "exact": exact, "slope": slope}
 

@@ -21,13 +21,18 @@ SHOWN_STEPS = 300
 
 def _curves(ctx: Context, f: Facts) -> dict:
     d = sgd_curves(ctx)
+    blown = [c for c in d["curves"] if c["slope"] is None]
+    for c in blown:
+        f.notes[c["run"]] = "blows up: its average excess overflows"
+        f.claims.append(Claim(f"{c['label']} stays finite", False))
+    d = {**d, "curves": [c for c in d["curves"] if c["slope"] is not None]}
     f.values.update({"mu": fmt(d["mu"]) if d["mu"] else "—", "L": fmt(d.get("L", 0)),
                      "threshold": fmt(d.get("lr_threshold", 0)), "seeds": str(sgd_rate.SEEDS),
                      "steps": f"{sgd_rate.STEPS:,}", "sigma": fmt(ctx.configs[0].params.get("noise", 0))})
     by_run = {c["run"]: c for c in d["curves"]}
     for i in range(len(ctx.runs)):
         c = by_run.get(i)
-        if c:
+        if c and i not in f.notes:
             f.notes[i] = (f"over {sgd_rate.SEEDS} seeds: excess {fmt(c['mean'][-1])} at k = {sgd_rate.STEPS:,}, "
                           f"log-log slope {fmt(c['slope'])}")
     return d
@@ -100,7 +105,7 @@ def _threshold(ctx: Context) -> Facts:
 def _stalls(ctx: Context) -> int:
     """1 when the constant-step runs' averaged excess has stopped falling (slope within 0.1 of 0), else 0."""
     const = [c for c in sgd_curves(ctx)["curves"] if c["schedule"] == "constant"]
-    return int(bool(const) and all(abs(c["slope"]) < 0.1 for c in const))
+    return int(bool(const) and all(c["slope"] is not None and abs(c["slope"]) < 0.1 for c in const))
 
 
 def _sgd(lr, schedule="constant", seed=0):
