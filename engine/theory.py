@@ -215,7 +215,7 @@ def taylor_model(surface: Surface, point, grid_points) -> np.ndarray:
     Returns an array of shape ``grid_points.shape[:-1]``.
 
     >>> from engine.surfaces import make_surface
-    >>> s = make_surface("saddle")  # x² − y², itself a quadratic
+    >>> s = make_surface("saddle", wall=0)  # x² − y², itself a quadratic
     >>> taylor_model(s, [1.0, 1.0], [[0.0, 0.0], [2.0, 3.0]]).tolist()
     [0.0, -5.0]
     """

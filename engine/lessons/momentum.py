@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import theory
+from engine import capabilities, theory
 from engine.lessons.base import Claim, Context, Control, Facts, Lesson, Prediction, Step, fmt, r12, scene
 from engine.lessons.common import BOWL, BOWL_START, bowl_theory, first_of, fmt_step, rate_of
 
@@ -19,15 +19,9 @@ CONVENTION = ("Momentum is PyTorch's: v ← βv + g, w ← w − ηv. The lectur
 
 
 def predicted_rate(ctx: Context, i: int) -> float | None:
+    """Theory's rate for run i, declared by its optimizer's capabilities (None where no theory holds)."""
     c = ctx.configs[i]
-    lam = ctx.surface.eigenvalues
-    if c.name == "gd":
-        return float(theory.heavy_ball_rate(c.params["lr"], 0.0, lam))
-    if c.name == "momentum":
-        return float(theory.heavy_ball_rate(c.params["lr"], c.params["momentum"], lam))
-    if c.name == "nesterov":
-        return float(theory.nesterov_rate(c.params["lr"], c.params["momentum"], lam))
-    return None
+    return capabilities.predicted_rate(ctx.surface, c.name, c.params)
 
 
 def _facts(ctx: Context) -> Facts:

@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.params import Param
 from engine.surfaces.base import DataSurface, as_points
+from engine.surfaces.critical import find_critical_points, seed_grid
 
 LOSS_PARAM = Param(
     "loss", "ce", kind="choice", choices=("ce", "l2"),
@@ -94,6 +95,11 @@ class TwoWeightNet(DataSurface):
               description="The hidden unit's nonlinearity a(u).", label="Hidden activation"),
     )
 
+    AXES = ("w1", "w2")
+    DEFAULT_START = (-3.0, -4.0)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 3.0, "momentum": 0.4, "nesterov": 2.0, "newton": 0.5, "preconditioned": 0.3,
+                  "adagrad": 1.0, "rmsprop": 0.3, "adam": 0.3, "sgd": 0.2}
     #: Distance from the boundary, and how many of the 10 points there carry the label of their side.
     POSITIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
     AGREEING = (7, 8, 8, 9, 9, 9)
@@ -173,6 +179,12 @@ class LogisticNeuron(DataSurface):
         "be lowered by growing w, so its minimum lies at infinity and the weights grow forever. Label "
         "smoothing (targets 1 − ε and ε) puts the minimum at a finite point."
     )
+    AXES = ("w", "b")
+    # Without label smoothing the weights grow for ever: every run keeps going, slowly.
+    DEFAULT_START = (1.0, 3.0)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 2.0, "momentum": 0.5, "nesterov": 0.5, "newton": 1.0, "preconditioned": 1.0,
+                  "adagrad": 1.0, "rmsprop": 0.05, "adam": 0.1, "sgd": 2.0}
     PARAMS = (
         LOSS_PARAM,
         Param("label_smoothing", 0.0, 0.0, 0.49, "ε as in the lecture: targets 1 − (K − 1)ε and ε, here (K = 2) 1 − ε and ε "
@@ -230,27 +242,9 @@ def _cached_minima(cls, params: tuple) -> tuple:
 
 
 def _find_data_minima(surface: DataSurface) -> list[tuple[float, float]]:
-    x0, x1, y0, y1 = surface.view
-    seeds = np.stack(np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9)), -1).reshape(-1, 2)
-    x = seeds
-    with np.errstate(all="ignore"):
-        for _ in range(100):
-            h = surface.hessian(x)
-            g = surface.grad(x)
-            ev, vec = np.linalg.eigh(h)
-            ev = np.maximum(np.abs(ev), 1e-6)
-            step = np.einsum("...ij,...j,...kj,...k->...i", vec, 1 / ev, vec, g)
-            x = x - np.clip(step, -1, 1)
-        g = np.linalg.norm(surface.grad(x), axis=-1)
-        ev = np.linalg.eigvalsh(surface.hessian(x))
-    # Strictly positive definite: where the loss is flat along a curve of minima (the ReLU
-    # net, whose loss depends only on w1·w2) the smallest eigenvalue is rounding noise,
-    # and no point of the curve is an isolated minimum.
-    ok = (g < 1e-8) & (ev[..., 0] > 1e-8 * np.abs(ev[..., 1]))
-    ok &= (x[:, 0] >= x0) & (x[:, 0] <= x1) & (x[:, 1] >= y0) & (x[:, 1] <= y1)
-    found: list[np.ndarray] = []
-    for pt in x[ok]:
-        if all(np.linalg.norm(pt - q) > 1e-5 for q in found):
-            found.append(pt)
-    found.sort(key=lambda q: float(surface.value(q)))
-    return [tuple(map(float, q)) for q in found]
+    # Saddle-free Newton (|λ|) is repelled by saddles: only minima are wanted here.
+    view = surface.view
+    return find_critical_points(
+        surface, seed_grid(view, 9), inside=view, iters=100, max_step=1.0,
+        curvature="absolute", merge_distance=1e-5,
+    ).minima

@@ -6,7 +6,8 @@ import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
-import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
+import { CUSTOM, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
+import { applySurface, hasVelocity, runLabels } from "./catalog.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderTheory } from "./panels.js";
 import { LessonMode, stepFromHash } from "./lessons/mode.js";
@@ -43,7 +44,7 @@ let lessons = null; // LessonMode, once the catalog is loaded
 
 function names() {
   const labels = lessons?.active ? lessons.labels() : null;
-  return app.scene.optimizers.map((o, i) => `${i + 1}. ${labels?.[i] ?? app.catalog.optimizers[o.name].title}`);
+  return runLabels(app.catalog, app.scene.optimizers).map((label, i) => labels?.[i] ?? label);
 }
 
 /** The URL hash of the scene on screen (and of the lesson step, while one is open). */
@@ -108,7 +109,7 @@ function currentArrows() {
     const g = at && at[0] === from[0] && at[1] === from[1] ? grads[i] : null;
     const gl = g ? Math.hypot(g[0], g[1]) : 0;
     if (gl > 0) out.push({ from, to: [from[0] - (g[0] / gl) * span, from[1] - (g[1] / gl) * span], color: colorOf(i), head: 2 });
-    if (["momentum", "nesterov", "adam"].includes(r.optimizer) || (r.optimizer === "sgd" && r.params.momentum > 0)) {
+    if (hasVelocity(app.catalog, r.optimizer, r.params)) {
       if (k + 1 < r.xs.length) {
         const dx = r.xs[k + 1] - r.xs[k], dy = r.ys[k + 1] - r.ys[k], len = Math.hypot(dx, dy);
         if (len > 0) out.push({ from, to: [from[0] + (dx / len) * span * 1.4, from[1] + (dy / len) * span * 1.4], color: colorOf(i), head: 6 });
@@ -140,7 +141,7 @@ function render() {
   };
   // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them.
   const lessonMode = lessons?.active;
-  const flat = [contour.render(args), lessonMode ? null : losses.render(args)];
+  const flat = [contour.render(args), lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
   renderStatus();
   renderPlayer();
   const detail = { store: app.store, complete: !app.running, started, flatDrawn: null };
@@ -216,16 +217,25 @@ const socket = new RunSocket({
   },
   onStatus(s) {
     $("#connection").textContent = s === "connected" ? "" : "reconnecting to the server…";
+    // Back after a restart: the contour and theory may be another server's (its code or data changed).
+    if (s === "connected" && app.wasDisconnected && app.scene) {
+      refreshGrid();
+      refreshTheory();
+    }
+    app.wasDisconnected = s !== "connected";
   },
 });
 
 function requestRun() {
   // Ghosts compare before and after a parameter change; a different set of optimizers has none.
-  const same = app.store && app.store.runs.length === app.scene.optimizers.length &&
+  // A ghost belongs to the surface it was run on: a new surface (or lesson) starts without any.
+  const surfaceKey = JSON.stringify(surfaceSpec(app.scene));
+  const same = app.store && app.store.surfaceKey === surfaceKey && app.store.runs.length === app.scene.optimizers.length &&
     app.store.runs.every((r, i) => r.optimizer === app.scene.optimizers[i].name);
   if (!same) contour.clearGhosts();
   else if (!app.running) contour.keepGhosts(app.store, colors());
   app.store = new RunStore(app.scene.optimizers);
+  app.store.surfaceKey = surfaceKey;
   app.running = true;
   app.runRequestedAt = performance.now();
   socket.run(runRequest(app.scene));
@@ -253,6 +263,7 @@ function refreshTheory() {
     const surface = surfaceSpec(app.scene);
     const extras = {};
     extras.optimizers = app.scene.optimizers.map((o) => ({ name: o.name, params: o.params }));
+    const key = markKey();
     const points = cursorPoints();
     if (points) extras.points = points;
     // The Hessian of the point on screen: run 1's current point while animating, else the start.
@@ -260,6 +271,7 @@ function refreshTheory() {
     const theory = await fetchTheory(surface, point, extras).catch(() => null);
     if (!theory) return;
     theory.gradPoints = points; // the gradients belong to these points only
+    theory.markKey = key; // and the rates and marks to these optimizers
     app.theory = theory;
     renderTheory($("#theory"), theory, app.store);
     markSliders();
@@ -267,22 +279,34 @@ function refreshTheory() {
   }, 60);
 }
 
-/** Theory ticks on the step-size sliders: η_opt = 1/λ and the stability edge 2/λmax on the quadratic. */
+/**
+ * Theory's ticks on each optimizer's sliders: the marks the server computed for that optimizer
+ * (engine/capabilities.py: GD 1/λmax and 2/λmax, heavy ball 2(1+β)/λmax, Nesterov its own edge,
+ * Newton and preconditioned GD η = 1, none where no theory holds), or the open lesson's own marks.
+ */
 function markSliders() {
-  const q = app.theory?.quadratic;
-  document.querySelectorAll("#optimizer-list .param[data-param]").forEach((el) => {
-    if (!el.setMarks) return;
-    const name = el.dataset.param;
-    if (name === "lr") el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
+  const theory = app.theory;
+  // Marks belong to the optimizers they were computed for: stale ones (an optimizer since changed) are not drawn.
+  const fresh = theory?.markKey === markKey();
+  document.querySelectorAll("#optimizer-list .opt-card").forEach((card, i) => {
+    card.querySelectorAll(".param[data-param]").forEach((el) => {
+      if (!el.setMarks) return;
+      const name = el.dataset.param;
+      if (fresh) el.setMarks((theory.marks?.[i] || []).filter((m) => m.param === name));
+    });
   });
+}
+
+function markKey() {
+  return JSON.stringify([surfaceSpec(app.scene), app.scene.optimizers]);
 }
 
 // --- scene changes ----------------------------------------------------------
 
-function sceneChanged({ grid = false, rebuild = false } = {}) {
+function sceneChanged({ grid = false, rebuild = false, focus = [] } = {}) {
   history.replaceState(null, "", hashOf());
   if (rebuild) {
-    buildControls();
+    buildControls(focus);
     lessons?.buildControls(app.scene);
   }
   if (grid) refreshGrid();
@@ -426,12 +450,15 @@ function buildOptimizerCards() {
     remove.className = "icon remove";
     remove.textContent = "×";
     remove.setAttribute("aria-label", `Remove optimizer ${i + 1}`);
+    remove.id = `opt-${i}-remove`;
     remove.title = "Remove this optimizer";
     remove.disabled = app.scene.optimizers.length <= 1;
     remove.addEventListener("click", () => {
       app.scene.optimizers.splice(i, 1);
       contour.clearGhosts();
-      sceneChanged({ rebuild: true });
+      const n = app.scene.optimizers.length;
+      // Focus the next card's remove button (or the previous one's, or its selector when it is the last).
+      sceneChanged({ rebuild: true, focus: [`opt-${Math.min(i, n - 1)}-remove`, `opt-${Math.min(i, n - 1)}-name`] });
     });
     head.append(sel, remove);
     const formula = document.createElement("div");
@@ -448,15 +475,26 @@ function buildOptimizerCards() {
     }
     list.append(card);
   });
-  $("#add-optimizer").disabled = app.scene.optimizers.length >= LIMITS.optimizers;
+  $("#add-optimizer").disabled = app.scene.optimizers.length >= app.catalog.scene.limits.optimizers;
   markSliders();
 }
 
-function buildControls() {
+/**
+ * Rebuild the controls and keep keyboard focus where it was: on the control with the same id,
+ * else on the nearest one that still exists (`fallbacks`, in order), never on the page's body.
+ */
+function buildControls(fallbacks = []) {
+  const active = document.activeElement;
+  const had = active && active !== document.body && active.closest?.(".controls") ? active.id : null;
   buildSurfaceControls();
   buildOptimizerCards();
+  if (had) {
+    const el = [had, ...fallbacks].map((id) => id && document.getElementById(id)).find((e) => e && !e.disabled);
+    (el || $("#add-optimizer")).focus();
+  }
   $("#steps-input").value = app.scene.steps;
   $("#seed-input").value = app.scene.seed;
+  $("#tol-input").value = app.scene.tol;
   $("#start-x").value = app.scene.start[0];
   $("#start-y").value = app.scene.start[1];
 }
@@ -465,14 +503,12 @@ function wireStaticControls() {
   const sel = $("#surface-select");
   for (const s of Object.values(app.catalog.surfaces)) sel.append(new Option(s.name === CUSTOM ? "Your own formula…" : s.title, s.name));
   sel.addEventListener("change", () => {
-    const entry = app.catalog.surfaces[sel.value];
-    app.scene.surface = sel.value;
-    app.scene.surfaceParams = normalizeParams(entry.params, {});
-    app.scene.formula = "";
-    app.scene.view = null;
-    app.scene.start = entry.default_start || app.scene.start;
-    app.scene = normalizeScene(app.scene, app.catalog);
+    // The surface's own start, steps, view and step sizes (its catalog entry), as one consistent scene.
+    app.scene = normalizeScene(applySurface(app.scene, app.catalog, sel.value), app.catalog);
+    app.grid = null; // the old contour is not drawn under the new runs
     contour.clearGhosts();
+    player.pause();
+    player.cursor = null;
     sceneChanged({ grid: true, rebuild: true });
   });
   $("#add-optimizer").addEventListener("click", () => {
@@ -488,8 +524,20 @@ function wireStaticControls() {
     el.value = app.scene[key];
     sceneChanged();
   });
-  intInput($("#steps-input"), "steps", LIMITS.steps);
-  intInput($("#seed-input"), "seed", LIMITS.seed);
+  const limits = app.catalog.scene.limits;
+  for (const [id, key] of [["#steps-input", "steps"], ["#seed-input", "seed"]]) {
+    Object.assign($(id), { min: limits[key][0], max: limits[key][1] });
+    intInput($(id), key, limits[key]);
+  }
+  const tol = $("#tol-input");
+  Object.assign(tol, { min: limits.tol[0], max: limits.tol[1] });
+  tol.addEventListener("change", () => {
+    const v = Number(tol.value);
+    if (!Number.isFinite(v) || tol.value.trim() === "") return;
+    app.scene.tol = Math.min(limits.tol[1], Math.max(limits.tol[0], v));
+    tol.value = app.scene.tol;
+    sceneChanged();
+  });
   for (const [id, k] of [["#start-x", 0], ["#start-y", 1]]) {
     $(id).addEventListener("change", () => {
       const v = Number($(id).value);
@@ -530,8 +578,9 @@ function wireStaticControls() {
     lessons.close();
     buildControls();
     sceneChanged({ grid: true });
-    $("#lesson-select").focus();
+    $("#lesson-select").focus(); // the closed panel's button is gone: focus the nearest control
   });
+  // A new link opened on this page (or edited by hand) replaces the whole state, as a fresh load would.
   window.addEventListener("hashchange", () => {
     if (location.hash === hashOf()) return;
     applyHash(location.hash);
@@ -550,6 +599,7 @@ function openLesson(id, step = 1) {
 /** A step's scene on screen: every control rebuilt, the animation back at the end. */
 function loadLessonScene(scene) {
   app.scene = normalizeScene({ ...scene, lesson: lessons.lesson.id }, app.catalog);
+  app.grid = null;
   contour.clearGhosts();
   player.pause();
   player.cursor = null;
@@ -560,9 +610,12 @@ function loadLessonScene(scene) {
 
 /** Open whatever a hash says: a short lesson link opens the step's own scene, a full link its own scene. */
 function applyHash(hash) {
-  const scene = normalizeScene(fromHash(hash), app.catalog);
+  const scene = normalizeScene(fromHash(hash, app.catalog), app.catalog);
   const lesson = app.lessons.find((l) => l.id === scene.lesson);
   const short = !/(^#|&)s=/.test(hash);
+  player.pause();
+  player.cursor = null;
+  app.grid = null; // the whole state, drawn afresh: no ghosts, no old contour
   contour.clearGhosts();
   if (lesson && short) return openLesson(lesson.id, stepFromHash(hash));
   app.scene = scene;
@@ -603,12 +656,11 @@ function toast(text) {
 // --- start --------------------------------------------------------------------
 
 async function start() {
-  app.catalog = await loadCatalog();
-  app.lessons = await loadLessons().catch(() => []);
+  [app.catalog, app.lessons] = await Promise.all([loadCatalog(), loadLessons().catch(() => [])]);
   const lessonSel = $("#lesson-select");
   for (const l of app.lessons) lessonSel.append(new Option(`${l.number}. ${l.title}`, l.id));
   lessonSel.hidden = app.lessons.length === 0;
-  app.scene = normalizeScene(fromHash(location.hash), app.catalog);
+  app.scene = normalizeScene(fromHash(location.hash, app.catalog), app.catalog);
   lessons = new LessonMode({
     panel: $("#lesson-panel"), side: $("#lesson-views"), catalog: app.catalog,
     hooks: {
