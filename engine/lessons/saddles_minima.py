@@ -11,8 +11,7 @@ import numpy as np
 
 from engine.lessons.base import Claim, Context, Control, Facts, Lesson, Prediction, Step, fmt, scene
 from engine.lessons.lecture_panels import critical_here, critical_summary
-
-START = [-1.83, 1.63]
+from engine.surfaces import RandomField
 
 
 def _pct(x: float) -> str:
@@ -81,7 +80,7 @@ def _height(ctx: Context) -> Facts:
 
 def _scene(runs=None):
     runs = runs or [("gd", {"lr": 0.1}), ("newton", {"lr": 1.0})]
-    return scene("random_field", {"seed": 0}, runs, START, 200)
+    return scene("random_field", {"seed": 0}, runs, list(RandomField.DEFAULT_START), RandomField.DEFAULT_STEPS)
 
 
 LESSON = Lesson(

@@ -30,6 +30,12 @@ class Net221(Surface):
         "examples. The axes are the two output weights W₂ = (w₂₁, w₂₂); W₁ (2 × 2), b₁ (2) and b₂ (1) stay "
         "fixed. Every weight's gradient has that weight's shape."
     )
+    AXES = ("w₂₁", "w₂₂")
+    DEFAULT_START = (-1.5, 2.5)
+    DEFAULT_STEPS = 300
+    # Newton's full step overshoots from this far out (the logistic loss is nearly linear there).
+    STEP_SIZES = {"gd": 2.0, "momentum": 0.5, "nesterov": 0.5, "newton": 0.5, "preconditioned": 1.0,
+                  "adagrad": 1.0, "rmsprop": 0.05, "adam": 0.1, "sgd": 2.0}
     PARAMS = (
         Param("activation", "tanh", kind="choice", choices=("tanh", "sigmoid", "relu"),
               description="The hidden units' nonlinearity a(z).", label="Hidden activation"),

@@ -37,6 +37,11 @@ class RandomField(Surface):
         "random field, the model of Bray & Dean 2007). Its critical points are marked: already in two "
         "dimensions about half are saddles, and the minima lie lowest. Change the seed for another landscape."
     )
+    # Beside a saddle: gradient methods roll down to a minimum, Newton's method stops at the saddle.
+    DEFAULT_START = (-1.83, 1.63)
+    DEFAULT_STEPS = 200
+    STEP_SIZES = {"gd": 0.1, "momentum": 0.03, "nesterov": 0.05, "newton": 1.0, "preconditioned": 0.3,
+                  "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1, "sgd": 0.1}
     PARAMS = (
         Param("seed", 0, 0, 999, "Which random landscape: the same seed gives the same function.", kind="int",
               label="Seed"),

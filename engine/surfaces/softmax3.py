@@ -35,6 +35,12 @@ class Softmax3(Surface):
         "keeps falling as z₁ grows. Label smoothing (targets 1 − 2ε and ε) puts the minimum at "
         "z₁ = ln((1 − 2ε)/ε), z₂ = 0, where the outputs equal the targets."
     )
+    AXES = ("z₁", "z₂")
+    # With hard targets (the default) every run keeps going towards z₁ → ∞, its gradient fading.
+    DEFAULT_START = (-1.0, 1.0)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 3.0, "momentum": 1.0, "nesterov": 1.0, "newton": 0.2, "preconditioned": 0.2,
+                  "adagrad": 1.0, "rmsprop": 0.05, "adam": 0.1, "sgd": 3.0}
     PARAMS = (
         Param("label_smoothing", 0.0, 0.0, 0.3,
               "ε: the target becomes 1 − (K − 1)ε for the true class and ε for each other class (K = 3).",
