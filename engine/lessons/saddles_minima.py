@@ -54,8 +54,8 @@ def _share(ctx: Context) -> Facts:
                       "min_last": _pct(last["minima"] / last["total"]), "n_last": str(last["total"]),
                       "dims": ", ".join(str(r["dim"]) for r in rows)})
     shares = [r["saddle_share"] for r in rows]
-    f.claims.append(Claim("share of saddles by dimension: " + ", ".join(f"d = {r['dim']}: {_pct(r['saddle_share'])}" for r in rows)
-                          + ": it grows with d", all(a < b for a, b in zip(shares, shares[1:]))))
+    f.claims.append(Claim("the saddles' share grows with d: " + " → ".join(_pct(r["saddle_share"]) for r in rows),
+                          all(a < b for a, b in zip(shares, shares[1:]))))
     f.claims.append(Claim(f"minima: {_pct(first['minima'] / first['total'])} of the critical points in d = 1, "
                           f"{_pct(last['minima'] / last['total'])} in d = {last['dim']}",
                           last["minima"] / last["total"] < first["minima"] / first["total"]))
@@ -100,11 +100,10 @@ LESSON = Lesson(
         Step(
             "More dimensions, more saddles",
             (
-                "The same kind of landscape in d = {dims} dimensions; Newton's method from 400 random starts finds "
-                "critical points, classified by the Hessian's index (how many eigenvalues are negative).",
-                "A minimum needs all d eigenvalues positive, ever less likely as d grows: the saddles' share rises "
-                "from 0 in d = 1 to {share_2} in d = 2 and {share_last} in d = {d_last}, while the minima fall "
-                "from {min_first} to {min_last} (Bray & Dean 2007).",
+                "The same kind of landscape in d = {dims} dimensions: Newton's method from 400 random starts finds "
+                "critical points, each classified by its Hessian's index.",
+                "A minimum needs all d eigenvalues positive, ever rarer as d grows: saddles are 0 in d = 1, {share_2} "
+                "in d = 2 and {share_last} in d = {d_last}; minima fall from {min_first} to {min_last} (Bray & Dean 2007).",
             ),
             _scene(), claims=_share, controls=(Control("seed"),), panels=("saddle_share",),
             prediction=Prediction("In 8 dimensions, what are most critical points?",

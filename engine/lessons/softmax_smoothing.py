@@ -98,12 +98,11 @@ LESSON = Lesson(
         Step(
             "Hard targets: ∂CE/∂y is zero off-target",
             (
-                "One example of class 1 and a softmax over K = {k} classes, y = softmax(z₁, z₂, 0), over its two free "
-                "logits: CE = −Σ tₖ log yₖ. At the start y = {y} against the hard target t = {t}.",
-                "∂CE/∂yₖ = −tₖ/yₖ = {dy}: zero for the other classes, whose outputs the loss ignores. Yet "
-                "∂CE/∂z = y − t = {dz} pushes every logit, because each yₖ depends on all of them.",
-                "Nothing stops it: CE falls for ever as z₁ grows, z₁ = {z1_half} at step {half} and {z1_end} at step "
-                "{n}, loss {loss_end}.",
+                "One example of class 1, a softmax over K = {k} classes, y = softmax(z₁, z₂, 0), and CE = −Σ tₖ log yₖ. "
+                "At the start y = {y} and the hard target t = {t}.",
+                "∂CE/∂yₖ = −tₖ/yₖ = {dy}: zero off-target. Yet ∂CE/∂z = y − t = {dz} moves every logit, because "
+                "each yₖ depends on all of them.",
+                "CE falls for ever as z₁ grows: z₁ = {z1_half} at step {half}, {z1_end} at step {n}.",
             ),
             _sm(0.0), claims=_hard, panels=("softmax_grads",),
             prediction=Prediction("With hard targets, where does gradient descent go?",
