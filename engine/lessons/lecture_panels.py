@@ -146,7 +146,7 @@ def index_height(ctx: Context) -> dict:
 def critical_here(ctx: Context) -> dict:
     """The landscape on screen: its minima, saddles and maxima in the view, and each one's height."""
     s = ctx.surface
-    kinds = {"minimum": s.minima, "saddle": s.saddles, "maximum": s.maxima}
+    kinds = {"minimum": s.minima, "saddle": s.saddles, "maximum": getattr(s, "maxima", [])}
     pts = [{"kind": k, "point": list(p), "value": float(s.value(np.asarray(p)))} for k, ps in kinds.items() for p in ps]
     pts.sort(key=lambda q: q["value"])
     return {"points": pts, "counts": {k: len(v) for k, v in kinds.items()}}
