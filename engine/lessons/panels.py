@@ -181,7 +181,13 @@ def weight_norm(ctx: Context) -> dict:
         for t in runs:
             k = _every(len(t.points))
             series.append({"label": f"ε = {fmt(eps)}", "eps": eps, "k": k, "norm": theory.weight_norms(t.points[k])})
-    return {"series": series}
+    hard = next((s for s in series if s["eps"] == 0), None)
+    guide = None
+    if hard is not None and hard["k"][-1] > 1:
+        k = hard["k"][hard["k"] > 0]
+        c = float(hard["norm"][-1] - 2 * np.log(hard["k"][-1]))  # the O(1) term, at the last step
+        guide = {"label": f"2 ln k {'+' if c >= 0 else '−'} {fmt(abs(c))}", "k": k, "norm": 2 * np.log(k) + c}
+    return {"series": series, "guide": guide}
 
 
 def variance(ctx: Context) -> dict:

@@ -98,7 +98,12 @@ export class LessonMode {
 
   go(n) {
     if (!this.lesson) return;
+    const had = document.activeElement?.classList?.contains("step-back") ? ".step-back" : ".step-next";
     this.open(this.lesson, n);
+    // Keep the keyboard where it was: on Next (or Back), or on the other one at either end.
+    const body = this.panel.querySelector("#lesson-body");
+    const target = body.querySelector(`${had}:not([disabled])`) || body.querySelector(".step-nav button:not([disabled])");
+    target?.focus();
   }
 
   // --- the frame of a step: title, navigation, text, controls, prediction, panels ---------------
@@ -215,9 +220,14 @@ export class LessonMode {
   /** Ask again for the step's numbers (debounced); `cursorOnly` when only the animation moved. */
   refresh({ cursorOnly = false } = {}) {
     if (!this.lesson) return;
-    if (cursorOnly && !this.step.panels.some((p) => POINT_PANELS.includes(p))) return;
+    if (cursorOnly) {
+      // While the animation plays: at most one request every 120 ms (a debounce would wait for it to stop).
+      if (!this.step.panels.some((p) => POINT_PANELS.includes(p)) || this.timer) return;
+      this.timer = setTimeout(() => { this.timer = null; this.fetch(); }, 120);
+      return;
+    }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fetch(), cursorOnly ? 120 : 60);
+    this.timer = setTimeout(() => { this.timer = null; this.fetch(); }, 60);
   }
 
   async fetch() {
@@ -225,7 +235,6 @@ export class LessonMode {
     const mine = ++this.seq;
     const { id } = this.lesson, n = this.n;
     const body = { ...this.hooks.request(), cursor: this.hooks.cursor() };
-    delete body.tol;
     try {
       const res = await fetch(`/api/lessons/${encodeURIComponent(id)}/steps/${n}`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
