@@ -64,7 +64,7 @@ function activationCurves(el, d) {
   traces.push({ x: [0], y: [d.relu_subgradient_at_0], name: `ReLU'(0) = ${f3(d.relu_subgradient_at_0)} (sub-gradient)`,
     mode: "markers", marker: { color: colors.relu, size: 10, symbol: "circle" } });
   return plot(el, traces, { xaxis: { title: { text: "z" }, range: [-4, 4], zeroline: true },
-    yaxis: { range: [-1.1, 1.6], title: { text: "a(z), a'(z)" }, zeroline: true }, legend: { font: { size: 10 }, orientation: "h", y: 1.02, yanchor: "bottom" } });
+    yaxis: { range: [-1.1, 1.6], title: { text: "a(z), a'(z)" }, zeroline: true }, legend: { x: 0, xanchor: "left", y: 1, yanchor: "top", font: { size: 10 } } });
 }
 
 function shapes(el, d) {
