@@ -249,3 +249,8 @@ PANELS: dict[str, Callable[[Context], dict]] = {
     "backprop": backprop,
     "losses": losses,
 }
+
+# Lessons 10–13's panels live in their own module (engine/lessons/lecture_panels.py), joined here.
+from engine.lessons.lecture_panels import PANELS as _LECTURE_PANELS  # noqa: E402
+
+PANELS.update(_LECTURE_PANELS)

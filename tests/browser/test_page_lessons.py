@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from conftest import PageWatch, open_page, trajectories, wait_runs_done
+from lecture_checks import CHECKS as LECTURE_CHECKS
 from engine.lessons import LESSONS
 
 STEPS = [(lesson.id, n) for lesson in LESSONS for n in range(1, len(lesson.steps) + 1)]
@@ -247,6 +248,7 @@ CHECKS = {
     ("sgd", 1): check_sgd_1, ("sgd", 2): check_sgd_2, ("sgd", 3): check_sgd_3,
     ("backprop", 1): check_backprop_1, ("backprop", 2): check_backprop_2,
 }
+CHECKS.update(LECTURE_CHECKS)  # lessons 10–13 (tests/browser/lecture_checks.py)
 
 
 def test_every_step_has_a_check():

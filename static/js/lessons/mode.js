@@ -8,7 +8,12 @@
 
 import { paramControl } from "../controls.js";
 import { colorOf } from "../state.js";
-import { RENDERERS, TITLES, installRateClick } from "./panels.js";
+import * as lecture from "./lecture_panels.js";
+import { RENDERERS as BASE_RENDERERS, TITLES as BASE_TITLES, installRateClick } from "./panels.js";
+
+// Lessons 10–13's panels come from their own module (lecture_panels.js).
+const RENDERERS = { ...BASE_RENDERERS, ...lecture.RENDERERS };
+const TITLES = { ...BASE_TITLES, ...lecture.TITLES };
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -25,7 +30,7 @@ export function fillText(text, values) {
 }
 
 /** Panels that depend on the animation's current point, so are asked for again as it moves. */
-const POINT_PANELS = ["taylor", "hessian", "backprop"];
+const POINT_PANELS = ["taylor", "hessian", "backprop", ...lecture.POINT_PANELS];
 
 export class LessonMode {
   /**

@@ -57,7 +57,7 @@ function follow(el) {
   }).observe(el);
 }
 
-function plot(el, traces, extra) {
+export function plot(el, traces, extra) {
   follow(el);
   el.classList.remove("table-view");
   // The card sizes the plot (a flex item): draw at that size, not at Plotly's default 450 px.
@@ -65,7 +65,7 @@ function plot(el, traces, extra) {
   return Plotly.react(el, traces, layout({ ...size, ...extra }), { ...plotConfig("losslab-lesson"), displayModeBar: false });
 }
 
-function html(el, text) {
+export function html(el, text) {
   if (el.data) Plotly.purge(el);
   el.classList.add("table-view");
   el.innerHTML = text;
