@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 import engine
-from engine import accel, capabilities
+from engine import capabilities, kernel
 from engine.optimizers import OPTIMIZERS
 
 BOWL = engine.make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=0)
 
 
 def test_the_compiled_flag_matches_the_kernels_that_exist():
-    assert {n for n, o in OPTIMIZERS.items() if o.capabilities.compiled} == set(accel.KINDS)
+    assert {n for n, o in OPTIMIZERS.items() if o.capabilities.compiled} == set(kernel.RULE_OF)
 
 
 def test_a_beta_or_velocity_names_a_parameter_of_its_optimizer():
