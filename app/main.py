@@ -9,12 +9,12 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from app import errors
-from app.api.routes import catalog, compute, docs, formula, health, lessons, pages, stream
+from app.api.routes import catalog, compute, docs, formula, health, lessons, pages, render, stream
 from app.core.config import get_settings
 from app.core.hosts import HostOriginMiddleware, HostPolicy
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.security import SecurityHeadersMiddleware
-from engine.surfaces import custom
+from engine.formula import workers as formula_workers
 
 
 class LossLab(FastAPI):
@@ -33,7 +33,7 @@ class LossLab(FastAPI):
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI):
     # A formula worker starts now (it imports sympy, seconds), not when the first formula is typed.
-    threading.Thread(target=custom.start_worker, name="losslab-formula-worker", daemon=True).start()
+    threading.Thread(target=formula_workers.start_worker, name="losslab-formula-worker", daemon=True).start()
     yield
 
 
@@ -43,7 +43,7 @@ def create_app() -> FastAPI:
                   description="Watch optimizers walk 2D loss surfaces: runs, grids, sweeps and theory.",
                   docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.metrics = stream.Metrics()
-    custom.QUEUE_LIMIT = settings.formula_queue  # formulas that may wait for a worker (engine default: 8)
+    formula_workers.QUEUE_LIMIT = settings.formula_queue  # formulas that may wait for a worker (engine default: 8)
     errors.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_json_depth=settings.max_json_depth, read_timeout=settings.request_timeout)
@@ -53,7 +53,7 @@ def create_app() -> FastAPI:
                            allow_headers=["content-type"])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     docs.mount(app)
-    for module in (health, catalog, compute, formula, lessons, stream, pages, docs):
+    for module in (health, catalog, compute, formula, lessons, render, stream, pages, docs):
         app.include_router(module.router)
     return app
 

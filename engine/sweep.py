@@ -65,7 +65,8 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
     if betas is not None:
         beta_param = next((p for p in spec.params if p.name == beta_name), None)
         if beta_param is None:
-            with_beta = ", ".join(n for n, o in OPTIMIZERS.items() if o.capabilities.beta)
+            names = [n for n, o in OPTIMIZERS.items() if o.capabilities.beta]  # declared on the catalog entries
+            with_beta = ", ".join(names[:-1]) + " or " + names[-1]
             raise ParamError("betas", "given", f"{optimizer} has no momentum; sweep η alone or use {with_beta}")
         betas = np.atleast_1d(np.asarray(betas, dtype=float))
         if betas.size == 0:

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     grid_cache_bytes: int = Field(64 << 20, ge=0, description="Bytes of rendered grids kept for reuse.")
     formula_queue: int = Field(8, ge=0, le=1000, description=(
         "Typed formulas that may wait for a free formula worker; more get a 503 with Retry-After."))
+    frame_ancestors: str = Field("'self'", description="Pages that may show Loss Lab in an <iframe> (CSP "
+                                 "frame-ancestors): 'self', 'none', or origins such as https://course.example.edu, "
+                                 "separated by spaces.")
 
     templates_dir: Path = ROOT / "templates"
     static_dir: Path = ROOT / "static"
