@@ -461,3 +461,68 @@ def minibatch_variance_curve(surface: DataSurface, point, batch_sizes=None, samp
         "predicted": minibatch_variance_law(sigma2, n, b), "one_over_b": sigma2 / b,
         "full_batch": sigma2 / n, "captured": variance_reduction_captured(n, b),
     }
+
+
+# --- rates and steps of a configured optimizer on the quadratic ----------------------------
+
+def predicted_rate(surface: Surface, name: str, params: dict) -> float | None:
+    """Per-step contraction theory predicts for a run on the quadratic, where a closed form exists.
+
+    GD and heavy ball (and noiseless SGD): ``heavy_ball_rate``; Nesterov: ``nesterov_rate``; Newton and
+    preconditioned GD (H⁻¹A = I): |1 − η|. None on other surfaces, with a step-size schedule, or for
+    the adaptive methods.
+
+    >>> from engine.surfaces import make_surface
+    >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=9, rotation=0)
+    >>> predicted_rate(bowl, "gd", {"lr": 0.2, "schedule": "constant"}), predicted_rate(bowl, "adam", {"lr": 0.1})
+    (0.8, None)
+    """
+    p = params
+    if surface.NAME != "quadratic" or p.get("schedule", "constant") != "constant":
+        return None
+    lam = surface.eigenvalues
+    if name == "gd":
+        return float(heavy_ball_rate(p["lr"], 0.0, lam))
+    if name == "momentum" or (name == "sgd" and p.get("noise", 0) == 0):
+        return float(heavy_ball_rate(p["lr"], p["momentum"], lam))
+    if name == "nesterov":
+        return float(nesterov_rate(p["lr"], p["momentum"], lam))
+    if name in ("newton", "preconditioned"):
+        return float(abs(1 - p["lr"]))  # H⁻¹A = I: every direction contracts by |1 − η|
+    return None
+
+
+def predicted_steps(surface: Surface, name: str, params: dict, start, tol: float, max_steps: int) -> int | None:
+    """Steps until ‖∇f‖ < tol on the quadratic, from each eigendirection's own scalar recurrence.
+
+    Along eigenvector i (eigenvalue λᵢ) the error eᵢ of GD, heavy ball and Nesterov (PyTorch's forms,
+    v₀ = 0) evolves on its own:  GD eᵢ ← (1 − ηλᵢ) eᵢ;  heavy ball vᵢ ← μvᵢ + λᵢeᵢ, eᵢ ← eᵢ − ηvᵢ;
+    Nesterov vᵢ ← μvᵢ + λᵢeᵢ, eᵢ ← eᵢ − η(λᵢeᵢ + μvᵢ);  Newton and preconditioned GD eᵢ ← (1 − η)eᵢ;
+    and ‖∇f‖² = Σ (λᵢeᵢ)². Returns the first k with ‖∇f_k‖ < tol, or None (not within ``max_steps``,
+    or no closed form: see ``predicted_rate``).
+
+    >>> from engine.surfaces import make_surface
+    >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=1, rotation=0)
+    >>> predicted_steps(bowl, "gd", {"lr": 0.5, "schedule": "constant"}, [1.0, 0.0], 1e-3, 100)  # 0.5ᵏ < 1e-3
+    10
+    """
+    if predicted_rate(surface, name, params) is None:
+        return None
+    lam = surface.eigenvalues
+    e = surface.rotation_matrix.T @ np.asarray(start, dtype=float)
+    v = np.zeros(2)
+    eta, mu = params["lr"], params.get("momentum", 0.0)
+    for k in range(max_steps + 1):
+        if np.sqrt(np.sum((lam * e) ** 2)) < tol:
+            return k
+        g = lam * e
+        if name == "gd":
+            e = e - eta * g
+        elif name in ("newton", "preconditioned"):
+            e = e - eta * e
+        else:
+            v = mu * v + g
+            e = e - eta * (g + mu * v if name == "nesterov" else v)
+        if not np.all(np.isfinite(e)):
+            return None
+    return None

@@ -310,19 +310,7 @@ def compute_sweep(req: SweepRequest) -> dict:
 
 def predicted_rate(surface: Surface, cfg: OptimizerConfig) -> float | None:
     """Per-step contraction theory predicts for a run on the quadratic, where a closed form exists."""
-    p = cfg.params
-    if surface.NAME != "quadratic" or p.get("schedule", "constant") != "constant":
-        return None
-    lam = surface.eigenvalues
-    if cfg.name == "gd":
-        return float(theory.heavy_ball_rate(p["lr"], 0.0, lam))
-    if cfg.name == "momentum" or (cfg.name == "sgd" and p["noise"] == 0):
-        return float(theory.heavy_ball_rate(p["lr"], p["momentum"], lam))
-    if cfg.name == "nesterov":
-        return float(theory.nesterov_rate(p["lr"], p["momentum"], lam))
-    if cfg.name in ("newton", "preconditioned"):
-        return float(np.max(np.abs(1 - p["lr"] * np.ones(2))))  # H⁻¹A = I: every direction contracts by |1 − η|
-    return None
+    return theory.predicted_rate(surface, cfg.name, cfg.params)
 
 
 def compute_theory(surface: Surface, point, batch_sizes=None, backprop: bool = False, configs=(), points=None) -> dict:
