@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config import get_settings
+from engine.tune import BETA_MAX, BETA_PER_DECADE, LR_MAX, LR_MIN, LR_PER_DECADE, MAX_RING, RING_RADIUS, TOL
 from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
 _settings = get_settings()
@@ -150,3 +151,32 @@ class TheoryRequest(Strict):
         None, max_length=_settings.max_optimizers, description="Quadratic: each optimizer's predicted convergence rate.")
     points: list[tuple[Coordinate, Coordinate]] | None = Field(
         None, max_length=_settings.max_optimizers, description="Gradients at these points (the animation's arrows).")
+
+
+class TuneRequest(Strict):
+    """A race to tune: the scene on screen, the budget and tolerance, and (optionally) the grid."""
+
+    surface: SurfaceIn
+    optimizers: list[OptimizerIn] = Field(min_length=1, max_length=_settings.max_optimizers,
+                                          description="The race; each keeps its parameters other than η and β.")
+    start: tuple[Coordinate, Coordinate]
+    steps: int = Field(500, ge=1, le=_settings.max_steps, strict=True, description="The budget: most steps per run.")
+    tol: float = Field(TOL, gt=0, le=1e6, strict=True, allow_inf_nan=False,
+                       description="A run reaches the goal once ‖∇f‖ < tol; the criterion counts the steps to it.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True, description="Seed of stochastic optimizers.")
+    ring: int = Field(0, ge=0, le=MAX_RING, strict=True,
+                      description="Extra starts on a circle around the start; the criterion is the median over all.")
+    ring_radius: float = Field(RING_RADIUS, gt=0, le=1, strict=True, allow_inf_nan=False,
+                               description="The circle's radius, as a fraction of the smaller side of the view.")
+    lr_min: float = Field(LR_MIN, gt=0, le=LR_MAX, strict=True, allow_inf_nan=False, description="Smallest η of the grid.")
+    lr_max: float = Field(LR_MAX, gt=0, le=LR_MAX, strict=True, allow_inf_nan=False, description="Largest η of the grid.")
+    lr_per_decade: int = Field(LR_PER_DECADE, ge=1, le=24, strict=True, description="Grid points of η per decade.")
+    beta_max: float = Field(BETA_MAX, ge=0, le=BETA_MAX, strict=True, allow_inf_nan=False,
+                            description="Largest β; the β grid has 1 − β log-spaced from 1.")
+    beta_per_decade: int = Field(BETA_PER_DECADE, ge=1, le=24, strict=True, description="Grid points of 1 − β per decade.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 20, "rotation": 30}},
+        "optimizers": [{"name": "gd", "params": {"lr": 0.09}}, {"name": "momentum", "params": {"lr": 0.04, "momentum": 0.7}}],
+        "start": [-2, -0.5], "steps": 100, "tol": 1e-6,
+    }]})

@@ -465,31 +465,35 @@ def minibatch_variance_curve(surface: DataSurface, point, batch_sizes=None, samp
 
 # --- rates and steps of a configured optimizer on the quadratic ----------------------------
 
-def predicted_rate(surface: Surface, name: str, params: dict) -> float | None:
+def predicted_rate(surface: Surface, name: str, params: dict):
     """Per-step contraction theory predicts for a run on the quadratic, where a closed form exists.
 
     GD and heavy ball (and noiseless SGD): ``heavy_ball_rate``; Nesterov: ``nesterov_rate``; Newton and
     preconditioned GD (H⁻¹A = I): |1 − η|. None on other surfaces, with a step-size schedule, or for
-    the adaptive methods.
+    the adaptive methods. A float; an array when ``lr`` (or ``momentum``) is one (a whole map at once).
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=9, rotation=0)
     >>> predicted_rate(bowl, "gd", {"lr": 0.2, "schedule": "constant"}), predicted_rate(bowl, "adam", {"lr": 0.1})
     (0.8, None)
+    >>> predicted_rate(bowl, "momentum", {"lr": np.array([0.2, 0.25]), "momentum": 0.25}).round(4).tolist()
+    [0.6851, 0.5]
     """
     p = params
     if surface.NAME != "quadratic" or p.get("schedule", "constant") != "constant":
         return None
     lam = surface.eigenvalues
     if name == "gd":
-        return float(heavy_ball_rate(p["lr"], 0.0, lam))
-    if name == "momentum" or (name == "sgd" and p.get("noise", 0) == 0):
-        return float(heavy_ball_rate(p["lr"], p["momentum"], lam))
-    if name == "nesterov":
-        return float(nesterov_rate(p["lr"], p["momentum"], lam))
-    if name in ("newton", "preconditioned"):
-        return float(abs(1 - p["lr"]))  # H⁻¹A = I: every direction contracts by |1 − η|
-    return None
+        r = heavy_ball_rate(p["lr"], 0.0, lam)
+    elif name == "momentum" or (name == "sgd" and p.get("noise", 0) == 0):
+        r = heavy_ball_rate(p["lr"], p["momentum"], lam)
+    elif name == "nesterov":
+        r = nesterov_rate(p["lr"], p["momentum"], lam)
+    elif name in ("newton", "preconditioned"):
+        r = np.abs(1 - np.asarray(p["lr"], dtype=float))  # H⁻¹A = I: every direction contracts by |1 − η|
+    else:
+        return None
+    return float(r) if np.ndim(r) == 0 else r
 
 
 def predicted_steps(surface: Surface, name: str, params: dict, start, tol: float, max_steps: int) -> int | None:

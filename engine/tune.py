@@ -59,31 +59,38 @@ CRITERION = ("fewest steps until ‖∇f‖ < tol (median over the starts); a se
 
 
 def lr_grid(lr_min: float = LR_MIN, lr_max: float = LR_MAX, per_decade: int = LR_PER_DECADE) -> np.ndarray:
-    """η = lr_min · 10^(k/per_decade), k = 0, 1, … up to lr_max (lr_max included when it falls on the grid).
+    """η = lr_min · 10^(k/per_decade), k = 0, 1, … up to lr_max (lr_max included when it falls on the grid),
+    to three significant digits.
 
-    >>> lr_grid(0.1, 10, 2).round(4).tolist()
-    [0.1, 0.3162, 1.0, 3.1623, 10.0]
+    >>> lr_grid(0.1, 10, 2).tolist()
+    [0.1, 0.316, 1.0, 3.16, 10.0]
     """
     if not (0 < lr_min <= lr_max and np.isfinite(lr_max)):
         raise ParamError("lr_min", lr_min, f"a number with 0 < lr_min ≤ lr_max = {lr_max!r}")
     if isinstance(per_decade, bool) or not isinstance(per_decade, (int, np.integer)) or not 1 <= per_decade <= 100:
         raise ParamError("lr_per_decade", per_decade, "an integer with 1 ≤ lr_per_decade ≤ 100")
     n = int(np.floor(np.log10(lr_max / lr_min) * per_decade + 1e-9)) + 1
-    return lr_min * 10.0 ** (np.arange(n) / per_decade)
+    return _round3(lr_min * 10.0 ** (np.arange(n) / per_decade))
 
 
 def beta_grid(beta_max: float = BETA_MAX, per_decade: int = BETA_PER_DECADE) -> np.ndarray:
-    """β = 1 − 10^(−k/per_decade), k = 0, 1, … while β ≤ beta_max: even steps in log(1 − β).
+    """β = 1 − 10^(−k/per_decade), k = 0, 1, … while β ≤ beta_max: even steps in log(1 − β) (1 − β to three
+    significant digits).
 
-    >>> beta_grid(0.99, 2).round(4).tolist()
-    [0.0, 0.6838, 0.9, 0.9684, 0.99]
+    >>> beta_grid(0.99, 2).tolist()
+    [0.0, 0.684, 0.9, 0.9684, 0.99]
     """
     if not 0 <= beta_max < 1:
         raise ParamError("beta_max", beta_max, "a number with 0 ≤ beta_max < 1")
     if isinstance(per_decade, bool) or not isinstance(per_decade, (int, np.integer)) or not 1 <= per_decade <= 100:
         raise ParamError("beta_per_decade", per_decade, "an integer with 1 ≤ beta_per_decade ≤ 100")
     n = int(np.floor(-np.log10(1 - beta_max) * per_decade + 1e-9)) + 1
-    return 1 - 10.0 ** (-np.arange(n) / per_decade)
+    return np.array([float(f"{1 - x:.12g}") for x in _round3(10.0 ** (-np.arange(n) / per_decade))])  # 0.438, not 0.43799…
+
+
+def _round3(v: np.ndarray) -> np.ndarray:
+    """Three significant digits: grid values a learner can read, type and put in a link (0.0750, not 0.07499)."""
+    return np.array([float(f"{x:.3g}") for x in v])
 
 
 def ring_starts(start, n: int, radius: float) -> np.ndarray:
@@ -121,7 +128,8 @@ class Tuned:
       within: ``[lo, hi]``, the unbroken range of η around the chosen one within 2× of the best.
       forgiveness: hi / lo (1: only the chosen grid point).
       map: for optimizers with momentum, per cell [j, i] (β = betas[j], η = lrs[i]): ``steps``, ``final_loss``,
-        ``diverged``, as the curve; else None.
+        ``diverged``, as the curve, and ``rate``, the analytic rate where theory has one (else None); else None.
+      theory: on the quadratic, ``{"rate", "steps"}`` theory predicts at the tuned setting (see :func:`predictions`).
     """
 
     name: str
@@ -265,7 +273,11 @@ def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, step
     mp = None
     if momentum:
         mp = {"steps": _nullable(med_steps, ~np.isfinite(med_steps) | div, int), "final_loss": _nullable(med_loss, div),
-              "diverged": div.tolist()}
+              "diverged": div.tolist(), "rate": None}
+        lr2, beta2 = np.meshgrid(lrs, betas)
+        rate = theory.predicted_rate(surface, cfg.name, dict(cfg.params, lr=lr2, momentum=beta2))
+        if rate is not None:  # the analytic map beside the measured one (the quadratic)
+            mp["rate"] = rate.tolist()
     if picked is None:
         return Tuned(cfg.name, dict(cfg.params), dict(cfg.params), None, None, None, None, None, curve, None, None,
                      None, mp)
@@ -339,7 +351,7 @@ def local_theory(surface: Surface, start) -> dict:
     the keys of ``theory.quadratic_theory`` (``gd_best_lr`` = 2/(λmin + λmax), ``momentum_best_lr`` = η*, …)}``.
     """
     if surface.NAME == "quadratic":
-        return {"source": "quadratic", **theory.quadratic_theory(*surface.eigenvalues)}
+        return {"source": "quadratic", **_floats(theory.quadratic_theory(*surface.eigenvalues))}
     with np.errstate(all="ignore"):
         h = np.asarray(surface.hessian(np.asarray(start, dtype=float)), dtype=float)
     if not np.all(np.isfinite(h)):
@@ -347,8 +359,13 @@ def local_theory(surface: Surface, start) -> dict:
     lam = np.linalg.eigvalsh(h)
     out = {"source": "hessian at the start", "eigenvalues": lam.tolist()}
     if lam[0] > 0:
-        out.update({k: v for k, v in theory.quadratic_theory(*lam).items() if k != "eigenvalues"})
+        out.update({k: v for k, v in _floats(theory.quadratic_theory(*lam)).items() if k != "eigenvalues"})
     return out
+
+
+def _floats(d: dict) -> dict:
+    """numpy scalars as Python floats (and lists of them), so the dict prints and compares plainly."""
+    return {k: [float(x) for x in v] if isinstance(v, list) else float(v) for k, v in d.items()}
 
 
 def predictions(surface: Surface, name: str, params: dict, start, tol: float, steps: int) -> dict | None:

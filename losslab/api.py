@@ -40,7 +40,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 
@@ -50,6 +50,9 @@ from engine.lessons import LESSONS, Lesson
 from engine.params import Param, ParamError
 
 from losslab import _js, _page
+
+if TYPE_CHECKING:  # losslab.tuning imports this module
+    from losslab.tuning import Tuning
 
 __all__ = [
     "LinkWarning", "Listing", "OptimizerInfo", "ParamError", "Result", "Run", "Scene", "SurfaceInfo", "SweepMap",
@@ -286,6 +289,16 @@ class Scene:
     def sweep(self, optimizer: str = "momentum", **kwargs) -> "SweepMap":
         """An (η, β) map of ``optimizer`` on this surface from this start; see :func:`sweep`."""
         return sweep(self, optimizer, **kwargs)
+
+    def tune(self, steps: int | None = None, **kwargs) -> "Tuning":
+        """Every optimizer's best η (and β) here, by one protocol; see :func:`losslab.tuning.tune`.
+
+        ``scene.tune().scene`` is the race with the tuned settings; ``.to_text()`` shows the protocol,
+        each optimizer's steps, forgiveness and divergence edge.
+        """
+        from losslab.tuning import tune
+
+        return tune(self, steps, **kwargs)
 
     def theory(self) -> dict:
         """What theory says here: the quadratic's step sizes and rates, and the Hessian at the start.
