@@ -1,6 +1,6 @@
 // The wiring: controls → scene → server → charts. Everything else is in DOM-free modules.
 
-import { RunSocket, checkFormula, fetchGrid, fetchRun, fetchSweep, fetchTheory, loadCatalog, loadLessons } from "./api.js";
+import { RunSocket, checkFormula, fetchGrid, fetchRun, fetchSweep, fetchTheory, fetchTune, loadCatalog, loadLessons } from "./api.js";
 import { ContourChart } from "./charts/contour.js";
 import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
@@ -11,6 +11,7 @@ import { Player } from "./player.js";
 import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderLesson, renderTheory } from "./panels.js";
+import { TunePanel } from "./tune.js";
 
 const $ = (sel) => document.querySelector(sel);
 const GRID_N = 120;
@@ -37,6 +38,15 @@ const surface3d = new SurfaceChart($("#surface-plot"));
 const player = new Player({ onFrame: () => { renderNow(); if (player.cursor !== null) refreshTheory(); } });
 const views = new LessonViews($("#lesson-views"), { onPickRate });
 let compareChart = null;
+// Tune: every optimizer's best η (and β) on the scene on screen, with Undo and the protocol's panel.
+const tunePanel = new TunePanel({
+  actionsHost: $("#optimizer-list").parentElement, panelHost: $(".plot-grid"), before: $("#lesson-views"),
+  scene: () => app.scene, catalog: () => app.catalog, fetchTune, toast,
+  apply(optimizers) {
+    app.scene.optimizers = optimizers;
+    sceneChanged({ rebuild: true });
+  },
+});
 
 function names() {
   return app.scene.optimizers.map((o, i) => `${i + 1}. ${app.catalog.optimizers[o.name].title}`);
@@ -356,6 +366,7 @@ function sceneChanged({ grid = false, rebuild = false } = {}) {
   if (grid) refreshGrid();
   refreshTheory();
   requestRun();
+  tunePanel.sceneChanged();
 }
 
 function onPickStart(point, dragging, released) {
@@ -681,4 +692,5 @@ start().catch((e) => {
 // For tests and the curious: the live state, read-only by convention; redraw() draws it again
 // from memory (benchmarks compare that with a redraw that waits for the server).
 app.redraw = redraw;
+app.tune = tunePanel;
 window.lossLab = app;
