@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config import get_settings
-from engine.tune import BETA_MAX, BETA_PER_DECADE, LR_MAX, LR_MIN, LR_PER_DECADE, MAX_RING, RING_RADIUS, TOL
+from engine.tune import BETA_MAX, BETA_PER_DECADE, LR_FLOOR, LR_MAX, LR_MIN, LR_PER_DECADE, MAX_RING, RING_RADIUS, TOL
 from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
 _settings = get_settings()
@@ -168,8 +168,8 @@ class TuneRequest(Strict):
                       description="Extra starts on a circle around the start; the criterion is the median over all.")
     ring_radius: float = Field(RING_RADIUS, gt=0, le=1, strict=True, allow_inf_nan=False,
                                description="The circle's radius, as a fraction of the smaller side of the view.")
-    lr_min: float = Field(LR_MIN, gt=0, le=LR_MAX, strict=True, allow_inf_nan=False, description="Smallest η of the grid.")
-    lr_max: float = Field(LR_MAX, gt=0, le=LR_MAX, strict=True, allow_inf_nan=False, description="Largest η of the grid.")
+    lr_min: float = Field(LR_MIN, ge=LR_FLOOR, le=LR_MAX, strict=True, allow_inf_nan=False, description="Smallest η of the grid.")
+    lr_max: float = Field(LR_MAX, ge=LR_FLOOR, le=LR_MAX, strict=True, allow_inf_nan=False, description="Largest η of the grid.")
     lr_per_decade: int = Field(LR_PER_DECADE, ge=1, le=24, strict=True, description="Grid points of η per decade.")
     beta_max: float = Field(BETA_MAX, ge=0, le=BETA_MAX, strict=True, allow_inf_nan=False,
                             description="Largest β; the β grid has 1 − β log-spaced from 1.")

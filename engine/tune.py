@@ -45,6 +45,8 @@ from engine.sweep import sweep
 
 #: The step-size grid: log-spaced, this many points a decade, from LR_MIN to LR_MAX.
 LR_MIN, LR_MAX, LR_PER_DECADE = 1e-4, 10.0, 8
+#: The smallest η a grid may start at, and the most values a grid may have.
+LR_FLOOR, MAX_GRID = 1e-8, 1000
 #: The momentum grid: 1 − β log-spaced from 1 (β = 0) to 1 − BETA_MAX, this many points a decade.
 BETA_MAX, BETA_PER_DECADE = 0.999, 8
 #: Default tolerance on ‖∇f‖ and the ring's radius, as a fraction of the view's smaller side.
@@ -65,11 +67,13 @@ def lr_grid(lr_min: float = LR_MIN, lr_max: float = LR_MAX, per_decade: int = LR
     >>> lr_grid(0.1, 10, 2).tolist()
     [0.1, 0.316, 1.0, 3.16, 10.0]
     """
-    if not (0 < lr_min <= lr_max and np.isfinite(lr_max)):
-        raise ParamError("lr_min", lr_min, f"a number with 0 < lr_min ≤ lr_max = {lr_max!r}")
+    if not (LR_FLOOR <= lr_min <= lr_max and np.isfinite(lr_max)):
+        raise ParamError("lr_min", lr_min, f"a number with {LR_FLOOR:g} ≤ lr_min ≤ lr_max = {lr_max!r}")
     if isinstance(per_decade, bool) or not isinstance(per_decade, (int, np.integer)) or not 1 <= per_decade <= 100:
         raise ParamError("lr_per_decade", per_decade, "an integer with 1 ≤ lr_per_decade ≤ 100")
     n = int(np.floor(np.log10(lr_max / lr_min) * per_decade + 1e-9)) + 1
+    if n > MAX_GRID:
+        raise ParamError("lr_per_decade", per_decade, f"at most {MAX_GRID} values of η in all: fewer per decade")
     return _round3(lr_min * 10.0 ** (np.arange(n) / per_decade))
 
 

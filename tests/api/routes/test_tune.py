@@ -73,6 +73,7 @@ def test_other_surfaces_show_the_local_hessians_predictions(client, strict_json)
     ({"ring": 17}, ["body", "ring"], "less than or equal to 16"),
     ({"ring_radius": 0}, ["body", "ring_radius"], "greater than 0"),
     ({"lr_max": 11}, ["body", "lr_max"], "less than or equal to 10"),
+    ({"lr_min": 5e-324}, ["body", "lr_min"], "greater than or equal to 0.00000001"),
     ({"lr_min": 1, "lr_max": 0.1}, ["body", "lr_min"], "must not exceed lr_max = 0.1"),
     ({"lr_per_decade": 0}, ["body", "lr_per_decade"], "greater than or equal to 1"),
     ({"beta_max": 1}, ["body", "beta_max"], "less than or equal to 0.999"),
