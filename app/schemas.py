@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config import get_settings
+from engine.defaults import SEED_MAX, TOL_MAX
 from engine.tune import BETA_MAX, BETA_PER_DECADE, LR_FLOOR, LR_MAX, LR_MIN, LR_PER_DECADE, MAX_RING, RING_RADIUS, TOL
 from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
@@ -58,9 +59,9 @@ class RunRequest(Strict):
     optimizers: list[OptimizerIn] = Field(min_length=1, max_length=_settings.max_optimizers)
     start: tuple[Coordinate, Coordinate] = Field(description="Start point [x, y], inside the surface's view or near it.")
     steps: int = Field(200, ge=0, le=_settings.max_steps, strict=True, description="Most steps per run.")
-    tol: float = Field(0.0, ge=0.0, le=1e6, strict=True, allow_inf_nan=False,
+    tol: float = Field(0.0, ge=0.0, le=TOL_MAX, strict=True, allow_inf_nan=False,
                        description="Stop a run when ‖g‖ < tol; 0 never stops early.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True, description="Seed of stochastic optimizers.")
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True, description="Seed of stochastic optimizers.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 10, "rotation": 30}},
@@ -129,7 +130,7 @@ class SweepRequest(Strict):
     tol: float = Field(1e-6, gt=0, le=1e6, strict=True, allow_inf_nan=False)
     lrs: Axis
     betas: BetaAxis | None = None
-    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True)
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True)
 
 
 class SweepResponse(BaseModel):
@@ -161,9 +162,9 @@ class TuneRequest(Strict):
                                           description="The race; each keeps its parameters other than η and β.")
     start: tuple[Coordinate, Coordinate]
     steps: int = Field(500, ge=1, le=_settings.max_steps, strict=True, description="The budget: most steps per run.")
-    tol: float = Field(TOL, gt=0, le=1e6, strict=True, allow_inf_nan=False,
+    tol: float = Field(TOL, gt=0, le=TOL_MAX, strict=True, allow_inf_nan=False,
                        description="A run reaches the goal once ‖∇f‖ < tol; the criterion counts the steps to it.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True, description="Seed of stochastic optimizers.")
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True, description="Seed of stochastic optimizers.")
     ring: int = Field(0, ge=0, le=MAX_RING, strict=True,
                       description="Extra starts on a circle around the start; the criterion is the median over all.")
     ring_radius: float = Field(RING_RADIUS, gt=0, le=1, strict=True, allow_inf_nan=False,
@@ -178,5 +179,5 @@ class TuneRequest(Strict):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 20, "rotation": 30}},
         "optimizers": [{"name": "gd", "params": {"lr": 0.09}}, {"name": "momentum", "params": {"lr": 0.04, "momentum": 0.7}}],
-        "start": [-2, -0.5], "steps": 100, "tol": 1e-6,
+        "start": [-2, -0.5], "steps": 100, "tol": 1e-4,
     }]})

@@ -3,7 +3,7 @@
 The protocol, the same for every optimizer of a race:
 
 * **Grid.** η on a log grid (``LR_PER_DECADE`` points a decade from ``LR_MIN`` to ``LR_MAX``); for an
-  optimizer with a momentum parameter also β, with 1 − β on a log grid from 1 to 1 − ``BETA_MAX``
+  optimizer whose catalog entry declares a β (``capabilities.beta``: momentum, Nesterov, SGD) also β, with 1 − β on a log grid from 1 to 1 − ``BETA_MAX``
   (β = 0, 0.25, 0.44, …, 0.999: even steps in the "memory" 1/(1 − β)). Every other parameter is kept.
 * **Runs.** Each setting runs from the start (or from every start of a ring around it) for at most
   ``steps`` steps, stopping once ‖∇f‖ < tol; a run that leaves 10⁶ view radii or overflows diverged.
@@ -36,7 +36,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from engine import accel, theory
+from engine import accel, capabilities, theory
+from engine.defaults import DEFAULT_TOL
 from engine.optimizers import get_spec
 from engine.params import ParamError
 from engine.runner import OptimizerConfig, configure
@@ -49,8 +50,8 @@ LR_MIN, LR_MAX, LR_PER_DECADE = 1e-4, 10.0, 8
 LR_FLOOR, MAX_GRID = 1e-8, 1000
 #: The momentum grid: 1 − β log-spaced from 1 (β = 0) to 1 − BETA_MAX, this many points a decade.
 BETA_MAX, BETA_PER_DECADE = 0.999, 8
-#: Default tolerance on ‖∇f‖ and the ring's radius, as a fraction of the view's smaller side.
-TOL, RING_RADIUS = 1e-6, 0.1
+#: Default tolerance on ‖∇f‖ (the page's scene's) and the ring's radius, as a fraction of the view's smaller side.
+TOL, RING_RADIUS = DEFAULT_TOL, 0.1
 #: The most starts (the learner's plus a ring).
 MAX_RING = 16
 #: "Forgiving" counts the settings within this factor of the best.
@@ -109,9 +110,14 @@ def ring_starts(start, n: int, radius: float) -> np.ndarray:
     return np.vstack([start[None], ring])
 
 
+def beta_param(name: str) -> str | None:
+    """The parameter tuned as β (declared on the optimizer's catalog entry), or None: η alone."""
+    return get_spec(name).capabilities.beta
+
+
 def has_momentum(name: str) -> bool:
-    """Whether the optimizer's catalog entry has a momentum parameter (then β is tuned too)."""
-    return any(p.name == "momentum" for p in get_spec(name).params)
+    """Whether β is tuned too for this optimizer."""
+    return beta_param(name) is not None
 
 
 @dataclass
@@ -238,7 +244,7 @@ def _nullable(a: np.ndarray, bad: np.ndarray, cast=float) -> list:
 
 def _grid_runs(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed, check):
     """Per start: (steps_to_tol, final_loss, diverged), each (B, L); B = 1 without β."""
-    base = {k: v for k, v in cfg.params.items() if k not in ("lr", "momentum")}
+    base = {k: v for k, v in cfg.params.items() if k not in ("lr", beta_param(cfg.name))}
     compiled = accel.ready() and accel.covers(surface.NAME, cfg.name, cfg.params)
     # On the numpy reference a sweep of many cells is slow: slices of β rows keep the cap's checks frequent.
     rows = 1 if betas is None else len(betas) if compiled else max(1, 400 // len(lrs))
@@ -261,7 +267,8 @@ def _grid_runs(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps
 def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, steps: int, tol: float, seed: int,
              lrs: np.ndarray, betas: np.ndarray, check: Callable[[], None] | None = None) -> Tuned:
     """Tune one optimizer (see the module's protocol); ``check()`` is called between sweeps (a time cap may raise)."""
-    momentum = has_momentum(cfg.name)
+    beta_name = beta_param(cfg.name)
+    momentum = beta_name is not None
     b = betas if momentum else None
     s_steps, s_loss, s_div = _grid_runs(surface, cfg, lrs, b, starts, steps, tol, seed, check)
     criterion, score = _scores(s_steps, s_loss, s_div)
@@ -271,15 +278,14 @@ def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, step
     picked = choose(score)
     j = picked[0] if picked else 0
     if momentum and picked is None:  # nothing works: show the curve at the given β's row, or the nearest
-        j = int(np.argmin(np.abs(betas - cfg.params["momentum"])))
+        j = int(np.argmin(np.abs(betas - cfg.params[beta_name])))
     curve = {"steps": _nullable(med_steps[j], ~np.isfinite(med_steps[j]) | div[j], int),
              "final_loss": _nullable(med_loss[j], div[j]), "diverged": div[j].tolist()}
     mp = None
     if momentum:
         mp = {"steps": _nullable(med_steps, ~np.isfinite(med_steps) | div, int), "final_loss": _nullable(med_loss, div),
               "diverged": div.tolist(), "rate": None}
-        lr2, beta2 = np.meshgrid(lrs, betas)
-        rate = theory.predicted_rate(surface, cfg.name, dict(cfg.params, lr=lr2, momentum=beta2))
+        rate = capabilities.analytic_rate_map(surface, cfg.name, cfg.params, lrs, betas)
         if rate is not None:  # the analytic map beside the measured one (the quadratic)
             mp["rate"] = rate.tolist()
     if picked is None:
@@ -288,7 +294,7 @@ def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, step
     j, i = picked
     lr = float(lrs[i])
     beta = float(betas[j]) if momentum else None
-    params = dict(cfg.params, lr=lr, **({"momentum": beta} if momentum else {}))
+    params = dict(cfg.params, lr=lr, **({beta_name: beta} if momentum else {}))
     above = np.flatnonzero(div[j, i + 1:])
     edge = float(lrs[i + 1 + above[0]]) if above.size else None
     lo, hi = _within(score[j], i)
@@ -375,12 +381,12 @@ def _floats(d: dict) -> dict:
 def predictions(surface: Surface, name: str, params: dict, start, tol: float, steps: int) -> dict | None:
     """On the quadratic: the rate theory predicts for these settings and the steps to ‖∇f‖ < tol it implies.
 
-    ``rate`` is the asymptotic per-step contraction (``theory.predicted_rate``); ``steps`` comes from
+    ``rate`` is the asymptotic per-step contraction (``capabilities.predicted_rate``); ``steps`` comes from
     iterating the optimizer's linear recurrence along each eigenvector of A on its own (None if the
     tolerance is not reached within ``steps``).
     """
-    rate = theory.predicted_rate(surface, name, params)
+    rate = capabilities.predicted_rate(surface, name, params)
     if rate is None:
         return None
-    k = theory.predicted_steps(surface, name, params, start, tol, steps)
+    k = capabilities.predicted_steps(surface, name, params, start, tol, steps)
     return {"rate": rate, "steps": k}

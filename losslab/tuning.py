@@ -5,7 +5,7 @@
 ...          .add("gd", lr=0.09).add("momentum", lr=0.04, momentum=0.7))
 >>> t = scene.tune(steps=300)
 >>> [(o.name, o.lr, o.beta, o.steps_to_tol) for o in t]
-[('gd', 0.075, None, 186), ('momentum', 0.133, 0.438, 39)]
+[('gd', 0.075, None, 127), ('momentum', 0.133, 0.438, 30)]
 >>> t.scene.optimizers[1].params["lr"] == t[1].lr     # the race with the tuned settings, ready to run
 True
 >>> round(t.theory["momentum_best_lr"], 4), round(t.theory["momentum_best_beta"], 3)   # η*, β*
@@ -108,14 +108,14 @@ def _setting(lr, beta) -> str:
     return "η " + _g(lr) + ("" if beta is None else f", β {_g(beta)}")
 
 
-def tune(scene: "Scene", steps: int | None = None, *, tol: float = TOL, ring: int = 0,
+def tune(scene: "Scene", steps: int | None = None, *, tol: float | None = None, ring: int = 0,
          ring_radius: float = RING_RADIUS, seed: int | None = None, lrs=None, betas=None) -> Tuning:
     """Tune every optimizer of ``scene`` (see ``engine.tune`` for the protocol); the page's Tune button.
 
     Args:
       scene: a Scene with at least one optimizer.
       steps: the budget per run (default ``scene.steps``).
-      tol: the goal ‖∇f‖ < tol.
+      tol: the goal ‖∇f‖ < tol (default ``scene.tol``, the page's; ``engine.tune.TOL`` if that is 0).
       ring: extra starts on a circle around the scene's start (median over all); 0 for the start alone.
       ring_radius: the circle's radius as a fraction of the smaller side of the view.
       seed: seeds stochastic optimizers (default ``scene.seed``).
@@ -125,6 +125,8 @@ def tune(scene: "Scene", steps: int | None = None, *, tol: float = TOL, ring: in
         raise ParamError("optimizers", [], "at least one; add one with scene.add('gd', lr=0.1)")
     steps = scene.steps if steps is None else steps
     seed = scene.seed if seed is None else seed
+    if tol is None:
+        tol = scene.tol if scene.tol > 0 else TOL
     if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not math.isfinite(tol) or tol <= 0:
         raise ParamError("tol", tol, "a finite number with tol > 0")
     result = engine.tune(scene.engine_surface, list(scene.optimizers), list(scene.start_point), steps=steps, tol=tol,

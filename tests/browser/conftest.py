@@ -71,8 +71,9 @@ def wait_runs_done(page, timeout=15_000):
         const app = window.lossLab;
         if (!app || !app.store || app.running || !app.grid) return false;
         const drawn = (document.getElementById('contour-plot').data || []).filter(t => /^\\d+\\. /.test(t.name || ''));
+        // (a diverged run is drawn up to where it leaves the view)
         return drawn.length === app.store.runs.length && app.store.runs.every((r, i) =>
-            r.xs.length > 0 && drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]);
+            r.xs.length > 0 && (r.status === 'diverged' || drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]));
     }""", timeout=timeout)
 
 
@@ -81,3 +82,7 @@ def trajectories(page) -> list[dict]:
     return page.evaluate("""() => document.getElementById('contour-plot').data
         .filter(t => /^\\d+\\. /.test(t.name || ''))
         .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "viewport(width, height): the window size of the big_page fixture")

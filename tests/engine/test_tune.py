@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from engine import ParamError, make_surface, run, theory
+from engine import ParamError, capabilities, make_surface, run, theory
 from engine.tune import (BETA_PER_DECADE, LR_PER_DECADE, _within, beta_grid, choose, has_momentum, lr_grid,
                          ring_starts, tune)
 
@@ -83,7 +83,7 @@ def test_tuned_runs_reach_the_tolerance_in_the_predicted_steps(tuned_bowl):
         assert traj.status == "converged" and traj.steps_taken == t.steps_to_tol
         # each eigendirection's own recurrence predicts the count
         assert abs(t.steps_to_tol - t.theory["steps"]) <= 2
-        assert t.theory["rate"] == pytest.approx(theory.predicted_rate(s, t.name, t.params))
+        assert t.theory["rate"] == pytest.approx(capabilities.predicted_rate(s, t.name, t.params))
 
 
 def test_tuned_gd_steps_follow_the_per_direction_closed_form(tuned_bowl):

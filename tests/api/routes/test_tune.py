@@ -7,7 +7,7 @@ import pytest
 import engine
 from app.core.config import get_settings
 from engine import theory
-from engine.tune import beta_grid, lr_grid
+from engine.tune import TOL, beta_grid, lr_grid
 
 OPENING = {
     "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 20, "rotation": 30}},
@@ -37,7 +37,7 @@ def test_tunes_the_opening_race_to_the_formulas(client, strict_json):
     # the protocol, as shown on the page
     p = out["protocol"]
     assert p["lrs"] == lr_grid().tolist() and p["betas"] == beta_grid().tolist()
-    assert (p["steps"], p["tol"], p["starts"], p["within"]) == (300, 1e-6, [[-2, -0.5]], 2.0)
+    assert (p["steps"], p["tol"], p["starts"], p["within"]) == (300, TOL, [[-2, -0.5]], 2.0)
     assert "fewest steps" in p["criterion"]
     # curves over the η grid, the momentum map with its analytic twin
     assert len(gd["curve"]["steps"]) == len(p["lrs"]) and gd["map"] is None
