@@ -54,6 +54,8 @@ BETA_MAX, BETA_PER_DECADE = 0.999, 8
 TOL, RING_RADIUS = DEFAULT_TOL, 0.1
 #: The most starts (the learner's plus a ring).
 MAX_RING = 16
+#: Cell-steps per sweep between ``check()`` calls on the numpy reference (~0.1–0.3 s on the data surfaces).
+REF_SLICE_WORK = 100_000
 #: "Forgiving" counts the settings within this factor of the best.
 WITHIN = 2.0
 CRITERION = ("fewest steps until ‖∇f‖ < tol (median over the starts); a setting that diverges from any start "
@@ -246,8 +248,9 @@ def _grid_runs(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps
     """Per start: (steps_to_tol, final_loss, diverged), each (B, L); B = 1 without β."""
     base = {k: v for k, v in cfg.params.items() if k not in ("lr", beta_param(cfg.name))}
     compiled = accel.ready() and accel.covers(surface.NAME, cfg.name, cfg.params)
-    # On the numpy reference a sweep of many cells is slow: slices of β rows keep the cap's checks frequent.
-    rows = 1 if betas is None else len(betas) if compiled else max(1, 400 // len(lrs))
+    # On the numpy reference a sweep of many cells is slow: slices of β rows (about REF_SLICE_WORK
+    # cell-steps each) keep the checks of a time cap frequent.
+    rows = 1 if betas is None else len(betas) if compiled else max(1, REF_SLICE_WORK // (len(lrs) * steps))
     out_steps, out_loss, out_div = [], [], []
     for x0 in starts:
         parts = []

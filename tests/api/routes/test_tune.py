@@ -1,6 +1,7 @@
 """POST /api/tune: the engine's answer, refusals that name the field, and the work and time caps."""
 
 import json
+import time
 
 import pytest
 
@@ -105,8 +106,11 @@ def test_tuning_obeys_the_compute_time_cap(client, strict_json, monkeypatch):
     monkeypatch.setattr(get_settings(), "compute_timeout", 0.05)
     body = {"surface": {"name": "two_weight_net"}, "optimizers": [{"name": "momentum"}, {"name": "nesterov"}],
             "start": [0.5, 0.5], "steps": 2000, "ring": 4}
+    t0 = time.monotonic()
     r = client.post("/api/tune", json=body)
+    took = time.monotonic() - t0
     assert r.status_code == 422, r.text
+    assert took < 5, f"went on for {took:.1f} s past a 0.05 s cap (about 40 s without it)"
     out = strict_json(r.text)
     assert out["message"] == ("steps: the computation took longer than the 0.05 s limit on compute time per request; "
                               "ask for fewer steps, starts or optimizers, or a coarser grid")
