@@ -13,6 +13,8 @@ from engine.runner import DIVERGED, OptimizerConfig, Stepper, _validated
 from engine.surfaces.base import Surface
 
 MAX_CELLS = 250_000
+#: Steps between calls of a sweep's ``check`` (a few tenths of a second at most on the numpy reference).
+CHECK_EVERY = 50
 
 
 @dataclass
@@ -37,11 +39,13 @@ class SweepResult:
 
 
 def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: int, tol: float = 1e-6,
-          params: dict | None = None, seed: int = 0) -> SweepResult:
+          params: dict | None = None, seed: int = 0, check=None) -> SweepResult:
     """Run ``optimizer`` for every step size in ``lrs`` (and momentum in ``betas``) at once.
 
     Every cell starts at ``start`` and takes up to ``steps`` steps; one array holds all
-    cells, so a 100 × 100 grid costs about as many numpy calls as a single run.
+    cells, so a 100 × 100 grid costs about as many numpy calls as a single run. ``check``,
+    if given, is called every ``CHECK_EVERY`` steps (a time cap raises from it); the steps
+    are the same either way.
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=1, rotation=0)
@@ -86,7 +90,12 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
                 p[beta_name] = float(beta)
             configs.append(OptimizerConfig(optimizer, p))
         st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
-    st.advance(steps, record=False)
+    if check is None:
+        st.advance(steps, record=False)
+    else:
+        while st.k < steps and st.active.any():
+            check()
+            st.advance(min(CHECK_EVERY, steps - st.k), record=False)
     shape = lr_grid.shape
     steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)
     return SweepResult(lrs, betas, st.f.reshape(shape).copy(), steps_to.reshape(shape),

@@ -36,7 +36,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from engine import accel, capabilities, theory
+from engine import capabilities, theory
 from engine.defaults import DEFAULT_TOL
 from engine.optimizers import get_spec
 from engine.params import ParamError
@@ -54,8 +54,6 @@ BETA_MAX, BETA_PER_DECADE = 0.999, 8
 TOL, RING_RADIUS = DEFAULT_TOL, 0.1
 #: The most starts (the learner's plus a ring).
 MAX_RING = 16
-#: Cell-steps per sweep between ``check()`` calls on the numpy reference (~0.1–0.3 s on the data surfaces).
-REF_SLICE_WORK = 100_000
 #: "Forgiving" counts the settings within this factor of the best.
 WITHIN = 2.0
 CRITERION = ("fewest steps until ‖∇f‖ < tol (median over the starts); a setting that diverges from any start "
@@ -247,29 +245,20 @@ def _nullable(a: np.ndarray, bad: np.ndarray, cast=float) -> list:
 def _grid_runs(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed, check):
     """Per start: (steps_to_tol, final_loss, diverged), each (B, L); B = 1 without β."""
     base = {k: v for k, v in cfg.params.items() if k not in ("lr", beta_param(cfg.name))}
-    compiled = accel.ready() and accel.covers(surface.NAME, cfg.name, cfg.params)
-    # On the numpy reference a sweep of many cells is slow: slices of β rows (about REF_SLICE_WORK
-    # cell-steps each) keep the checks of a time cap frequent.
-    rows = 1 if betas is None else len(betas) if compiled else max(1, REF_SLICE_WORK // (len(lrs) * steps))
     out_steps, out_loss, out_div = [], [], []
     for x0 in starts:
-        parts = []
-        for a in range(0, 1 if betas is None else len(betas), rows):
-            if check is not None:
-                check()
-            parts.append(sweep(surface, cfg.name, lrs, None if betas is None else betas[a:a + rows], start=x0,
-                               steps=steps, tol=tol, params=base, seed=seed))
-        out_steps.append(np.concatenate([p.steps_to_tol for p in parts]))
-        loss = np.concatenate([p.final_loss for p in parts])
-        div = np.concatenate([p.diverged for p in parts])
-        out_loss.append(np.where(div, np.nan, loss))
-        out_div.append(div)
+        if check is not None:
+            check()
+        r = sweep(surface, cfg.name, lrs, betas, start=x0, steps=steps, tol=tol, params=base, seed=seed, check=check)
+        out_steps.append(r.steps_to_tol)
+        out_loss.append(np.where(r.diverged, np.nan, r.final_loss))
+        out_div.append(r.diverged)
     return np.array(out_steps), np.array(out_loss), np.array(out_div)
 
 
 def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, steps: int, tol: float, seed: int,
              lrs: np.ndarray, betas: np.ndarray, check: Callable[[], None] | None = None) -> Tuned:
-    """Tune one optimizer (see the module's protocol); ``check()`` is called between sweeps (a time cap may raise)."""
+    """Tune one optimizer (see the module's protocol); ``check()`` is called as it goes (a time cap may raise)."""
     beta_name = beta_param(cfg.name)
     momentum = beta_name is not None
     b = betas if momentum else None
@@ -322,7 +311,8 @@ def tune(surface: Surface, optimizers: Sequence, start, *, steps: int, tol: floa
       ring: 0 tunes from the start alone; n > 0 adds n starts on a circle around it and uses the median.
       ring_radius: the circle's radius as a fraction of the smaller side of the surface's view.
       lrs, betas: the grids (default :func:`lr_grid`, :func:`beta_grid`).
-      check: called between sweeps; raise from it to stop (the web app's compute-time cap).
+      check: called between sweeps and every ``engine.sweep.CHECK_EVERY`` steps within one; raise from it
+        to stop (the web app's compute-time cap).
 
     Returns:
       A :class:`TuneResult`; on the quadratic each optimizer's ``theory`` holds the rate theory

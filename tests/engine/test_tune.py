@@ -254,3 +254,19 @@ def test_two_weight_net_is_reproducible_and_never_diverges():
     assert json.dumps(a.to_dict(), allow_nan=False) == json.dumps(b.to_dict(), allow_nan=False)
     _never_diverges(s, a, 150, 1e-3)
     assert a.optimizers[2].params["batch_size"] == 8  # parameters other than η and β are kept
+
+
+@pytest.mark.parametrize("surface, optimizer, betas", [
+    ("rosenbrock", "momentum", [0.0, 0.5, 0.9]), ("two_weight_net", "nesterov", [0.0, 0.9]), ("beale", "adam", None),
+])
+def test_a_sweep_that_checks_as_it_goes_takes_the_same_steps(surface, optimizer, betas):
+    from engine import sweep
+
+    s = make_surface(surface)
+    kw = dict(start=(-1.0, 1.5), steps=333, tol=1e-5)
+    calls = []
+    whole = sweep(s, optimizer, lr_grid(1e-3, 1.0, 3), betas, **kw)
+    checked = sweep(s, optimizer, lr_grid(1e-3, 1.0, 3), betas, check=lambda: calls.append(1), **kw)
+    assert len(calls) >= 2
+    for k in ("final_loss", "steps_to_tol", "diverged"):
+        np.testing.assert_array_equal(getattr(whole, k), getattr(checked, k))
