@@ -235,9 +235,12 @@ def _within(score_row: np.ndarray, i: int, factor: float = WITHIN) -> tuple[int,
 
 
 def _nullable(a: np.ndarray, bad: np.ndarray, cast=float) -> list:
-    if a.ndim > 1:
-        return [_nullable(r, b, cast) for r, b in zip(a, bad)]
-    return [None if b or not np.isfinite(v) else cast(v) for v, b in zip(a, bad)]
+    """``a`` as (nested) lists of Python numbers, None where ``bad`` or not finite (JSON has no NaN)."""
+    a = np.asarray(a, dtype=float)
+    bad = np.asarray(bad, dtype=bool) | ~np.isfinite(a)
+    out = np.where(bad, 0, a).astype(np.int64 if cast is int else float).astype(object)
+    out[bad] = None
+    return out.tolist()
 
 
 # --- running the grid ---------------------------------------------------------------------
