@@ -54,6 +54,8 @@ BETA_MAX, BETA_PER_DECADE = 0.999, 8
 TOL, RING_RADIUS = DEFAULT_TOL, 0.1
 #: The most starts (the learner's plus a ring).
 MAX_RING = 16
+#: Steps between calls of ``check`` within a sweep (a few tenths of a second at most on the numpy reference).
+CHECK_EVERY = 50
 #: "Forgiving" counts the settings within this factor of the best.
 WITHIN = 2.0
 CRITERION = ("fewest steps until ‖∇f‖ < tol (median over the starts); a setting that diverges from any start "
@@ -252,7 +254,8 @@ def _grid_runs(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps
     for x0 in starts:
         if check is not None:
             check()
-        r = sweep(surface, cfg.name, lrs, betas, start=x0, steps=steps, tol=tol, params=base, seed=seed, check=check)
+        r = sweep(surface, cfg.name, lrs, betas, start=x0, steps=steps, tol=tol, params=base, seed=seed, check=check,
+                  check_every=CHECK_EVERY)
         out_steps.append(r.steps_to_tol)
         out_loss.append(np.where(r.diverged, np.nan, r.final_loss))
         out_div.append(r.diverged)
@@ -314,7 +317,7 @@ def tune(surface: Surface, optimizers: Sequence, start, *, steps: int, tol: floa
       ring: 0 tunes from the start alone; n > 0 adds n starts on a circle around it and uses the median.
       ring_radius: the circle's radius as a fraction of the smaller side of the surface's view.
       lrs, betas: the grids (default :func:`lr_grid`, :func:`beta_grid`).
-      check: called between sweeps and every ``engine.sweep.CHECK_EVERY`` steps within one; raise from it
+      check: called between sweeps and every ``CHECK_EVERY`` steps within one; raise from it
         to stop (the web app's compute-time cap).
 
     Returns:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from engine import ParamError, tune
 from engine.tune import beta_grid, has_momentum, lr_grid
 
@@ -17,8 +15,9 @@ _FIELDS = ("tol", "steps", "seed", "ring", "ring_radius", "lr_min", "lr_max", "l
            "beta_per_decade")
 
 
-def compute_tune(req: TuneRequest) -> dict:
-    """The tuned race as the response body: ``{"protocol", "optimizers", "theory"}`` (see ``engine.tune``)."""
+def compute_tune(req: TuneRequest, until: float | None = None) -> dict:
+    """The tuned race as the response body: ``{"protocol", "optimizers", "theory"}`` (see ``engine.tune``),
+    within the compute-time cap ending at ``until``."""
     s = get_settings()
     # The same checks as a run of this scene: surface, optimizers, start, batch sizes.
     scene = scenes.Scene(RunRequest(surface=req.surface, optimizers=req.optimizers, start=req.start,
@@ -35,12 +34,10 @@ def compute_tune(req: TuneRequest) -> dict:
         raise RequestError(["body", "steps"], f"{cells} grid cells × {starts} starts × {req.steps} steps = {work} "
                            f"cell-steps is too much work: at most {s.max_tune_work}; ask for fewer steps, starts "
                            "or optimizers, or a coarser grid", req.steps)
-    limit = s.compute_timeout
-    deadline = time.monotonic() + limit
+    until = scenes.deadline() if until is None else until
 
     def check():
-        if time.monotonic() > deadline:
-            raise scenes.timeout_error(limit, "ask for fewer steps, starts or optimizers, or a coarser grid")
+        scenes.check_deadline(until, "ask for fewer steps, starts or optimizers, or a coarser grid")
 
     try:
         result = tune(scene.surface, scene.configs, scene.start, steps=req.steps, tol=req.tol, seed=req.seed,

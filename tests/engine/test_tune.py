@@ -266,7 +266,7 @@ def test_a_sweep_that_checks_as_it_goes_takes_the_same_steps(surface, optimizer,
     kw = dict(start=(-1.0, 1.5), steps=333, tol=1e-5)
     calls = []
     whole = sweep(s, optimizer, lr_grid(1e-3, 1.0, 3), betas, **kw)
-    checked = sweep(s, optimizer, lr_grid(1e-3, 1.0, 3), betas, check=lambda: calls.append(1), **kw)
+    checked = sweep(s, optimizer, lr_grid(1e-3, 1.0, 3), betas, check=lambda: calls.append(1), check_every=50, **kw)
     assert len(calls) >= 2
     for k in ("final_loss", "steps_to_tol", "diverged"):
         np.testing.assert_array_equal(getattr(whole, k), getattr(checked, k))
