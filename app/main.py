@@ -15,7 +15,7 @@ from app.core.config import get_settings
 from app.core.hosts import HostOriginMiddleware, HostPolicy
 from app.core.limits import BodySizeLimitMiddleware
 from app.core.security import SecurityHeadersMiddleware
-from engine.surfaces import custom
+from engine.formula import workers as formula_workers
 
 
 class LossLab(FastAPI):
@@ -34,7 +34,7 @@ class LossLab(FastAPI):
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI):
     # A formula worker starts now (it imports sympy, seconds), not when the first formula is typed.
-    threading.Thread(target=custom.start_worker, name="losslab-formula-worker", daemon=True).start()
+    threading.Thread(target=formula_workers.start_worker, name="losslab-formula-worker", daemon=True).start()
     yield
 
 
@@ -44,7 +44,7 @@ def create_app() -> FastAPI:
                   description="Watch optimizers walk 2D loss surfaces: runs, grids, sweeps and theory.",
                   docs_url=None, redoc_url=None, redirect_slashes=False, lifespan=lifespan)
     app.state.metrics = stream.Metrics()
-    custom.QUEUE_LIMIT = settings.formula_queue  # formulas that may wait for a worker (engine default: 8)
+    formula_workers.QUEUE_LIMIT = settings.formula_queue  # formulas that may wait for a worker (engine default: 8)
     errors.install(app)
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes,
                        max_json_depth=settings.max_json_depth, read_timeout=settings.request_timeout)

@@ -22,7 +22,7 @@ from engine.params import ParamError
 from engine.tune import RING_RADIUS, TOL, Tuned, TuneResult, beta_grid, lr_grid
 
 if TYPE_CHECKING:
-    from losslab.api import Scene
+    from losslab.scene import Scene
 
 
 class Tuning:

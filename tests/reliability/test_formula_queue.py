@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from engine.surfaces import custom
+from engine.formula import workers
 
 from .conftest import parse_strict
 
@@ -24,18 +24,18 @@ def fresh(base: str = "x**2 + y**2") -> str:
 @pytest.fixture
 def full_pool(monkeypatch):
     """Every worker slot taken, as by MAX_WORKERS slow formulas; released afterwards."""
-    monkeypatch.setattr(custom, "QUEUE_TIMEOUT", 0.5)
+    monkeypatch.setattr(workers, "QUEUE_TIMEOUT", 0.5)
     held = 0
-    while custom._slots.acquire(blocking=False):
+    while workers._slots.acquire(blocking=False):
         held += 1
-    assert held == custom.MAX_WORKERS
+    assert held == workers.MAX_WORKERS
     yield
     for _ in range(held):
-        custom._slots.release()
+        workers._slots.release()
 
 
 def test_a_full_queue_answers_503_with_retry_after_at_once(client, full_pool, monkeypatch):
-    monkeypatch.setattr(custom, "QUEUE_LIMIT", 0)
+    monkeypatch.setattr(workers, "QUEUE_LIMIT", 0)
     client.post("/api/formula", json={"formula": fresh()})  # the route's first call warms up (imports, threads)
     t0 = time.monotonic()
     r = client.post("/api/formula", json={"formula": fresh()})
@@ -60,18 +60,18 @@ def test_a_formula_that_waits_too_long_for_a_worker_gets_a_503_within_its_deadli
 def test_busy_is_not_cached_against_the_formula(client, full_pool):
     text = fresh()
     assert client.post("/api/formula", json={"formula": text}).status_code == 503
-    for _ in range(custom.MAX_WORKERS):
-        custom._slots.release()
+    for _ in range(workers.MAX_WORKERS):
+        workers._slots.release()
     try:
         r = client.post("/api/formula", json={"formula": text})
         assert r.status_code == 200, r.text[:300]
     finally:
-        for _ in range(custom.MAX_WORKERS):
-            custom._slots.acquire()
+        for _ in range(workers.MAX_WORKERS):
+            workers._slots.acquire()
 
 
 def test_the_streamed_run_gets_the_503_as_an_error_message(client, ws_recv, full_pool, monkeypatch):
-    monkeypatch.setattr(custom, "QUEUE_LIMIT", 0)
+    monkeypatch.setattr(workers, "QUEUE_LIMIT", 0)
     with client.websocket_connect("/ws/run") as ws:
         ws.send_json({"id": 5, "surface": {"name": "custom", "formula": fresh()}, "optimizers": [{"name": "gd"}],
                       "start": [1, 1], "steps": 3})
@@ -81,8 +81,8 @@ def test_the_streamed_run_gets_the_503_as_an_error_message(client, ws_recv, full
 
 def test_a_worker_killed_while_idle_is_replaced_before_it_is_needed(client):
     assert client.post("/api/formula", json={"formula": fresh()}).status_code == 200
-    with custom._pool_lock:
-        idle = list(custom._idle)
+    with workers._pool_lock:
+        idle = list(workers._idle)
     assert idle
     for worker in idle:
         worker.proc.kill()  # as the kernel's OOM killer might
@@ -93,18 +93,18 @@ def test_a_worker_killed_while_idle_is_replaced_before_it_is_needed(client):
 
 def test_a_worker_that_dies_mid_formula_is_replaced_at_once(client, monkeypatch):
     assert client.post("/api/formula", json={"formula": fresh()}).status_code == 200
-    real_ask = custom._Worker.ask
+    real_ask = workers.Worker.ask
 
     def dying_ask(self, text):
         self.proc.kill()
         self.proc.wait()
         return real_ask(self, text)
 
-    monkeypatch.setattr(custom._Worker, "ask", dying_ask)
+    monkeypatch.setattr(workers.Worker, "ask", dying_ask)
     r = client.post("/api/formula", json={"formula": fresh()})
     assert r.status_code == 422 and "worker stopped" in parse_strict(r.text)["message"]
-    monkeypatch.setattr(custom._Worker, "ask", real_ask)
-    with custom._pool_lock:
-        assert any(w.proc.poll() is None for w in custom._idle), "no replacement was started"
+    monkeypatch.setattr(workers.Worker, "ask", real_ask)
+    with workers._pool_lock:
+        assert any(w.proc.poll() is None for w in workers._idle), "no replacement was started"
     r = client.post("/api/formula", json={"formula": fresh()})
     assert r.status_code == 200
