@@ -23,6 +23,7 @@ from losslab.results import Result, Run
 
 if TYPE_CHECKING:
     from losslab.sweeps import SweepMap
+    from losslab.tuning import Tuning
 
 #: Where ``Scene.to_url`` points by default: ``losslab serve`` on this machine.
 DEFAULT_BASE = "http://127.0.0.1:8000/"
@@ -268,6 +269,16 @@ class Scene:
         from losslab.sweeps import sweep  # sweeps never imports this module: no cycle
 
         return sweep(self, optimizer, **kwargs)
+
+    def tune(self, steps: int | None = None, **kwargs) -> "Tuning":
+        """Every optimizer's best η (and β) here, by one protocol; see :func:`losslab.tuning.tune`.
+
+        ``scene.tune().scene`` is the race with the tuned settings; ``.to_text()`` shows the protocol,
+        each optimizer's steps, forgiveness and divergence edge.
+        """
+        from losslab.tuning import tune  # tuning imports this module only for type checkers: no cycle
+
+        return tune(self, steps, **kwargs)
 
     def theory(self) -> dict:
         """What theory says here: the quadratic's step sizes and rates, and the Hessian at the start.
