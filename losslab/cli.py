@@ -393,6 +393,7 @@ def cmd_serve(args, parser) -> int:
     import uvicorn
 
     from app.core.config import ROOT, get_settings
+    from app.core.server import uvicorn_options
 
     s = get_settings()
     host = args.host or s.host
@@ -402,7 +403,7 @@ def cmd_serve(args, parser) -> int:
     print(f"Loss Lab: open {url}", flush=True)
     if args.open:
         threading.Thread(target=_open_when_up, args=(shown, port, url), daemon=True).start()
-    options = dict(host=host, port=port, log_level="info", ws_max_size=s.max_body_bytes)
+    options = dict(host=host, port=port, log_level="info", **uvicorn_options(s))
     if args.reload:
         options.update(reload=True, reload_dirs=[str(ROOT / d) for d in ("app", "engine") if (ROOT / d).is_dir()])
     else:

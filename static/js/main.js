@@ -45,7 +45,8 @@ let lessons = null; // LessonMode, once the catalog is loaded
 
 function names() {
   const labels = lessons?.active ? lessons.labels() : null;
-  return runLabels(app.catalog, app.scene.optimizers).map((label, i) => labels?.[i] ?? label);
+  // In a lesson, the server's labels (what differs, with its symbols); numbered as everywhere else.
+  return runLabels(app.catalog, app.scene.optimizers).map((label, i) => (labels?.[i] ? `${i + 1}. ${labels[i]}` : label));
 }
 
 /** The URL hash of the scene on screen (and of the lesson step, while one is open; and embed/present flags). */
