@@ -22,42 +22,18 @@ without gradient noise.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
 import numpy as np
 
-RATE_THEORIES = ("heavy_ball", "nesterov", "newton")
+from engine.params import RATE_THEORIES, Capabilities  # declared beside Param: the catalog needs no functions
 
-
-@dataclass(frozen=True)
-class Capabilities:
-    """Declared on an optimizer's catalog entry and published in ``GET /api/optimizers``.
-
-    Attributes:
-      velocity: the parameter whose positive value gives the optimizer a velocity (its step
-        then differs from −η∇f: the page draws it as a second arrow), or ``"always"``, or None.
-      rate: which closed-form rate theory holds on the quadratic: one of ``RATE_THEORIES`` or None.
-      beta: the momentum parameter that is the β of the rate formulas and of an (η, β) map, or None
-        (an optimizer without it is swept along η alone).
-      compiled: whether ``engine.accel`` has a compiled kernel for it.
-    """
-
-    velocity: str | None = None
-    rate: str | None = None
-    beta: str | None = None
-    compiled: bool = False
-
-    def __post_init__(self):
-        if self.rate is not None and self.rate not in RATE_THEORIES:
-            raise ValueError(f"rate = {self.rate!r}: one of {', '.join(RATE_THEORIES)} or None")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["RATE_THEORIES", "Capabilities", "has_velocity", "predicted_rate", "stability_edge", "step_marks",
+           "analytic_rate_map"]
 
 
 def _caps(name: str) -> Capabilities:
-    from engine.optimizers import get_spec  # the catalog imports this module: look it up late
+    from engine.optimizers import get_spec
 
     return get_spec(name).capabilities
 
@@ -137,12 +113,8 @@ def step_marks(surface, name: str, params: Mapping[str, Any]) -> list[dict]:
     """Theory's marks for the step-size slider of this configuration: ``[{param, value, label}]``.
 
     GD (heavy ball with β = 0): 1/λmax (one step along the steepest direction) and 2/λmax (the
-    edge); heavy ball: 2(1 + β)/λmax; Nesterov: 2(1 + μ)/((1 + 2μ) λmax); Newton and
-<<<<<<< HEAD
-    preconditioned GD: the full step η = 1. None where no theory applies.
-=======
+    edge); heavy ball: 2(1 + β)/λmax; Nesterov: 2(1 + β)/((1 + 2β) λmax); Newton and
     preconditioned GD: η = 1, the full step (the page shows "full step = 1"). None where no theory applies.
->>>>>>> lessons
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=0)

@@ -26,7 +26,9 @@ from plotly.subplots import make_subplots
 import engine
 
 if TYPE_CHECKING:
-    from losslab.api import Result, Scene, SweepMap
+    from losslab.results import Result
+    from losslab.scene import Scene
+    from losslab.sweeps import SweepMap
 
 #: The page's colours: the i-th optimizer is drawn in PALETTE[i % 8] (static/js/state.js).
 PALETTE = ("#d55e00", "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#f0e442", "#000000")
@@ -57,11 +59,11 @@ def z_transform(zmin: float | None, zmax: float | None) -> tuple[Callable, str]:
 
 
 def _split(obj) -> tuple["Scene", list]:
-    from losslab.api import Result, Scene
-
-    if isinstance(obj, Result):
+    # By what the object has, not its class: figures is imported by the scene and result
+    # classes, never the other way round.
+    if hasattr(obj, "runs") and hasattr(obj, "scene"):  # a Result
         return obj.scene, list(obj.runs)
-    if isinstance(obj, Scene):
+    if hasattr(obj, "engine_surface"):  # a Scene
         return obj, []
     raise TypeError(f"expected a Scene or a Result, got {type(obj).__name__}")
 
@@ -263,9 +265,7 @@ KINDS = {"contour": contour, "surface": surface3d, "3d": surface3d, "loss": loss
 
 def figure(obj, kind: str = "contour", **kwargs) -> go.Figure:
     """``contour``, ``surface`` (or ``3d``) or ``loss`` for a Result; ``contour`` or ``surface`` for a Scene."""
-    from losslab.api import SweepMap
-
-    if isinstance(obj, SweepMap):
+    if hasattr(obj, "steps_to_tol") and hasattr(obj, "lrs"):  # a SweepMap
         return sweep_map(obj, **kwargs)
     try:
         make = KINDS[kind]

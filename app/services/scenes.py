@@ -195,11 +195,6 @@ def compute_run(scene: Scene, until: float | None = None) -> dict:
     return {"surface": scene.surface.describe(), "runs": runs}
 
 
-def chunk_messages(chunk: Chunk, request_id) -> list[dict]:
-    return [{"type": "chunk", "id": request_id, "run": rc.run, "first": rc.first, "points": rc.points,
-             "losses": rc.losses, "grad_norms": rc.grad_norms} for rc in chunk.runs]
-
-
 # --- grids ------------------------------------------------------------------
 
 #: Grid cells computed between checks of the compute-time cap (and the most held at once in the engine).
