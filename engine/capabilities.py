@@ -87,6 +87,17 @@ def _eigenvalues(surface) -> np.ndarray | None:
     return None if lam is None else np.asarray(lam, dtype=float)
 
 
+def is_plain_gradient_step(name: str, params: Mapping[str, Any]) -> bool:
+    """Whether each step is exactly x ← x − η∇f with a constant η (heavy-ball theory at β = 0), so the
+    error along each eigenvector of a quadratic is (1 − ηλᵢ)ᵏ e₀.
+
+    >>> is_plain_gradient_step("gd", {"lr": 0.1}), is_plain_gradient_step("sgd", {"lr": 0.1, "momentum": 0.5})
+    (True, False)
+    """
+    beta = _caps(name).beta
+    return _theory_applies(name, params) == "heavy_ball" and not (beta and float(params.get(beta, 0.0)) > 0)
+
+
 def predicted_rate(surface, name: str, params: Mapping[str, Any]) -> float | None:
     """Per-step contraction theory predicts for a run, where a closed form exists (else None).
 
@@ -138,11 +149,7 @@ def step_marks(surface, name: str, params: Mapping[str, Any]) -> list[dict]:
 
     GD (heavy ball with β = 0): 1/λmax (one step along the steepest direction) and 2/λmax (the
     edge); heavy ball: 2(1 + β)/λmax; Nesterov: 2(1 + μ)/((1 + 2μ) λmax); Newton and
-<<<<<<< HEAD
-    preconditioned GD: the full step η = 1. None where no theory applies.
-=======
     preconditioned GD: η = 1, the full step (the page shows "full step = 1"). None where no theory applies.
->>>>>>> lessons
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=0)
