@@ -525,6 +525,17 @@ class _Parser:
 
 
 def _short(v: float) -> str:
+    """A number for a message; never raises (an integer literal may be too large for a float).
+
+    >>> _short(1.5e300), _short(-10**400)
+    ('1.5e+300', '-100000…(401 digits)')
+    """
+    if isinstance(v, int) and not -1e300 < v < 1e300:
+        try:
+            text = str(abs(v))
+        except ValueError:  # past Python's 4300-digit limit for str(int)
+            return f"{'-' if v < 0 else ''}an integer of about {int(v.bit_length() * 0.30103) + 1} digits"
+        return f"{'-' if v < 0 else ''}{text[:6]}…({len(text)} digits)"
     return f"{v:.6g}"
 
 
@@ -655,27 +666,72 @@ class _Worker:
         return self.read(FORMULA_TIMEOUT)
 
     def kill(self) -> None:
+        """Stop the process; never raises (a dead worker's pipe may still hold unsent bytes)."""
         self.proc.kill()
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout):
-            stream.close()
+            try:
+                stream.close()
+            except OSError:  # BrokenPipeError flushing what the dead worker never read
+                pass
 
 
 #: Workers running at once (each derives one formula at a time), and the answers one serves
 #: before it is replaced, which bounds the memory sympy's caches can take.
 MAX_WORKERS = max(2, os.cpu_count() or 1)
 MAX_SERVED = 500
+#: Formulas that may wait for a free worker; a formula arriving when this many wait is refused at once.
+QUEUE_LIMIT = 8
+#: Seconds a formula may wait for a free worker: its deadline counts its time in the queue.
+QUEUE_TIMEOUT = FORMULA_TIMEOUT
+
+
+class FormulaBusy(FormulaError):
+    """Every worker is busy and the queue is full (or the wait ran out): try again in ``retry_after`` s.
+
+    Not a property of the formula, so never cached.
+    """
+
+    def __init__(self, formula: str, problem: str, retry_after: float):
+        super().__init__(formula, 1, problem)
+        self.retry_after = retry_after
+
+
 _idle: list[_Worker] = []
 _pool_lock = threading.Lock()
 _slots = threading.BoundedSemaphore(MAX_WORKERS)
+_waiting = 0
 
 
 def start_worker() -> None:
     """Start a worker now (it takes about a second to import sympy), so the first formula a
     user types is not the one that waits for it; a server may call this at startup."""
     with _pool_lock:
-        if not _idle:
-            _idle.append(_Worker())
+        if _idle:
+            return
+    worker = _Worker()  # outside the lock: starting a process can take a while on a busy machine
+    with _pool_lock:
+        _idle.append(worker)
+
+
+def _replace(worker: _Worker) -> None:
+    """Kill ``worker`` and start its replacement now, so it is warm by the next formula."""
+    worker.kill()
+    replacement = _Worker()
+    with _pool_lock:
+        _idle.append(replacement)
+
+
+def _take_worker() -> _Worker:
+    """A live idle worker, or a new one; dead idle workers (killed while waiting) are replaced."""
+    while True:
+        with _pool_lock:
+            worker = _idle.pop() if _idle else None
+        if worker is None:
+            return _Worker()
+        if worker.proc.poll() is None:
+            return worker
+        worker.kill()
 
 
 @atexit.register
@@ -686,28 +742,47 @@ def _stop_workers() -> None:
         worker.kill()
 
 
-def _derive_in_worker(text: str) -> dict:
-    with _slots:
+def _acquire_slot(text: str) -> None:
+    """Wait for a free worker slot: at most QUEUE_TIMEOUT, and not at all when QUEUE_LIMIT already wait."""
+    global _waiting
+    if _slots.acquire(blocking=False):
+        return
+    with _pool_lock:
+        full = _waiting >= QUEUE_LIMIT
+        if not full:
+            _waiting += 1
+    if full:
+        raise FormulaBusy(text, f"every formula worker is busy and {QUEUE_LIMIT} formulas are waiting; "
+                                f"try again in {QUEUE_TIMEOUT:g} s", QUEUE_TIMEOUT)
+    try:
+        if not _slots.acquire(timeout=QUEUE_TIMEOUT):
+            raise FormulaBusy(text, f"every formula worker stayed busy for {QUEUE_TIMEOUT:g} s; "
+                                    f"try again in {QUEUE_TIMEOUT:g} s", QUEUE_TIMEOUT)
+    finally:
         with _pool_lock:
-            worker = _idle.pop() if _idle else None
-        if worker is None:
-            worker = _Worker()
+            _waiting -= 1
+
+
+def _derive_in_worker(text: str) -> dict:
+    _acquire_slot(text)
+    try:
+        worker = _take_worker()
         try:
             answer = worker.ask(text)
         except (EOFError, OSError, ValueError):
-            worker.kill()
+            _replace(worker)
             raise FormulaError(text, 1, "the formula worker stopped before it answered; try again") from None
         if answer is None:
-            worker.kill()
-            with _pool_lock:  # its replacement starts now, ready by the next request
-                _idle.append(_Worker())
+            _replace(worker)
             raise FormulaError(text, 1, f"the formula takes longer than {FORMULA_TIMEOUT:g} s to differentiate; "
                                         "simplify it")
         if worker.served < MAX_SERVED:
             with _pool_lock:
                 _idle.append(worker)
         else:
-            worker.kill()
+            _replace(worker)
+    finally:
+        _slots.release()
     if "error" in answer:
         column, problem = answer["error"]
         raise FormulaError(text, column, problem)
@@ -754,7 +829,11 @@ def _compile_cached(text: str) -> Compiled | FormulaError:
         d = derive(text) if text in _TRUSTED else _derive_in_worker(text)
         return Compiled(d["expression"], d["latex"], tuple(d["gradient"]), tuple(map(tuple, d["hessian"])),
                         _load(text, d["code"][0]), _load(text, d["code"][1]))
+    except FormulaBusy:
+        raise  # the server's state, not the formula's: never cached
     except FormulaError as e:
+        if "worker stopped" in e.problem:
+            raise  # a crash is not the formula's answer either
         return e  # refusals are cached too: a slow formula costs its deadline once
 
 

@@ -11,6 +11,7 @@ import { applySurface, hasVelocity, runLabels } from "./catalog.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderTheory } from "./panels.js";
 import { LessonMode, stepFromHash } from "./lessons/mode.js";
+import { displaySuffix, initTeach } from "./teach.js";
 
 const $ = (sel) => document.querySelector(sel);
 const GRID_N = 120;
@@ -48,9 +49,9 @@ function names() {
   return runLabels(app.catalog, app.scene.optimizers).map((label, i) => (labels?.[i] ? `${i + 1}. ${labels[i]}` : label));
 }
 
-/** The URL hash of the scene on screen (and of the lesson step, while one is open). */
+/** The URL hash of the scene on screen (and of the lesson step, while one is open; and embed/present flags). */
 function hashOf() {
-  return toHash(app.scene) + (lessons?.hashSuffix() ?? "");
+  return toHash(app.scene) + (lessons?.hashSuffix() ?? "") + displaySuffix();
 }
 
 function colors() {
@@ -140,8 +141,9 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them.
-  const lessonMode = lessons?.active;
+  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them,
+  // unless an embed link shows them (teach.js).
+  const lessonMode = lessons?.active && !app.display?.embed;
   const flat = [contour.render(args), lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
   renderStatus();
   renderPlayer();
@@ -684,6 +686,14 @@ async function start() {
     },
   });
   wireStaticControls();
+  // Present mode's Next/Back (teach.js): the open lesson's next or previous step; false past either end.
+  app.lessonStep = (delta) => {
+    const n = lessons.active ? lessons.n + delta : 0;
+    if (n < 1 || n > lessons.lesson.steps.length) return false;
+    lessons.go(n);
+    return true;
+  };
+  initTeach({ app, toast, download });
   // A teacher's short link (#lesson=id&step=n) opens the step's own scene.
   applyHash(location.hash);
   document.body.dataset.ready = "true";

@@ -189,7 +189,8 @@ def test_saddles_have_zero_gradient_and_one_negative_curvature(name, params):
 
 @pytest.mark.parametrize("name, params, n_minima, n_saddles", [
     ("quadratic", {}, 1, 0),
-    ("saddle", {}, 0, 1),
+    ("saddle", dict(wall=0.0), 0, 1),
+    ("saddle", {}, 2, 1),  # bounded below by default (wall 0.5)
     ("saddle", dict(wall=1.0), 2, 1),
     ("himmelblau", {}, 4, 4),
     ("landscape", {}, 3, 2),

@@ -210,9 +210,14 @@ export class LessonMode {
 
   pickRate(lr, beta) {
     const scene = this.hooks.scene();
-    const i = scene.optimizers.findIndex((o) => o.name === "momentum" || o.name === "nesterov");
+    // The map is the heavy ball's: the run it sets is the one whose catalog entry declares that theory and a β.
+    const caps = (o) => this.catalog.optimizers[o.name]?.capabilities || {};
+    const i = scene.optimizers.findIndex((o) => caps(o).rate === "heavy_ball" && caps(o).beta);
     if (i < 0) return;
-    this.hooks.setParams(i, { lr: Number(lr.toPrecision(3)), momentum: Math.min(0.999, Math.max(0, Number(beta.toPrecision(3)))) });
+    const name = caps(scene.optimizers[i]).beta;
+    const spec = this.catalog.optimizers[scene.optimizers[i].name].params.find((p) => p.name === name);
+    this.hooks.setParams(i, { lr: Number(lr.toPrecision(3)),
+      [name]: Math.min(spec.max, Math.max(spec.min, Number(beta.toPrecision(3)))) });
   }
 
   // --- the server's answer for the scene on screen ----------------------------------------------

@@ -49,7 +49,8 @@ function follow(el) {
   let last = "";
   new ResizeObserver(() => {
     const key = `${el.clientWidth}x${el.clientHeight}`;
-    // A card taken off the page (the next step, a closed lesson) reports size 0: nothing to draw.
+    // A card taken off the page (the next step, a closed lesson) or hidden (present mode's one figure)
+    // reports size 0: nothing to follow, and Plotly would throw.
     if (key === last || !el.isConnected || !el.clientWidth || !el._fullLayout || el.classList.contains("table-view")) return;
     last = key;
     Plotly.relayout(el, { width: el.clientWidth, height: el.clientHeight > 80 ? el.clientHeight : 280 });
@@ -103,8 +104,9 @@ function eigenErrors(el, data, { colors }) {
 function taylor(el, data, { colors }) {
   if (!data.point) return html(el, "<p>The run's current point is far outside the view.</p>");
   const traces = [
-    { type: "contour", x: data.x, y: data.y, z: data.z, ncontours: 24, colorscale: "Greys", reversescale: true, showscale: false,
-      contours: { coloring: "lines" }, line: { width: 1 }, name: "model", hoverinfo: "skip" },
+    { type: "contour", x: data.x, y: data.y, z: data.shown, ncontours: 16, colorscale: "Viridis", showscale: false,
+      contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, opacity: 0.85,
+      name: "model", hoverinfo: "skip" },
     { x: [data.point[0]], y: [data.point[1]], mode: "markers", name: `${data.label} is here`,
       marker: { size: 11, color: colors[data.run] || "#e4572e", line: { color: "#fff", width: 1.5 } } },
     { x: [data.point[0], data.newton_point[0]], y: [data.point[1], data.newton_point[1]], mode: "lines+markers",
