@@ -9,3 +9,7 @@ tests use other names and set LOSSLAB_ALLOWED_HOSTS themselves.
 import os
 
 os.environ.setdefault("LOSSLAB_ALLOWED_HOSTS", '["testserver"]')
+
+# Not collected as a doctest module itself: tests/browser/ imports its own conftest by that bare name first,
+# and pytest would then refuse this file as "import file mismatch".
+collect_ignore = ["conftest.py"]
