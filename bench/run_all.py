@@ -1,4 +1,4 @@
-"""Loss Lab's performance suite: all eight targets of the performance issue, one command.
+"""Loss Lab's performance suite: all eight targets of the performance issue (and issue 18's tuning, target 9), one command.
 
     .venv/bin/python bench/run_all.py [--quick] [--chromium /usr/bin/chromium] [--out results.md]
 
@@ -60,11 +60,13 @@ def main() -> None:
     import bench_engine
     import bench_http
     import bench_sweep
+    import bench_tune
 
     engine_lines: list[str] = []
     stages = [("sweep", lambda: bench_sweep.run(args.quick)), ("http", lambda: bench_http.run(args.quick)),
               ("engine", lambda: engine_lines.extend(bench_engine.table(args.quick)) or []),
-              ("class", lambda: bench_class.run(args.quick))]
+              ("class", lambda: bench_class.run(args.quick)),
+              ("tune", lambda: bench_tune.run(args.quick))]
     if not args.skip_browser:
         stages.append(("browser", lambda: bench_browser.run(args.chromium, args.quick)))
     for name, stage in stages:

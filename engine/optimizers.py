@@ -24,8 +24,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from engine.capabilities import Capabilities
-from engine.params import Param, ParamError, resolve
+from engine.params import Capabilities, Param, ParamError, resolve
 from engine.transforms import (  # noqa: F401  (re-exported: the transforms used to live here)
     SCHEDULES, Optimizer, apply_updates, chain, pseudo_inverse_apply, scale_by_adagrad, scale_by_adam,
     scale_by_learning_rate, scale_by_newton, scale_by_rms, scale_by_start_hessian, schedule_factor,
