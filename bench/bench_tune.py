@@ -94,7 +94,7 @@ def run(quick: bool = False) -> list[Result]:
                               notes=[f"medians of {len(t)} alternating requests; response {size / 1000:.0f} kB of JSON; "
                                      f"engine.tune in-process {alone * 1e3:.1f} ms, with a ring of 8 more starts "
                                      f"{ring * 1e3:.1f} ms ({accel.status()}; the compiled path covers "
-                                     f"{'this surface' if name in accel.SURFACE_IDS else 'not this surface: numpy reference'})"]))
+                                     f"{'this surface' if accel.covers(name, 'gd') else 'not this surface: numpy reference'})"]))
     return out
 
 
