@@ -13,8 +13,10 @@ import os
 import re
 import sys
 import warnings
-from pathlib import Path
 from typing import TYPE_CHECKING
+
+from losslab.cli_args import (finite_float, int_in, optimizer_spec, out_file, param_pair, positive_float, start_point,
+                              video_file, view_box)
 
 if TYPE_CHECKING:
     from losslab.api import Scene
@@ -72,101 +74,6 @@ class UserError(Exception):
     """A mistake of the user's that is not a bad parameter: reported on one line, exit 1."""
 
 
-# --- value parsing ---------------------------------------------------------------
-
-_INT = re.compile(r"[+-]?\d+")
-
-
-def _value(text: str):
-    """``"3"`` → 3, ``"0.5"`` → 0.5, anything else stays a string (choice parameters)."""
-    if _INT.fullmatch(text):
-        return int(text)
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _pair(text: str) -> tuple[str, object]:
-    name, sep, raw = text.partition("=")
-    if not sep or not name.strip() or raw == "":
-        raise argparse.ArgumentTypeError(f"expected name=value, got {text!r}")
-    return name.strip(), _value(raw.strip())
-
-
-def _optimizer_spec(text: str) -> tuple[str, dict]:
-    """``'momentum:lr=0.04,momentum=0.7'`` → ``('momentum', {'lr': 0.04, 'momentum': 0.7})``."""
-    name, _, rest = text.partition(":")
-    name = name.strip()
-    if not name:
-        raise argparse.ArgumentTypeError(f"expected name[:param=value,…], got {text!r}")
-    params = dict(_pair(p) for p in rest.split(",") if p.strip()) if rest.strip() else {}
-    return name, params
-
-
-def _view(text: str) -> tuple[float, float, float, float]:
-    parts = text.split(",")
-    try:
-        if len(parts) != 4:
-            raise ValueError
-        return tuple(float(p) for p in parts)  # type: ignore[return-value]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected xmin,xmax,ymin,ymax (four numbers), got {text!r}") from None
-
-
-def _point(text: str) -> tuple[float, float]:
-    parts = text.split(",")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        return float(parts[0]), float(parts[1])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected x,y (two numbers), got {text!r}") from None
-
-
-def _int_in(low: int, high: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not low <= v <= high:
-            raise argparse.ArgumentTypeError(f"expected {low} ≤ value ≤ {high}, got {v}")
-        return v
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return v
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-
-
-def _out_file(text: str) -> Path:
-    p = Path(text)
-    if p.suffix.lower() not in (".html", ".htm", ".png"):
-        raise argparse.ArgumentTypeError(f"{text!r}: the file must end in .html or .png")
-    return p
-
-
-def _video_file(text: str) -> Path:
-    p = Path(text)
-    if p.suffix.lower() not in (".gif", ".mp4", ".webm"):
-        raise argparse.ArgumentTypeError(f"{text!r}: the file must end in .gif, .mp4 or .webm")
-    return p
-
-
 # --- the parser -----------------------------------------------------------------
 
 def _scene_flags(p: argparse.ArgumentParser, optimizer_help: str, repeat_optimizer: bool) -> None:
@@ -178,16 +85,16 @@ def _scene_flags(p: argparse.ArgumentParser, optimizer_help: str, repeat_optimiz
     src.add_argument("--lesson", metavar="ID", help="a lesson's scene (see 'losslab lessons')")
     src.add_argument("--surface", help=f"one of {', '.join(engine.SURFACES)} (default quadratic), "
                                        "or custom for --formula")
-    src.add_argument("--param", action="append", type=_pair, default=[], metavar="NAME=VALUE",
+    src.add_argument("--param", action="append", type=param_pair, default=[], metavar="NAME=VALUE",
                      help="a surface parameter; repeatable")
     src.add_argument("--formula", metavar="F", help="your own surface f(x, y), e.g. 'x**2 + 3*y**2' "
                      "(the custom surface; the functions allowed are those of the page)")
-    src.add_argument("--view", type=_view, metavar="XMIN,XMAX,YMIN,YMAX",
+    src.add_argument("--view", type=view_box, metavar="XMIN,XMAX,YMIN,YMAX",
                      help="the custom surface's box (default -3,3,-3,3); the start is kept near it")
-    src.add_argument("--start", type=_point, metavar="X,Y", help="start point")
-    src.add_argument("--optimizer", action="append" if repeat_optimizer else "store", type=_optimizer_spec,
+    src.add_argument("--start", type=start_point, metavar="X,Y", help="start point")
+    src.add_argument("--optimizer", action="append" if repeat_optimizer else "store", type=optimizer_spec,
                      metavar="NAME[:P=V,…]", help=optimizer_help)
-    src.add_argument("--seed", type=_int_in(*_page.SEEDS), help="seed of sgd's batches and noise (default 0)")
+    src.add_argument("--seed", type=int_in(*_page.SEEDS), help="seed of sgd's batches and noise (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve the page (uvicorn app.main:app)", description="Serve the Loss Lab page.")
     p.add_argument("--host", help="address to bind (default: LOSSLAB_HOST or 127.0.0.1)")
-    p.add_argument("--port", type=_int_in(1, 65535), help="port (default: LOSSLAB_PORT or 8000)")
+    p.add_argument("--port", type=int_in(1, 65535), help="port (default: LOSSLAB_PORT or 8000)")
     p.add_argument("--reload", action="store_true", help="restart when the code changes (development)")
     p.add_argument("--open", action="store_true", help="open the page in a browser once the server is up")
     p.set_defaults(func=cmd_serve, parser=p)
@@ -209,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a scene and print every trajectory on stdout.", epilog=EPILOG_RUN,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _scene_flags(p, "an optimizer with its parameters, e.g. 'momentum:lr=0.04,momentum=0.7'; repeatable", True)
-    p.add_argument("--steps", type=_int_in(*_page.STEPS), help="most steps per run (default 100, or the link's)")
-    p.add_argument("--tol", type=_float, default=None,
+    p.add_argument("--steps", type=int_in(*_page.STEPS), help="most steps per run (default 100, or the link's)")
+    p.add_argument("--tol", type=finite_float, default=None,
                    help=f"stop a run once ‖∇f‖ < TOL (default {_page.DEFAULT_SCENE['tol']:g} as on the page, or the "
                         "link's; 0: never)")
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
@@ -219,18 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="draw an (η, β) map to an HTML or PNG file",
                        description="Sweep step size η (and momentum β) and draw the map.", epilog=EPILOG_SWEEP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=_out_file, required=True, metavar="FILE", help="FILE.html, or FILE.png (needs kaleido)")
+    p.add_argument("--out", type=out_file, required=True, metavar="FILE", help="FILE.html, or FILE.png (needs kaleido)")
     _scene_flags(p, "the optimizer and its other parameters (default momentum), e.g. 'sgd:noise=0.1'", False)
     axes = p.add_argument_group("the axes")
-    axes.add_argument("--lr-min", type=_positive_float, help="smallest η (default: 0.05/λmax on the quadratic, else 1e-3)")
-    axes.add_argument("--lr-max", type=_positive_float, help="largest η (default: 4/λmax on the quadratic, else 1)")
-    axes.add_argument("--lr-n", type=_int_in(1, 500), default=50, help="step sizes, log-spaced (default 50)")
-    axes.add_argument("--beta-min", type=_float, help="smallest β (default 0)")
-    axes.add_argument("--beta-max", type=_float, help="largest β (default 0.99)")
-    axes.add_argument("--beta-n", type=_int_in(1, 500), help="momenta, evenly spaced (default 50)")
+    axes.add_argument("--lr-min", type=positive_float, help="smallest η (default: 0.05/λmax on the quadratic, else 1e-3)")
+    axes.add_argument("--lr-max", type=positive_float, help="largest η (default: 4/λmax on the quadratic, else 1)")
+    axes.add_argument("--lr-n", type=int_in(1, 500), default=50, help="step sizes, log-spaced (default 50)")
+    axes.add_argument("--beta-min", type=finite_float, help="smallest β (default 0)")
+    axes.add_argument("--beta-max", type=finite_float, help="largest β (default 0.99)")
+    axes.add_argument("--beta-n", type=int_in(1, 500), help="momenta, evenly spaced (default 50)")
     axes.add_argument("--no-beta", action="store_true", help="sweep η alone even for an optimizer with momentum")
-    p.add_argument("--steps", type=_int_in(1, 1_000_000), default=200, help="most steps per cell (default 200)")
-    p.add_argument("--tol", type=_positive_float, default=1e-6, help="a cell converges once ‖∇f‖ < TOL (default 1e-6)")
+    p.add_argument("--steps", type=int_in(1, 1_000_000), default=200, help="most steps per cell (default 200)")
+    p.add_argument("--tol", type=positive_float, default=1e-6, help="a cell converges once ‖∇f‖ < TOL (default 1e-6)")
     p.add_argument("--metric", choices=("steps", "loss"), default="steps",
                    help="colour by steps to the tolerance or by log₁₀ final loss (default steps)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -241,12 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Tune the race: each optimizer's best η (and β), its curve, edge and forgiveness.",
                        epilog=EPILOG_TUNE, formatter_class=argparse.RawDescriptionHelpFormatter)
     _scene_flags(p, "an optimizer of the race with its parameters; repeatable (default: the page's race)", True)
-    p.add_argument("--steps", type=_int_in(1, 1_000_000), help="the budget per run (default 100, or the link's)")
-    p.add_argument("--tol", type=_positive_float, default=None,
+    p.add_argument("--steps", type=int_in(1, 1_000_000), help="the budget per run (default 100, or the link's)")
+    p.add_argument("--tol", type=positive_float, default=None,
                    help="the goal ‖∇f‖ < TOL (default: the scene's, 1e-4 as on the page, or the link's)")
-    p.add_argument("--ring", type=_int_in(0, 16), default=0, help="extra starts on a circle around the start; "
+    p.add_argument("--ring", type=int_in(0, 16), default=0, help="extra starts on a circle around the start; "
                    "the criterion is the median over all (default 0)")
-    p.add_argument("--ring-radius", type=_positive_float, default=None,
+    p.add_argument("--ring-radius", type=positive_float, default=None,
                    help="the circle's radius as a fraction of the view (default 0.1)")
     p.add_argument("--format", choices=("text", "json", "url"), default="text",
                    help="a table, the API's JSON, or a page link to the tuned race (default text)")
@@ -255,10 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Play a scene and write it as an animation, drawn as the page draws it: the "
                                    "contour with the runs and the loss against iteration, side by side.",
                        epilog=EPILOG_RENDER, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=_video_file, required=True, metavar="FILE", help="race.gif, race.mp4 or race.webm")
+    p.add_argument("--out", type=video_file, required=True, metavar="FILE", help="race.gif, race.mp4 or race.webm")
     _scene_flags(p, "an optimizer with its parameters; repeatable (default: the page's two)", True)
-    p.add_argument("--steps", type=_int_in(1, 100_000), help="steps to play (default 100, or the link's)")
-    p.add_argument("--fps", type=_int_in(1, 60), default=30, help="frames per second (default 30); one frame a step")
+    p.add_argument("--steps", type=int_in(1, 100_000), help="steps to play (default 100, or the link's)")
+    p.add_argument("--fps", type=int_in(1, 60), default=30, help="frames per second (default 30); one frame a step")
     p.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels (default 1280x720)")
     p.add_argument("--title", help="a line of text above the plots (default none)")
     p.set_defaults(func=cmd_render, parser=p)

@@ -2,6 +2,7 @@
 
 from engine.params import ParamError
 from engine.surfaces.base import DataSurface, Surface, as_points
+from engine.surfaces.booth import Booth
 from engine.surfaces.classic import Beale, Himmelblau, Quadratic, Rosenbrock, Saddle
 from engine.surfaces.custom import CustomSurface, FormulaError
 from engine.surfaces.data import LogisticNeuron, TwoWeightNet
@@ -12,7 +13,7 @@ from engine.surfaces.softmax3 import Softmax3
 
 SURFACES: dict[str, type[Surface]] = {
     cls.NAME: cls
-    for cls in (Quadratic, Saddle, Rosenbrock, Himmelblau, Beale, Landscape, TwoWeightNet, LogisticNeuron, Softmax3, RandomField, Net221)
+    for cls in (Quadratic, Saddle, Rosenbrock, Himmelblau, Beale, Booth, Landscape, TwoWeightNet, LogisticNeuron, Softmax3, RandomField, Net221)
 }
 #: Surfaces defined by text, not by numbers: make_surface builds them, but they stay out of
 #: SURFACES, whose every parameter the catalog, the page's links and their tests treat as a

@@ -26,6 +26,7 @@ CASES = [
     ("rosenbrock", dict(a=0.5, b=0.0)),
     ("himmelblau", {}),
     ("beale", {}),
+    ("booth", {}),
     ("landscape", {}),
 ] + [
     ("two_weight_net", dict(loss=loss, activation=act))
