@@ -169,6 +169,7 @@ def error_responses(*codes: int) -> dict:
            404: "No such lesson.",
            413: "The request body is larger than LOSSLAB_MAX_BODY_BYTES.",
            422: "A field is invalid: the message names it, the value and what is allowed.",
+           501: "This server cannot render that format (its Python lacks losslab's video extra).",
            503: "Every formula worker is busy: try again after Retry-After seconds."}
     return {c: {"model": ErrorResponse, "description": why[c]} for c in codes}
 
@@ -253,6 +254,15 @@ class SceneFormatResponse(Open):
 
 class LessonStepResponse(Open):
     """A lesson step evaluated on the scene on screen (see engine.lessons.evaluate)."""
+
+
+class RenderAvailableResponse(Open):
+    """GET /api/render: whether this server can render, and what."""
+
+    available: bool
+    message: str | None
+    formats: list[str]
+    max_frames: int
 
 
 class TuneRequest(Strict):

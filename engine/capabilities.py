@@ -64,6 +64,17 @@ def _eigenvalues(surface) -> np.ndarray | None:
     return None if lam is None else np.asarray(lam, dtype=float)
 
 
+def is_plain_gradient_step(name: str, params: Mapping[str, Any]) -> bool:
+    """Whether each step is exactly x ← x − η∇f with a constant η (heavy-ball theory at β = 0), so the
+    error along each eigenvector of a quadratic is (1 − ηλᵢ)ᵏ e₀.
+
+    >>> is_plain_gradient_step("gd", {"lr": 0.1}), is_plain_gradient_step("sgd", {"lr": 0.1, "momentum": 0.5})
+    (True, False)
+    """
+    beta = _caps(name).beta
+    return _theory_applies(name, params) == "heavy_ball" and not (beta and float(params.get(beta, 0.0)) > 0)
+
+
 def predicted_rate(surface, name: str, params: Mapping[str, Any]) -> float | None:
     """Per-step contraction theory predicts for a run, where a closed form exists (else None).
 
