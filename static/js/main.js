@@ -25,7 +25,12 @@ const app = {
   theory: null,
   renderQueued: false,
   lastHeavyRender: 0,
+  lastLossRender: 0,
   runRequestedAt: 0,
+  pending: null, // the run request in flight: { store, sentAt, done }
+  queued: false, // the scene changed while a request was in flight: send it when that one is done
+  busyUntil: 0, // a slider drag, a start-point drag or Play is going on until then
+  timing: null, // { sent, done } of the last run request, for benchmarks
 };
 
 // --- charts ---------------------------------------------------------------
@@ -34,7 +39,11 @@ const contour = new ContourChart($("#contour-plot"), { onPickStart, onRedraw: ()
 const losses = new LossChart($("#loss-plot"));
 const surface3d = new SurfaceChart($("#surface-plot"));
 // Play, Step and Reset draw at once: an animation frame is already one, a click wants its answer now.
-const player = new Player({ onFrame: () => { renderNow(); if (player.cursor !== null) refreshTheory(); } });
+const player = new Player({ onFrame: () => {
+  if (player.playing) markBusy();
+  renderNow();
+  if (player.cursor !== null) refreshTheory();
+} });
 const views = new LessonViews($("#lesson-views"), { onPickRate });
 let compareChart = null;
 
@@ -46,19 +55,29 @@ function colors() {
   return app.scene.optimizers.map((_, i) => colorOf(i));
 }
 
-// A run that finishes within this long after its request is drawn once, complete (a slider
-// drag then costs one redraw per value, not one per message); a longer one is drawn as it streams.
+// A run that finishes within this long after its request is drawn once, complete (the page shows
+// the previous run meanwhile); a longer one is drawn as it streams.
 const STREAM_GRACE_MS = 100;
+// While the learner drags a slider or the start point, or Play runs, only the contour's path layer
+// is redrawn (a few ms); Plotly's figures, the 3D view and the panels follow once inputs have
+// paused this long, so they never hold up the contour.
+const QUIET_MS = 250;
+// A request in flight for less than this is let finish, the newest scene waiting for it (one request
+// in flight, the latest answer always drawn); an older one is superseded (a long run is streaming).
+const COALESCE_MS = 250;
+
+let quietTimer = null;
+function markBusy() {
+  app.busyUntil = performance.now() + QUIET_MS;
+  clearTimeout(quietTimer);
+  quietTimer = setTimeout(scheduleRender, QUIET_MS + 5);
+}
 
 function scheduleRender() {
   if (app.renderQueued) return;
   app.renderQueued = true;
-  requestAnimationFrame(function frame() {
+  requestAnimationFrame(() => {
     if (!app.renderQueued) return; // drawn meanwhile (see renderNowIfQueued)
-    if (app.running && performance.now() - app.runRequestedAt < STREAM_GRACE_MS) {
-      requestAnimationFrame(frame);
-      return;
-    }
     app.renderQueued = false;
     render();
   });
@@ -129,12 +148,27 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
+  // A run still streaming in is drawn as it grows, by the path layer alone: the other plots wait for its end.
+  const streaming = app.running && app.pending && !app.pending.done && app.store === app.pending.store;
+  if (performance.now() < app.busyUntil || streaming) {
+    // Only the contour's paths now; the rest once inputs pause (markBusy's timer draws it).
+    contour.render({ ...args, overlay: taylorOverlay(), lazy: true });
+    renderPlayer();
+    // While playing, the loss curves grow once a second (a Plotly draw of 10–100 ms: more would cost frames).
+    if (player.playing && started - app.lastLossRender > 1000) {
+      app.lastLossRender = started;
+      losses.render(args);
+    }
+    window.dispatchEvent(new CustomEvent("losslab:rendered", { detail: { store: app.store, complete: !app.running, started,
+      pathsDrawn: contour.pathsDrawn, lazy: true } }));
+    return;
+  }
   const flat = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render(args)];
   views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(),
     compareChart: renderCompare });
   renderStatus();
   renderPlayer();
-  const detail = { store: app.store, complete: !app.running, started, flatDrawn: null };
+  const detail = { store: app.store, complete: !app.running, started, flatDrawn: null, pathsDrawn: contour.pathsDrawn, lazy: false };
   const flatDone = Promise.all(flat).then(() => (detail.flatDrawn = performance.now()));
   // The 3D view is the slowest to draw: it follows in the next frame, so the 2D plots reach the
   // screen first, and while streaming it is refreshed at most every 150 ms.
@@ -142,7 +176,8 @@ function render() {
   const now = performance.now();
   if (!app.running || now - app.lastHeavyRender > 150) {
     app.lastHeavyRender = now;
-    heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(surface3d.render(args))));
+    // Skipped if a drag or Play started meanwhile: markBusy's timer draws it when that pauses.
+    heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now() < app.busyUntil ? null : surface3d.render(args))));
   }
   // For benchmarks and tests: which data the plots now show, once Plotly has drawn it.
   Promise.all([flatDone, heavy]).then(() => window.dispatchEvent(new CustomEvent("losslab:rendered", { detail })));
@@ -261,17 +296,29 @@ function renderCompare(el) {
 
 const socket = new RunSocket({
   onChunk(msg) {
-    app.store?.addChunk(msg);
-    scheduleRender();
+    const p = app.pending;
+    if (!p) return;
+    p.store.addChunk(msg);
+    // A run still streaming after the grace period is shown as it grows (unless a newer one waits).
+    if (app.store !== p.store && !app.queued && performance.now() - p.sentAt > STREAM_GRACE_MS) app.store = p.store;
+    if (app.store === p.store) scheduleRender();
   },
   onDone(msg) {
-    app.store?.finish(msg);
-    app.running = false;
+    const p = app.pending;
+    if (!p) return;
+    p.store.finish(msg);
+    p.done = true;
+    app.store = p.store;
+    if (app.timing) app.timing.done = performance.now();
+    if (app.queued) sendRun(); // the newest scene, asked for while this one was in flight
+    else app.running = false;
     renderNowIfQueued();
-    refreshTheory();
+    if (!app.running) refreshTheory();
   },
   onError(msg) {
-    app.running = false;
+    if (app.pending) app.pending.done = true;
+    if (app.queued) sendRun();
+    else app.running = false;
     toast(msg.message || "The server refused the request");
     scheduleRender();
   },
@@ -281,14 +328,31 @@ const socket = new RunSocket({
 });
 
 function requestRun() {
-  // Ghosts compare before and after a parameter change; a different set of optimizers has none.
+  const now = performance.now();
+  // Ghosts compare before and after a change: kept at the start of a gesture (not at every step of
+  // a drag); a different set of optimizers has none.
   const same = app.store && app.store.runs.length === app.scene.optimizers.length &&
     app.store.runs.every((r, i) => r.optimizer === app.scene.optimizers[i].name);
   if (!same) contour.clearGhosts();
-  else if (!app.running) contour.keepGhosts(app.store, colors());
-  app.store = new RunStore(app.scene.optimizers);
+  else if (now - app.runRequestedAt > 2 * QUIET_MS && !app.running) contour.keepGhosts(app.store, colors());
+  app.runRequestedAt = now;
   app.running = true;
-  app.runRequestedAt = performance.now();
+  markBusy();
+  const p = app.pending;
+  if (p && !p.done && now - p.sentAt < COALESCE_MS) {
+    app.queued = true; // sent when the request in flight is answered
+    return;
+  }
+  sendRun();
+}
+
+/** Send the scene as it is now; its answer replaces the drawing when complete (or after the grace period). */
+function sendRun() {
+  app.queued = false;
+  const store = new RunStore(app.scene.optimizers);
+  if (!app.store) app.store = store;
+  app.pending = { store, sentAt: performance.now(), done: false };
+  app.timing = { sent: app.pending.sentAt, done: null };
   socket.run(runRequest(app.scene));
   scheduleRender();
 }
@@ -350,8 +414,27 @@ function currentLesson() {
 
 // --- scene changes ----------------------------------------------------------
 
-function sceneChanged({ grid = false, rebuild = false } = {}) {
+let hashTimer = null;
+/**
+ * The scene into the URL: at once, then at most every 200 ms while a slider is dragged (browsers
+ * throttle history updates, and each costs a few ms).
+ */
+function writeHash() {
+  if (hashTimer) return;
   history.replaceState(null, "", toHash(app.scene));
+  hashTimer = setTimeout(function trailing() {
+    const hash = toHash(app.scene);
+    if (location.hash === hash) {
+      hashTimer = null;
+      return;
+    }
+    history.replaceState(null, "", hash);
+    hashTimer = setTimeout(trailing, 200);
+  }, 200);
+}
+
+function sceneChanged({ grid = false, rebuild = false } = {}) {
+  writeHash();
   if (rebuild) buildControls();
   if (grid) refreshGrid();
   refreshTheory();
@@ -368,7 +451,7 @@ function onPickStart(point, dragging, released) {
   app.scene.start = [r(Math.min(x1, Math.max(x0, point[0]))), r(Math.min(y1, Math.max(y0, point[1])))];
   $("#start-x").value = app.scene.start[0];
   $("#start-y").value = app.scene.start[1];
-  history.replaceState(null, "", toHash(app.scene));
+  writeHash();
   requestRun();
 }
 
