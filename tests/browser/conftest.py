@@ -81,3 +81,12 @@ def trajectories(page) -> list[dict]:
     return page.evaluate("""() => document.getElementById('contour-plot').data
         .filter(t => /^\\d+\\. /.test(t.name || ''))
         .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""")
+
+
+def drawn_paths(page) -> list[dict]:
+    """What the contour's path layer shows of each run: the entries drawn (indices into the run) and the SVG path data."""
+    return page.evaluate("""() => {
+        const layer = document.getElementById('contour-plot').losslabPaths;
+        const paths = [...document.querySelectorAll('#contour-plot .losslab-paths path.run')];
+        return layer.drawn.map((d, i) => ({idx: Array.from(d.idx), d: paths[i].getAttribute('d'), color: d.color}));
+    }""")
