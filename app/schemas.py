@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.config import get_settings
+from engine.defaults import SEED_MAX, TOL_MAX
 from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
 _settings = get_settings()
@@ -57,9 +58,9 @@ class RunRequest(Strict):
     optimizers: list[OptimizerIn] = Field(min_length=1, max_length=_settings.max_optimizers)
     start: tuple[Coordinate, Coordinate] = Field(description="Start point [x, y], inside the surface's view or near it.")
     steps: int = Field(200, ge=0, le=_settings.max_steps, strict=True, description="Most steps per run.")
-    tol: float = Field(0.0, ge=0.0, le=1e6, strict=True, allow_inf_nan=False,
+    tol: float = Field(0.0, ge=0.0, le=TOL_MAX, strict=True, allow_inf_nan=False,
                        description="Stop a run when ‖g‖ < tol; 0 never stops early.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True, description="Seed of stochastic optimizers.")
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True, description="Seed of stochastic optimizers.")
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 10, "rotation": 30}},
@@ -128,7 +129,7 @@ class SweepRequest(Strict):
     tol: float = Field(1e-6, gt=0, le=1e6, strict=True, allow_inf_nan=False)
     lrs: Axis
     betas: BetaAxis | None = None
-    seed: int = Field(0, ge=0, le=2**31 - 1, strict=True)
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True)
 
 
 class SweepResponse(BaseModel):

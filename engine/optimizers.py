@@ -9,8 +9,8 @@ and the runner applies the step: ``x ← x + step``. Nothing is mutated, so any 
 can be replayed, reset or raced against another exactly.
 
 Every rule follows PyTorch's conventions (``torch.optim``). In particular momentum
-keeps the *un-scaled* velocity, v ← μ v + g, and the step is −η v; the other common
-form, v ← μ v + η g, gives the same iterates for a constant η but not when η changes.
+keeps the *un-scaled* velocity, v ← β v + g, and the step is −η v; the other common
+form, v ← β v + η g, gives the same iterates for a constant η but not when η changes.
 
 Hyperparameters may be scalars or arrays of shape ``(K, 1)`` so that K configurations
 of one optimizer advance together on points of shape ``(K, 2)``: that is how races
@@ -25,6 +25,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
+from engine.capabilities import Capabilities
 from engine.params import Param, ParamError, resolve
 
 
@@ -104,7 +105,7 @@ class TraceState(NamedTuple):
 
 
 def trace(momentum, nesterov: bool = False) -> Optimizer:
-    """Heavy-ball velocity: v ← μ v + g; returns v, or g + μ v with Nesterov (PyTorch)."""
+    """Heavy-ball velocity: v ← β v + g; returns v, or g + β v with Nesterov (PyTorch)."""
 
     def init(x):
         return TraceState(np.zeros_like(np.asarray(x, dtype=float)))
@@ -307,7 +308,7 @@ def gd(*, lr, schedule="constant", decay_every=100) -> Optimizer:
 
 
 def momentum(*, lr, momentum, schedule="constant", decay_every=100) -> Optimizer:
-    """Heavy ball (PyTorch SGD with momentum): v ← μ v + g; x ← x − η v, v₀ = 0.
+    """Heavy ball (PyTorch SGD with momentum): v ← β v + g; x ← x − η v, v₀ = 0.
 
     >>> import numpy as np
     >>> opt = momentum(lr=0.1, momentum=0.9)
@@ -320,7 +321,7 @@ def momentum(*, lr, momentum, schedule="constant", decay_every=100) -> Optimizer
 
 
 def nesterov(*, lr, momentum, schedule="constant", decay_every=100) -> Optimizer:
-    """Nesterov momentum (PyTorch): v ← μ v + g; x ← x − η (g + μ v)."""
+    """Nesterov momentum (PyTorch): v ← β v + g; x ← x − η (g + β v)."""
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr, schedule, decay_every))
 
 
@@ -372,7 +373,8 @@ def _lr(default, high=10.0):
                  log=True, label="Step size", low_open=True)
 
 
-MOMENTUM = Param("momentum", 0.9, 0.0, 0.999, "Momentum μ (β): the fraction of the velocity kept from one step to the next.", label="Momentum")
+MOMENTUM = Param("momentum", 0.9, 0.0, 0.999, "Momentum β: the fraction of the velocity kept from one step to the next.",
+                 label="Momentum", near_one=True)
 SCHEDULE = Param("schedule", "constant", kind="choice", choices=SCHEDULES,
                  description="How η changes with the step k: constant, η/k, η/√k, or halved every 'decay_every' steps.", label="Schedule")
 DECAY_EVERY = Param("decay_every", 100, 1, 100_000, "Steps between halvings of η for the 'step' schedule.", kind="int", label="Decay every")
@@ -388,6 +390,8 @@ class OptimizerSpec:
     build: Callable[..., Optimizer]
     needs_hessian: bool = False
     stochastic: bool = False
+    #: What the rest of Loss Lab may ask of this optimizer (engine.capabilities): declared here only.
+    capabilities: Capabilities = Capabilities()
 
     def resolve(self, params) -> dict:
         return resolve(self.params, params, self.name)
@@ -396,47 +400,55 @@ class OptimizerSpec:
         return {
             "name": self.name, "title": self.title, "formula": self.formula, "description": self.description,
             "params": [p.to_dict() for p in self.params], "needs_hessian": self.needs_hessian,
-            "stochastic": self.stochastic,
+            "stochastic": self.stochastic, "capabilities": self.capabilities.to_dict(),
         }
 
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {s.name: s for s in (
     OptimizerSpec("gd", "Gradient descent", "x ← x − η g",
                   "Steps straight downhill. On a quadratic it converges for η < 2/λmax and zig-zags when the bowl is elongated.",
-                  (_lr(0.1), SCHEDULE, DECAY_EVERY), gd),
-    OptimizerSpec("momentum", "Momentum (heavy ball)", "v ← μ v + g;  x ← x − η v",
+                  (_lr(0.1), SCHEDULE, DECAY_EVERY), gd,
+                  capabilities=Capabilities(rate="heavy_ball", compiled=True)),
+    OptimizerSpec("momentum", "Momentum (heavy ball)", "v ← β v + g;  x ← x − η v",
                   "Accumulates a velocity: oscillations across a valley cancel while progress along it adds up.",
-                  (_lr(0.05), MOMENTUM, SCHEDULE, DECAY_EVERY), momentum),
-    OptimizerSpec("nesterov", "Nesterov momentum", "v ← μ v + g;  x ← x − η (g + μ v)",
+                  (_lr(0.05), MOMENTUM, SCHEDULE, DECAY_EVERY), momentum,
+                  capabilities=Capabilities(velocity="momentum", rate="heavy_ball", beta="momentum", compiled=True)),
+    OptimizerSpec("nesterov", "Nesterov momentum", "v ← β v + g;  x ← x − η (g + β v)",
                   "Momentum with a look-ahead correction (PyTorch's form); damps the overshoot of the heavy ball.",
-                  (_lr(0.05), MOMENTUM, SCHEDULE, DECAY_EVERY), nesterov),
+                  (_lr(0.05), MOMENTUM, SCHEDULE, DECAY_EVERY), nesterov,
+                  capabilities=Capabilities(velocity="momentum", rate="nesterov", beta="momentum", compiled=True)),
     OptimizerSpec("newton", "Newton's method", "x ← x − η H⁻¹ g",
                   "Jumps to the minimum of the local quadratic model. One step with η = 1 solves any quadratic; "
                   "where the Hessian is indefinite it heads for the saddle instead.",
-                  (_lr(1.0),), newton, needs_hessian=True),
+                  (_lr(1.0),), newton, needs_hessian=True, capabilities=Capabilities(rate="newton", compiled=True)),
     OptimizerSpec("preconditioned", "Preconditioned GD", "x ← x − η P⁻¹ g,  P = |H(x₀)|",
                   "Rescales the axes once with the Hessian at the start, so an elongated bowl becomes round.",
-                  (_lr(1.0),), preconditioned, needs_hessian=True),
+                  (_lr(1.0),), preconditioned, needs_hessian=True,
+                  capabilities=Capabilities(rate="newton", compiled=True)),
     OptimizerSpec("adagrad", "Adagrad", "s ← s + g²;  x ← x − η g / (√s + ε)",
                   "A step size per coordinate that shrinks with the gradients seen so far.",
-                  (_lr(0.5), Param("eps", 1e-10, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), adagrad),
+                  (_lr(0.5), Param("eps", 1e-10, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), adagrad,
+                  capabilities=Capabilities(compiled=True)),
     OptimizerSpec("rmsprop", "RMSprop", "v ← α v + (1 − α) g²;  x ← x − η g / (√v + ε)",
                   "Divides each coordinate by a running root-mean-square of its gradient.",
-                  (_lr(0.01), Param("alpha", 0.99, 0.0, 0.9999, "Smoothing constant α of the squared-gradient average.", label="α"),
-                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), rmsprop),
+                  (_lr(0.01), Param("alpha", 0.99, 0.0, 0.9999, "Smoothing constant α of the squared-gradient average.", label="α", near_one=True),
+                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), rmsprop,
+                  capabilities=Capabilities(compiled=True)),
     OptimizerSpec("adam", "Adam", "m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  x ← x − η m̂ / (√v̂ + ε)",
                   "Momentum plus RMSprop scaling, with bias correction of both moving averages.",
-                  (_lr(0.05), Param("beta1", 0.9, 0.0, 0.9999, "Decay β1 of the gradient average (momentum).", label="β1"),
-                   Param("beta2", 0.999, 0.0, 0.99999, "Decay β2 of the squared-gradient average.", label="β2"),
-                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), adam),
-    OptimizerSpec("sgd", "SGD / mini-batch", "g_B = mean of a batch;  v ← μ v + g_B;  x ← x − η_k v",
+                  (_lr(0.05), Param("beta1", 0.9, 0.0, 0.9999, "Decay β1 of the gradient average (momentum).", label="β1", near_one=True),
+                   Param("beta2", 0.999, 0.0, 0.99999, "Decay β2 of the squared-gradient average.", label="β2", near_one=True),
+                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), adam,
+                  capabilities=Capabilities(velocity="beta1", compiled=True)),
+    OptimizerSpec("sgd", "SGD / mini-batch", "g_B = mean of a batch;  v ← β v + g_B;  x ← x − η_k v",
                   "Follows the gradient of a random mini-batch (data surfaces), or a noisy gradient elsewhere. "
                   "Batches are drawn without replacement within each epoch.",
-                  (_lr(0.1), Param("momentum", 0.0, 0.0, 0.999, MOMENTUM.description, label="Momentum"),
+                  (_lr(0.1), Param("momentum", 0.0, 0.0, 0.999, MOMENTUM.description, label="Momentum", near_one=True),
                    Param("batch_size", 1, 1, 10_000, "Examples per mini-batch (1 = pure SGD, N = full batch); data surfaces only.", kind="int", label="Batch size"),
                    Param("noise", 0.0, 0.0, 100.0, "Std of Gaussian noise added to every gradient.", label="Gradient noise"),
                    Param("seed", 0, 0, 2**31 - 1, "Seed of this run's batches and noise.", kind="int", label="Seed"),
-                   SCHEDULE, DECAY_EVERY), sgd, stochastic=True),
+                   SCHEDULE, DECAY_EVERY), sgd, stochastic=True,
+                  capabilities=Capabilities(velocity="momentum", rate="heavy_ball", beta="momentum", compiled=True)),
 )}
 
 

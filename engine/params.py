@@ -34,6 +34,8 @@ class Param:
       kind: ``"float"``, ``"int"``, ``"choice"`` or ``"text"`` (a string of at most ``high`` characters).
       choices: allowed values for ``"choice"``.
       log: whether a slider for it should move on a log scale.
+      near_one: whether a slider for it should move on a log scale of 1 − value (momenta β, β2):
+        equal steps then resolve 0.9, 0.99 and 0.999.
       label: short human label for the page.
     """
 
@@ -47,6 +49,7 @@ class Param:
     log: bool = False
     label: str = ""
     low_open: bool = False
+    near_one: bool = False
 
     def allowed(self) -> str:
         if self.kind == "choice":
@@ -106,7 +109,8 @@ class Param:
         elif self.kind == "text":
             d["max_length"] = int(self.high)
         else:
-            d.update(min=self.low, max=self.high, log=self.log, min_exclusive=self.low_open)
+            scale = "log1m" if self.near_one else "log" if self.log else "linear"
+            d.update(min=self.low, max=self.high, log=self.log, min_exclusive=self.low_open, scale=scale)
         return d
 
 

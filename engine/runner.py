@@ -19,8 +19,11 @@ from engine.params import ParamError
 from engine.surfaces.base import DataSurface, Surface, check_shape
 
 CONVERGED, DIVERGED, MAX_STEPS, RUNNING = "converged", "diverged", "max_steps", "running"
-#: An iterate this many view radii from the origin counts as diverged.
-DIVERGENCE_FACTOR = 1e6
+#: The divergence rule: a run is declared diverged at the first step whose iterate lies more than
+#: this many view radii (the largest |coordinate| of the surface's view) from the origin, or whose
+#: loss or gradient is no longer finite. Ten radii is far outside anything drawn, so a run that
+#: gets there has clearly left (η = 1.2 on λ = 2 from the view's edge: within 8 steps).
+DIVERGENCE_FACTOR = 10.0
 
 
 class OptimizerConfig(NamedTuple):
@@ -301,7 +304,7 @@ def run_chunks(surface: Surface, optimizers: Sequence, start, steps: int, *, tol
     Yields:
       Chunk objects; the first holds the start point of every run, the last has ``done``
       set and each run's final ``status``: ``converged``, ``diverged`` (a value became
-      non-finite or the iterate left 10⁶ view radii; only finite values are kept) or ``max_steps``.
+      non-finite or the iterate left 10 view radii, ``DIVERGENCE_FACTOR``; only finite values are kept) or ``max_steps``.
     """
     configs, start = _validated(surface, optimizers, start, steps, tol, seed)
     K = len(configs)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import accel
-from engine.optimizers import get_spec
+from engine.optimizers import OPTIMIZERS, get_spec
 from engine.params import ParamError
 from engine.runner import DIVERGED, OptimizerConfig, Stepper, _validated
 from engine.surfaces.base import Surface
@@ -53,15 +53,17 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
     lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
     if lrs.size == 0:
         raise ParamError("lrs", [], "at least one step size")
-    swept = ("lr",) if betas is None else ("lr", "momentum")  # the grid's axes override params
+    beta_name = spec.capabilities.beta  # the β axis of an (η, β) map, declared on the catalog entry
+    swept = ("lr",) if betas is None else ("lr", beta_name)  # the grid's axes override params
     base = spec.resolve({k: v for k, v in (params or {}).items() if k not in swept})
     lr_param = next(p for p in spec.params if p.name == "lr")
     for v in (lrs.min(), lrs.max()):
         lr_param.validate(float(v), optimizer)
     if betas is not None:
-        beta_param = next((p for p in spec.params if p.name == "momentum"), None)
+        beta_param = next((p for p in spec.params if p.name == beta_name), None)
         if beta_param is None:
-            raise ParamError("betas", "given", f"{optimizer} has no momentum; sweep η alone or use momentum, nesterov or sgd")
+            with_beta = ", ".join(n for n, o in OPTIMIZERS.items() if o.capabilities.beta)
+            raise ParamError("betas", "given", f"{optimizer} has no momentum; sweep η alone or use {with_beta}")
         betas = np.atleast_1d(np.asarray(betas, dtype=float))
         if betas.size == 0:
             raise ParamError("betas", [], "at least one momentum, or None to sweep η alone")
@@ -81,7 +83,7 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
         for lr, beta in zip(lr_grid.ravel(), beta_grid.ravel()):
             p = dict(base, lr=float(lr))
             if betas is not None:
-                p["momentum"] = float(beta)
+                p[beta_name] = float(beta)
             configs.append(OptimizerConfig(optimizer, p))
         st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
     st.advance(steps, record=False)

@@ -1,7 +1,7 @@
 """What theory predicts, next to the runner so each checks the other.
 
-Conventions match the optimizers: heavy ball is v ← μ v + g, x ← x − η v (PyTorch),
-which on a quadratic is x_{k+1} = x_k − η ∇f(x_k) + β (x_k − x_{k−1}) with β = μ, the
+Conventions match the optimizers: heavy ball is v ← β v + g, x ← x − η v (PyTorch),
+which on a quadratic is x_{k+1} = x_k − η ∇f(x_k) + β (x_k − x_{k−1}), the
 form used by Goh, "Why Momentum Really Works", Distill 2017.
 """
 
@@ -139,10 +139,10 @@ def measure_minibatch_variance(surface: DataSurface, point, batch_size: int, sam
 def nesterov_rate(lr, momentum, eigenvalues) -> np.ndarray:
     """Convergence rate of Nesterov momentum (PyTorch's form) on a quadratic.
 
-    With a = ηλ, v ← μ v + g and x ← x − η (g + μ v) act on each eigendirection as a linear
-    recurrence with characteristic polynomial t² − (1 + μ)(1 − a) t + μ(1 − a); the rate is
+    With a = ηλ, v ← β v + g and x ← x − η (g + β v) act on each eigendirection as a linear
+    recurrence with characteristic polynomial t² − (1 + β)(1 − a) t + β(1 − a); the rate is
     the largest root modulus over the eigenvalues λ. ``lr`` and ``momentum`` broadcast.
-    μ = 0 is plain GD, max |1 − ηλ|.
+    β = 0 is plain GD, max |1 − ηλ|.
 
     >>> float(nesterov_rate(0.05, 0.0, [1.0, 20.0]))
     0.95
@@ -215,7 +215,7 @@ def taylor_model(surface: Surface, point, grid_points) -> np.ndarray:
     Returns an array of shape ``grid_points.shape[:-1]``.
 
     >>> from engine.surfaces import make_surface
-    >>> s = make_surface("saddle")  # x² − y², itself a quadratic
+    >>> s = make_surface("saddle", wall=0)  # x² − y², itself a quadratic
     >>> taylor_model(s, [1.0, 1.0], [[0.0, 0.0], [2.0, 3.0]]).tolist()
     [0.0, -5.0]
     """
@@ -308,13 +308,13 @@ def activation_curves(us) -> dict:
     """Each hidden activation a(u) and its derivative a'(u), as the two-weight network uses them.
 
     sigmoid σ(u) = 1/(1 + e⁻ᵘ), σ' = σ(1 − σ); tanh(u) = 2σ(2u) − 1 (a scaled, shifted
-    sigmoid), tanh' = 1 − tanh²; ReLU max(0, u), whose derivative is taken to be 1 at u = 0.
+    sigmoid), tanh' = 1 − tanh²; ReLU max(0, u), whose derivative is taken to be ½ at u = 0 (the mean of its one-sided slopes).
 
     Returns ``{"u": (n,) array, "curves": [{"name": "sigmoid", "a": …, "da": …}, tanh, relu]}``.
 
     >>> c = activation_curves([0.0])
     >>> [(k["name"], float(k["a"][0]), float(k["da"][0])) for k in c["curves"]]
-    [('sigmoid', 0.5, 0.25), ('tanh', 0.0, 1.0), ('relu', 0.0, 1.0)]
+    [('sigmoid', 0.5, 0.25), ('tanh', 0.0, 1.0), ('relu', 0.0, 0.5)]
     """
     from engine.surfaces.data import activation
 
@@ -336,7 +336,7 @@ def backprop_chain(surface, point, example: int) -> dict:
         ∂Div/∂w1 = ∂Div/∂y · ∂y/∂z · ∂z/∂h · ∂h/∂u · ∂u/∂w1,  ∂z/∂h = w2, ∂h/∂u = a'(u), ∂u/∂w1 = x
 
     with ∂y/∂z = y(1 − y), ∂Div/∂y = −d/y + (1 − d)/(1 − y) for cross-entropy and y − d for
-    L2, and ReLU's a'(0) = 1 as in the engine. 1 − y is computed as σ(−z) so the CE factors
+    L2, and ReLU's a'(0) = ½ as in the engine. 1 − y is computed as σ(−z) so the CE factors
     stay accurate when the output saturates (|z| up to several hundred).
 
     Returns ``{"example", "x", "d", "w1", "w2", "loss", "activation",

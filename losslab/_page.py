@@ -3,7 +3,7 @@
 A scene here is the page's plain object::
 
     {"surface": "quadratic", "surfaceParams": {...}, "optimizers": [{"name": ..., "params": {...}}],
-     "start": [x, y], "steps": 100, "seed": 0, "lesson": "", "formula": "", "view": None}
+     "start": [x, y], "steps": 100, "seed": 0, "tol": 1e-4, "lesson": "", "formula": "", "view": None}
 
 ``formula`` and ``view`` belong to the custom surface (a typed f(x, y) and its box
 ``[xmin, xmax, ymin, ymax]``); every other surface has ``""`` and ``None`` there.
@@ -22,32 +22,23 @@ import math
 import re
 import sys
 
+from engine import defaults
 from engine.optimizers import OPTIMIZERS
 from engine.params import Param
 from engine.surfaces import SURFACES, TEXT_SURFACES
 
 from losslab import _js
 
-DEFAULT_SCENE = {
-    "surface": "quadratic",
-    "surfaceParams": {"lambda_1": 1, "lambda_2": 20, "rotation": 30},
-    "optimizers": [
-        {"name": "gd", "params": {"lr": 0.09}},
-        {"name": "momentum", "params": {"lr": 0.04, "momentum": 0.7}},
-    ],
-    "start": [-2, -0.5],
-    "steps": 100,
-    "seed": 0,
-    "lesson": "",
-    "formula": "",  # the custom surface's f(x, y)
-    "view": None,  # the custom surface's [xmin, xmax, ymin, ymax]
-}
-STEPS = (1, 20000)
-SEEDS = (0, 2147483647)
-MAX_OPTIMIZERS = 8
+#: The page's defaults and limits, from their one home (``engine.defaults``, published by GET /api/scene).
+DEFAULT_SCENE = defaults.default_scene()
+_LIMITS = defaults.limits()
+STEPS = tuple(_LIMITS["steps"])
+SEEDS = tuple(_LIMITS["seed"])
+TOLS = tuple(_LIMITS["tol"])
+MAX_OPTIMIZERS = _LIMITS["optimizers"]
 #: The typed-formula surface, and the longest formula the page keeps (``CUSTOM``, ``FORMULA_MAX``).
 CUSTOM = "custom"
-FORMULA_MAX = 500
+FORMULA_MAX = _LIMITS["formula"]
 #: The largest |coordinate| of a custom view the page keeps.
 from engine.surfaces.custom import MAX_VIEW as VIEW_MAX, MIN_VIEW_SPAN  # noqa: E402  the server's limits
 #: The page's catalog of surfaces: GET /api/surfaces, and the custom surface from GET /api/formula.
@@ -133,6 +124,8 @@ def from_hash(hash_: str) -> dict:
         scene["steps"] = _js.number(fields["steps"])
     if fields.get("seed"):
         scene["seed"] = _js.number(fields["seed"])
+    if fields.get("tol"):
+        scene["tol"] = _js.number(fields["tol"])
     try:
         scene["lesson"] = _js.decode_uri_component(fields["lesson"]) if fields.get("lesson") else ""
         if "f" in fields:
@@ -203,6 +196,20 @@ def _clamp_int(v, bounds, fallback, what: str, notes: list[str]) -> int:
     if out != _js.number(v):
         notes.append(f"{what} = {_show(v)} is outside {bounds[0]} … {bounds[1]}; the page uses {out}")
     return out
+
+
+def _clamp_tol(v, notes: list[str]) -> float:
+    """``clampTol``: a number in ``TOLS``, else the default tolerance."""
+    if v is None:  # a scene without one (a lesson's): the default, as on the page
+        return DEFAULT_SCENE["tol"]
+    t = _js.number(v)
+    if not math.isfinite(t):
+        notes.append(f"tol = {_show(v)} is not a number; the page uses {_show(DEFAULT_SCENE['tol'])}")
+        return DEFAULT_SCENE["tol"]
+    out = min(TOLS[1], max(TOLS[0], t))
+    if out != t:
+        notes.append(f"tol = {_show(v)} is outside {_show(TOLS[0])} … {_show(TOLS[1])}; the page uses {_show(out)}")
+    return float(out)
 
 
 def clamp_start(start, view) -> list[float]:
@@ -285,7 +292,8 @@ def normalize(scene: dict, notes: list[str] | None = None) -> dict:
         "optimizers": opts,
         "start": [float(v) for v in clamped],
         "steps": _clamp_int(scene.get("steps"), STEPS, DEFAULT_SCENE["steps"], "steps", notes),
-        "seed": _clamp_int(scene.get("seed"), SEEDS, 0, "seed", notes),
+        "seed": _clamp_int(scene.get("seed"), SEEDS, DEFAULT_SCENE["seed"], "seed", notes),
+        "tol": _clamp_tol(scene.get("tol"), notes),
         "lesson": lesson if isinstance(lesson, str) else "",
         "formula": formula,
         "view": custom_view,
@@ -306,7 +314,7 @@ def run_request(scene: dict) -> dict:
         "optimizers": [{"name": o["name"], "params": o["params"]} for o in scene["optimizers"]],
         "start": scene["start"],
         "steps": scene["steps"],
-        "tol": 0,
+        "tol": scene["tol"],
         "seed": scene["seed"],
     }
 
@@ -331,6 +339,7 @@ def to_hash(scene: dict) -> str:
         "start=" + ",".join(_fmt(v) for v in scene["start"]),
         f"steps={scene['steps']}",
         f"seed={scene['seed']}",
+        f"tol={_fmt(scene['tol'])}",
     ]
     if scene["surface"] == CUSTOM:
         parts.append("f=" + _js.encode_uri_component(scene["formula"]))

@@ -11,9 +11,9 @@ builder method returns a new one, so a scene can be reused, extended and compare
 ...          .add("momentum", lr=0.04, momentum=0.7))
 >>> result = scene.run(steps=100)
 >>> [(run.optimizer, run.status, run.steps_taken) for run in result]
-[('gd', 'max_steps', 100), ('momentum', 'max_steps', 100)]
+[('gd', 'max_steps', 100), ('momentum', 'converged', 61)]
 >>> result[1].points.shape, f"{result[1].final_loss:.2e}"
-((101, 2), '1.89e-15')
+((62, 2), '1.40e-09')
 
 A surface of your own, typed as on the page ("Your own formula…"), with the box it is drawn in;
 its gradient and Hessian are exact, so Newton's method works on it too:
@@ -27,7 +27,7 @@ The same scene as a page link, and back:
 
 >>> url = scene.to_url()
 >>> url
-'http://127.0.0.1:8000/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30&o=gd:lr=0.09,schedule=constant,decay_every=100|momentum:lr=0.04,momentum=0.7,schedule=constant,decay_every=100&start=-2,-0.5&steps=100&seed=0'
+'http://127.0.0.1:8000/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30&o=gd:lr=0.09,schedule=constant,decay_every=100|momentum:lr=0.04,momentum=0.7,schedule=constant,decay_every=100&start=-2,-0.5&steps=100&seed=0&tol=0.0001'
 >>> ll.Scene.from_url(url) == scene
 True
 """
@@ -38,6 +38,7 @@ import contextlib
 import math
 import sys
 import time
+import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, Sequence
@@ -45,6 +46,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 import numpy as np
 
 import engine
+from engine import capabilities
 from engine import theory as _theory
 from engine.lessons import LESSONS, Lesson
 from engine.params import Param, ParamError
@@ -58,8 +60,6 @@ __all__ = [
 
 #: Where ``Scene.to_url`` points by default: ``losslab serve`` on this machine.
 DEFAULT_BASE = "http://127.0.0.1:8000/"
-#: Optimizers whose momentum μ is the β axis of an (η, β) map.
-MOMENTUM_OPTIMIZERS = ("momentum", "nesterov", "sgd")
 
 
 class LinkWarning(UserWarning):
@@ -114,7 +114,7 @@ class Scene:
     """
 
     __slots__ = ("surface", "surface_params", "formula", "view", "optimizers", "start_point", "steps", "seed",
-                 "lesson", "_surface")
+                 "tol", "lesson", "_surface")
 
     def __init__(self, surface: str = "quadratic", /, **params: Any):
         built = _make_surface(surface, params)
@@ -124,8 +124,8 @@ class Scene:
         self._set(surface=surface, surface_params={k: v for k, v in built.params.items() if k not in text},
                   formula=built.params["formula"] if custom else "",
                   view=tuple(float(c) for c in built.view) if custom else None,
-                  optimizers=(), start_point=(float(start[0]), float(start[1])), steps=100, seed=0, lesson="",
-                  _surface=built)
+                  optimizers=(), start_point=(float(start[0]), float(start[1])), steps=_page.DEFAULT_SCENE["steps"],
+                  seed=_page.DEFAULT_SCENE["seed"], tol=_page.DEFAULT_SCENE["tol"], lesson="", _surface=built)
 
     def _set(self, **values):
         for name in Scene.__slots__:
@@ -168,17 +168,29 @@ class Scene:
             config = engine.configure(optimizer, params)
         return self._evolve(optimizers=self.optimizers + (config,))
 
-    def replace(self, *, steps: int | None = None, seed: int | None = None, lesson: str | None = None) -> "Scene":
-        """The same scene with another default number of steps, seed or lesson id.
+    def replace(self, *, steps: int | None = None, seed: int | None = None, tol: float | None = None,
+                lesson: str | None = None) -> "Scene":
+        """The same scene with another default number of steps, seed, tolerance or lesson id.
+
+        Steps, seed and tol have the page's limits (``engine.defaults``), so every scene has a link
+        that opens it: ``Scene.from_url(s.to_url()) == s``.
 
         >>> Scene().replace(steps=500).steps
         500
+        >>> Scene().replace(seed=2**40)
+        Traceback (most recent call last):
+        ...
+        engine.params.ParamError: seed = 1099511627776 is not allowed: an integer with 0 ≤ seed ≤ 2147483647
         """
         changes: dict[str, Any] = {}
         if steps is not None:
-            changes["steps"] = _check_int("steps", steps, 0, 10_000_000)
+            changes["steps"] = _check_int("steps", steps, *_page.STEPS)
         if seed is not None:
-            changes["seed"] = _check_int("seed", seed, 0, 2**63 - 1)
+            changes["seed"] = _check_int("seed", seed, *_page.SEEDS)
+        if tol is not None:
+            if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not _page.TOLS[0] <= tol <= _page.TOLS[1]:
+                raise ParamError("tol", tol, f"a number with {_page.TOLS[0]:g} ≤ tol ≤ {_page.TOLS[1]:g}")
+            changes["tol"] = float(tol)
         if lesson is not None:
             changes["lesson"] = str(lesson)
         return self._evolve(**changes)
@@ -201,7 +213,10 @@ class Scene:
         hash_ = _page.hash_of(url)
         scene = _page.from_hash(hash_)
         if _page.is_short_lesson_link(hash_, scene) and any(l.id == scene["lesson"] for l in LESSONS):
-            return cls.from_lesson(scene["lesson"])
+            step = re.search(r"(?:^#?|&)step=(\d+)", hash_)
+            lesson = _find_lesson(scene["lesson"])
+            n = min(max(1, int(step.group(1))), len(lesson.steps)) if step else 1
+            return cls.from_lesson(scene["lesson"], step=n)
         return cls.from_dict(scene)
 
     @classmethod
@@ -223,13 +238,15 @@ class Scene:
         s = cls(d["surface"], **params).start(*d["start"])
         for o in d["optimizers"]:
             s = s.add(o["name"], **o["params"])
-        return s.replace(steps=d["steps"], seed=d["seed"], lesson=d["lesson"])
+        return s.replace(steps=d["steps"], seed=d["seed"], tol=d["tol"], lesson=d["lesson"])
 
     @classmethod
-    def from_lesson(cls, lesson: str | int) -> "Scene":
-        """The scene a lesson of the page opens, by id or number (see :func:`lessons`)."""
+    def from_lesson(cls, lesson: str | int, step: int = 1) -> "Scene":
+        """The scene of a lesson's step (``#lesson=<id>&step=<n>`` on the page), by id or number (see :func:`lessons`)."""
         found = _find_lesson(lesson)
-        return cls.from_dict({**found.scene, "lesson": found.id})
+        if not 1 <= step <= len(found.steps):
+            raise ParamError("step", step, f"a step of lesson {found.id}: 1 to {len(found.steps)}")
+        return cls.from_dict({**found.step(step).scene, "lesson": found.id})
 
     def to_dict(self) -> dict:
         """The page's scene object (what its JSON export calls ``scene``)."""
@@ -240,6 +257,7 @@ class Scene:
             "start": list(self.start_point),
             "steps": self.steps,
             "seed": self.seed,
+            "tol": self.tol,
             "lesson": self.lesson,
             "formula": self.formula,
             "view": None if self.view is None else list(self.view),
@@ -251,9 +269,9 @@ class Scene:
         The page writes numbers with 12 significant digits, and so does this link.
 
         >>> Scene("saddle").add("newton").to_url("http://localhost:9000")
-        'http://localhost:9000#s=saddle:curvature_ratio=1,wall=0&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0'
+        'http://localhost:9000#s=saddle:curvature_ratio=1,wall=0.5&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0&tol=0.0001'
         >>> Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2)).add("newton").to_url("")
-        '#s=custom:&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0&f=x**2%20%2B%203*y**2&view=-2,2,-2,2'
+        '#s=custom:&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0&tol=0.0001&f=x**2%20%2B%203*y**2&view=-2,2,-2,2'
         """
         return base.split("#", 1)[0] + _page.to_hash(self.to_dict())
 
@@ -263,13 +281,13 @@ class Scene:
         """The engine's surface object: ``value``, ``grad``, ``hessian``, ``grid``, ``minima``, ``saddles``."""
         return self._surface
 
-    def run(self, steps: int | None = None, *, seed: int | None = None, tol: float = 0.0) -> "Result":
-        """Run every optimizer from the start point, as the page does (``tol = 0``: never stop early).
+    def run(self, steps: int | None = None, *, seed: int | None = None, tol: float | None = None) -> "Result":
+        """Run every optimizer from the start point, as the page does.
 
         Args:
           steps: the most steps per run (default: ``self.steps``).
           seed: seeds the batches and noise of ``sgd`` (default: ``self.seed``).
-          tol: stop a run, ``converged``, once ‖∇f‖ < tol.
+          tol: stop a run, ``converged``, once ‖∇f‖ < tol (default: ``self.tol``, the page's 1e-4; 0 never stops).
 
         >>> r = Scene("quadratic", rotation=0).start(1, 1).add("newton").run(steps=3, tol=1e-12)
         >>> r[0].status, r[0].steps_taken, r[0].points[-1].tolist()
@@ -277,9 +295,9 @@ class Scene:
         """
         if not self.optimizers:
             raise ParamError("optimizers", [], "at least one; add one with scene.add('gd', lr=0.1)")
-        scene = self.replace(steps=steps, seed=seed)
+        scene = self.replace(steps=steps, seed=seed, tol=tol)
         trajs = engine.run(self._surface, list(self.optimizers), list(self.start_point), scene.steps,
-                           tol=tol, seed=scene.seed)
+                           tol=scene.tol, seed=scene.seed)
         return Result(scene, [Run(i, t.optimizer, t.params, t.points, t.losses, t.grad_norms, t.status, t.steps_taken)
                               for i, t in enumerate(trajs)])
 
@@ -310,7 +328,7 @@ class Scene:
     # --- comparing and showing ------------------------------------------
     def _key(self):
         return (self.surface, self.surface_params, self.formula, self.view, [tuple(o) for o in self.optimizers],
-                self.start_point, self.steps, self.seed, self.lesson)
+                self.start_point, self.steps, self.seed, self.tol, self.lesson)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Scene) and self._key() == other._key()
@@ -327,7 +345,8 @@ class Scene:
         for o in self.optimizers:
             extra = _kwargs(_non_default(engine.get_spec(o.name).params, o.params))
             out += f".add({o.name!r}{', ' if extra else ''}{extra})"
-        changes = {k: v for k, v in (("steps", self.steps), ("seed", self.seed)) if v != {"steps": 100, "seed": 0}[k]}
+        changes = {k: v for k, v in (("steps", self.steps), ("seed", self.seed), ("tol", self.tol))
+                   if v != _page.DEFAULT_SCENE[k]}
         if self.lesson:
             changes["lesson"] = self.lesson
         if changes:
@@ -553,7 +572,7 @@ def optimizers() -> Listing:
 
     >>> o = optimizers()["momentum"]
     >>> o.formula, sorted(o.params)
-    ('v ← μ v + g;  x ← x − η v', ['decay_every', 'lr', 'momentum', 'schedule'])
+    ('v ← β v + g;  x ← x − η v', ['decay_every', 'lr', 'momentum', 'schedule'])
     """
     items = [OptimizerInfo(s.name, s.title, s.formula, s.description, {p.name: p for p in s.params})
              for s in engine.OPTIMIZERS.values()]
@@ -699,12 +718,12 @@ def sweep(scene: Scene | str = "quadratic", optimizer: str = "momentum", *, lrs=
         scene = Scene(scene)
     spec = engine.get_spec(optimizer)
     params = dict(params or {})
-    for name in ("lr", "momentum"):
-        if name in params:
+    for name in ("lr", spec.capabilities.beta):
+        if name and name in params:
             raise ParamError(f"{optimizer}.{name}", params[name], "set by the map's axes: give lrs= and betas= (--lr-*, --beta-* on the command line)")
     lrs = default_lrs(scene, optimizer) if lrs is None else np.atleast_1d(np.asarray(lrs, dtype=float))
     if isinstance(betas, str) and betas == "auto":
-        betas = np.linspace(0.0, 0.99, 50) if optimizer in MOMENTUM_OPTIMIZERS else None
+        betas = np.linspace(0.0, 0.99, 50) if spec.capabilities.beta else None
     elif betas is not None:
         betas = np.atleast_1d(np.asarray(betas, dtype=float))
     if lrs.size == 0 or (betas is not None and betas.size == 0):
@@ -736,13 +755,13 @@ def sweep(scene: Scene | str = "quadratic", optimizer: str = "momentum", *, lrs=
         loss = np.concatenate([p.final_loss for p in pieces], axis)
         to_tol = np.concatenate([p.steps_to_tol for p in pieces], axis)
         div = np.concatenate([p.diverged for p in pieces], axis)
+    beta_name = spec.capabilities.beta
     resolved = spec.resolve({**params, "lr": float(lrs[0]),
-                             **({"momentum": float(betas[0])} if betas is not None else {})})
-    rate = None
+                             **({beta_name: float(betas[0])} if betas is not None else {})})
     info = None
     if scene.surface == "quadratic":
         info = _theory.quadratic_theory(scene.surface_params["lambda_1"], scene.surface_params["lambda_2"])
-        if optimizer in ("gd", "momentum") and resolved.get("schedule") == "constant":
-            rate = _theory.rate_map(scene.engine_surface.eigenvalues, lrs, betas if betas is not None else [0.0])
-    return SweepMap(scene, optimizer, {k: v for k, v in resolved.items() if k not in ("lr", "momentum")},
+    rate = capabilities.analytic_rate_map(surf, optimizer, resolved, lrs, betas)
+    swept = ("lr", beta_name) if betas is not None else ("lr",)
+    return SweepMap(scene, optimizer, {k: v for k, v in resolved.items() if k not in swept},
                     lrs, betas, loss, to_tol, div, rate, steps, tol, info)

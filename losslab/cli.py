@@ -140,6 +140,7 @@ def _out_file(text: str) -> Path:
 # --- the parser -----------------------------------------------------------------
 
 def _scene_flags(p: argparse.ArgumentParser, optimizer_help: str, repeat_optimizer: bool) -> None:
+    from losslab import _page
     import engine
 
     src = p.add_argument_group("the scene (a page link, a lesson, or flags)")
@@ -156,10 +157,11 @@ def _scene_flags(p: argparse.ArgumentParser, optimizer_help: str, repeat_optimiz
     src.add_argument("--start", type=_point, metavar="X,Y", help="start point")
     src.add_argument("--optimizer", action="append" if repeat_optimizer else "store", type=_optimizer_spec,
                      metavar="NAME[:P=V,…]", help=optimizer_help)
-    src.add_argument("--seed", type=_int_in(0, 2**31 - 1), help="seed of sgd's batches and noise (default 0)")
+    src.add_argument("--seed", type=_int_in(*_page.SEEDS), help="seed of sgd's batches and noise (default 0)")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from losslab import _page
     parser = argparse.ArgumentParser(
         prog="losslab", description="Loss Lab: watch optimizers walk 2D loss surfaces, from the shell.",
         epilog="Run 'losslab COMMAND --help' for a command's flags.")
@@ -177,9 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run a scene and print every trajectory on stdout.", epilog=EPILOG_RUN,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _scene_flags(p, "an optimizer with its parameters, e.g. 'momentum:lr=0.04,momentum=0.7'; repeatable", True)
-    p.add_argument("--steps", type=_int_in(0, 10_000_000), help="most steps per run (default 100, or the link's)")
-    p.add_argument("--tol", type=_float, default=0.0,
-                   help="stop a run once ‖∇f‖ < TOL (default 0: never, as the page)")
+    p.add_argument("--steps", type=_int_in(*_page.STEPS), help="most steps per run (default 100, or the link's)")
+    p.add_argument("--tol", type=_float, default=None,
+                   help=f"stop a run once ‖∇f‖ < TOL (default {_page.DEFAULT_SCENE['tol']:g} as on the page, or the "
+                        "link's; 0: never)")
     p.add_argument("--format", choices=("csv", "json"), default="csv", help="output format (default csv)")
     p.set_defaults(func=cmd_run, parser=p)
 
@@ -270,7 +273,7 @@ def cmd_sweep(args, parser) -> int:
     import numpy as np
 
     import engine
-    from losslab.api import MOMENTUM_OPTIMIZERS, default_lrs
+    from losslab.api import default_lrs
 
     png = args.out.suffix.lower() == ".png"
     if png and importlib.util.find_spec("kaleido") is None:
@@ -290,7 +293,7 @@ def cmd_sweep(args, parser) -> int:
             raise UserError(f"--lr-min {lo:g} is larger than --lr-max {hi:g}")
         lrs = np.geomspace(lo, hi, args.lr_n)
     betas = None
-    if not args.no_beta and (name in MOMENTUM_OPTIMIZERS or beta_flags):
+    if not args.no_beta and (engine.get_spec(name).capabilities.beta or beta_flags):
         b0 = 0.0 if args.beta_min is None else args.beta_min
         b1 = 0.99 if args.beta_max is None else args.beta_max
         if b0 > b1:

@@ -23,6 +23,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+import engine
+
 if TYPE_CHECKING:
     from losslab.api import Result, Scene, SweepMap
 
@@ -228,7 +230,7 @@ def _map_2d(fig, m: "SweepMap", z, zlabel):
                                  contours=dict(start=1, end=1, size=1, coloring="lines"), colorscale=[[0, "black"], [1, "black"]],
                                  line=dict(color="black", width=2, dash="dash"), hoverinfo="skip"), row=1, col=col)
     t = m.theory
-    if m.optimizer == "momentum" and t is not None:
+    if engine.get_spec(m.optimizer).capabilities.rate == "heavy_ball" and m.betas is not None and t is not None:
         fig.add_trace(go.Scatter(x=[t["momentum_best_lr"]], y=[t["momentum_best_beta"]], mode="markers",
                                  name=f"theory optimum η*, β* (rate {t['momentum_rate']:.3f})",
                                  marker=dict(symbol="star", size=14, color="white", line=dict(color="black", width=1))),

@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from engine import defaults
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -15,8 +17,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to bind; the container sets 0.0.0.0.")
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1, le=64)
-    max_steps: int = Field(20_000, ge=1, le=1_000_000, description="Most steps one run may take.")
-    max_optimizers: int = Field(8, ge=1, le=64, description="Most optimizers in one request.")
+    max_steps: int = Field(defaults.MAX_STEPS, ge=1, le=1_000_000, description="Most steps one run may take.")
+    max_optimizers: int = Field(defaults.MAX_OPTIMIZERS, ge=1, le=64, description="Most optimizers in one request.")
     max_grid: int = Field(400, ge=10, le=2000, description="Largest grid side for contour data.")
     max_sweep_cells: int = Field(40_000, ge=1, le=1_000_000)
     max_sweep_work: int = Field(10_000_000, ge=1, description="Most cell-steps (cells × steps) in one sweep.")

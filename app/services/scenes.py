@@ -9,7 +9,7 @@ from typing import Iterator
 import numpy as np
 
 import engine
-from engine import ParamError, theory
+from engine import ParamError, capabilities, theory
 from engine.runner import Chunk, OptimizerConfig
 from engine.surfaces import Surface
 from engine.surfaces.custom import FormulaError
@@ -292,7 +292,8 @@ def compute_sweep(req: SweepRequest) -> dict:
     if cells * req.steps > s.max_sweep_work:
         raise RequestError(["body", "steps"], f"{cells} cells × {req.steps} steps = {cells * req.steps} cell-steps "
                            f"is too much work: at most {s.max_sweep_work}", req.steps)
-    params = {k: v for k, v in cfg.params.items() if k not in ("lr", "momentum")}
+    swept = ("lr",) if betas is None else ("lr", engine.get_spec(cfg.name).capabilities.beta)
+    params = {k: v for k, v in cfg.params.items() if k not in swept}
     try:
         result = _sweep_in_slices(surface, cfg.name, lrs, betas, start=start, steps=req.steps, tol=req.tol,
                                   params=params, seed=req.seed)
@@ -300,35 +301,18 @@ def compute_sweep(req: SweepRequest) -> dict:
         field = "betas" if e.param in ("betas",) or e.param.endswith(".momentum") else "lrs"
         raise RequestError(["body", field], str(e), e.value) from None
     out = result.to_dict()
-    out["rate"] = None
-    if surface.NAME == "quadratic" and cfg.name in ("gd", "momentum"):
-        out["rate"] = theory.rate_map(surface.eigenvalues, lrs, betas if betas is not None else [0.0])
+    rate = capabilities.analytic_rate_map(surface, cfg.name, cfg.params, lrs, betas)
+    out["rate"] = None if rate is None else rate
     return out
 
 
 # --- theory -----------------------------------------------------------------
 
-def predicted_rate(surface: Surface, cfg: OptimizerConfig) -> float | None:
-    """Per-step contraction theory predicts for a run on the quadratic, where a closed form exists."""
-    p = cfg.params
-    if surface.NAME != "quadratic" or p.get("schedule", "constant") != "constant":
-        return None
-    lam = surface.eigenvalues
-    if cfg.name == "gd":
-        return float(theory.heavy_ball_rate(p["lr"], 0.0, lam))
-    if cfg.name == "momentum" or (cfg.name == "sgd" and p["noise"] == 0):
-        return float(theory.heavy_ball_rate(p["lr"], p["momentum"], lam))
-    if cfg.name == "nesterov":
-        return float(theory.nesterov_rate(p["lr"], p["momentum"], lam))
-    if cfg.name in ("newton", "preconditioned"):
-        return float(np.max(np.abs(1 - p["lr"] * np.ones(2))))  # H⁻¹A = I: every direction contracts by |1 − η|
-    return None
-
-
 def compute_theory(surface: Surface, point, batch_sizes=None, backprop: bool = False, configs=(), points=None) -> dict:
     out: dict = {"surface": surface.NAME}
     if configs:
-        out["rates"] = [predicted_rate(surface, c) for c in configs]
+        out["rates"] = [capabilities.predicted_rate(surface, c.name, c.params) for c in configs]
+        out["marks"] = [capabilities.step_marks(surface, c.name, c.params) for c in configs]
     if points:
         with np.errstate(all="ignore"):
             grads = surface.grad(np.asarray(points, dtype=float))

@@ -17,17 +17,6 @@ def as_points(p) -> np.ndarray:
     return arr
 
 
-def refine_critical_point(surface: "Surface", guess, iters: int = 60) -> np.ndarray:
-    """Polish an approximate critical point with Newton's method on the gradient."""
-    x = np.asarray(guess, dtype=float)
-    for _ in range(iters):
-        step = np.linalg.solve(surface.hessian(x), surface.grad(x))
-        x = x - step
-        if np.linalg.norm(step) < 1e-15:
-            break
-    return x
-
-
 class Surface:
     """A smooth function of two variables with analytic derivatives.
 
@@ -42,6 +31,16 @@ class Surface:
     PARAMS: ClassVar[Sequence[Param]] = ()
     #: Surfaces built on a dataset expose per-example losses for SGD.
     IS_DATA: ClassVar[bool] = False
+    #: The names of the two coordinates (a network's are its weights).
+    AXES: ClassVar[tuple[str, str]] = ("x", "y")
+    #: Where the page starts when this surface is picked, and how many steps it runs: chosen with
+    #: STEP_SIZES so that every optimizer's run converges (or, on a surface without a finite
+    #: minimum, keeps going) and shows the surface's character. None starts at ``default_start``.
+    DEFAULT_START: ClassVar[tuple[float, float] | None] = None
+    DEFAULT_STEPS: ClassVar[int] = 100
+    #: The step size η each optimizer takes on this surface when it is picked (its catalog
+    #: default where missing). ``tests/engine/test_surface_defaults.py`` runs every pair.
+    STEP_SIZES: ClassVar[dict[str, float]] = {}
 
     def __init__(self, **params):
         self.params = resolve(self.PARAMS, params, self.NAME)
@@ -92,6 +91,14 @@ class Surface:
         x0, x1, y0, y1 = self.view
         return float(max(abs(x0), abs(x1), abs(y0), abs(y1)))
 
+    @property
+    def default_start(self) -> tuple[float, float]:
+        """The declared DEFAULT_START, else a point a fifth of the way in from the view's upper-left corner."""
+        if self.DEFAULT_START is not None:
+            return tuple(map(float, self.DEFAULT_START))
+        x0, x1, y0, y1 = self.view
+        return (x0 + 0.2 * (x1 - x0), y1 - 0.2 * (y1 - y0))
+
     def describe(self) -> dict:
         return {
             "name": self.NAME,
@@ -102,6 +109,10 @@ class Surface:
             "minima": [list(map(float, m)) for m in self.minima],
             "saddles": [list(map(float, s)) for s in self.saddles],
             "is_data": self.IS_DATA,
+            "axes": list(self.AXES),
+            "default_start": list(self.default_start),
+            "default_steps": self.DEFAULT_STEPS,
+            "step_sizes": dict(self.STEP_SIZES),
         }
 
     @classmethod

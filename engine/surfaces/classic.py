@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from engine.params import Param
-from engine.surfaces.base import Surface, as_points, refine_critical_point
+from engine.surfaces.base import Surface, as_points
+from engine.surfaces.critical import refine
 
 
 def _powers(y):
@@ -34,6 +35,9 @@ class Quadratic(Surface):
         "When λ1 and λ2 differ a lot (a large condition number κ = λmax/λmin) gradient descent "
         "zig-zags across the narrow valley; a step above 2/λmax diverges."
     )
+    DEFAULT_START = (-2.0, -0.5)
+    STEP_SIZES = {"gd": 0.09, "momentum": 0.04, "nesterov": 0.04, "newton": 1.0, "preconditioned": 1.0,
+                  "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1, "sgd": 0.09}
     PARAMS = (
         Param("lambda_1", 1.0, 1e-3, 1e3, "Curvature along the first eigenvector (cos θ, sin θ).", log=True, label="λ1"),
         Param("lambda_2", 10.0, 1e-3, 1e3, "Curvature along the second eigenvector (−sin θ, cos θ).", log=True, label="λ2"),
@@ -69,7 +73,7 @@ class Quadratic(Surface):
 
 
 class Saddle(Surface):
-    """f(x, y) = x² − r·y² + w·y⁴.
+    """f(x, y) = x² − r·y² + w·y⁴ (by default x² − y² + ½y⁴, the saddle lesson's).
 
     With w = 0 this is the classic saddle (r = 1 gives x² − y²): the origin is a
     critical point whose Hessian diag(2, −2r) has one negative eigenvalue. A positive
@@ -83,9 +87,16 @@ class Saddle(Surface):
         "minimum: its Hessian has one negative eigenvalue. Gradient descent started close to the x-axis "
         "(the stable manifold) slows to a crawl near the saddle before it escapes; Newton's method is drawn to it."
     )
+    # Just off the stable manifold (the x-axis): gradient descent crawls past the saddle, Newton lands on it.
+    DEFAULT_START = (-1.8, 0.01)
+    DEFAULT_STEPS = 150
+    STEP_SIZES = {"gd": 0.1, "momentum": 0.03, "nesterov": 0.05, "newton": 1.0, "preconditioned": 0.5,
+                  "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1, "sgd": 0.1}
     PARAMS = (
         Param("curvature_ratio", 1.0, 0.01, 10.0, "r: how steeply the surface falls along y, relative to its rise along x.", log=True, label="Curvature ratio r"),
-        Param("wall", 0.0, 0.0, 10.0, "w: a quartic term w·y⁴ that bounds the surface and creates two minima.", label="Quartic wall w"),
+        # The default wall bounds the surface below (w = 0 sends every escaping run to −∞).
+        Param("wall", 0.5, 0.0, 10.0, "w: a quartic term w·y⁴ that bounds the surface and creates two minima "
+              "(0 leaves it unbounded below).", label="Quartic wall w"),
     )
 
     def setup(self, curvature_ratio, wall):
@@ -127,9 +138,14 @@ class Rosenbrock(Surface):
     TITLE = "Rosenbrock's valley"
     DESCRIPTION = (
         "(a − x)² + b(y − x²)²: a narrow, curved, almost flat-bottomed valley. Finding the valley is "
-        "easy, following it to the minimum at (a, a²) is hard: the curvature across the valley is "
-        "hundreds of times the curvature along it."
+        "easy, following it to the minimum at (a, a²) is hard: at the minimum the curvature across the valley "
+        "is about 2500 times the curvature along it (a = 1, b = 100; λmax/λmin of the Hessian)."
     )
+    # Across the valley from the minimum: finding the valley is quick, following it is slow.
+    DEFAULT_START = (-1.5, 2.0)
+    DEFAULT_STEPS = 2000
+    STEP_SIZES = {"gd": 0.001, "momentum": 0.0013, "nesterov": 0.0006, "newton": 0.75, "preconditioned": 0.1,
+                  "adagrad": 0.5, "rmsprop": 0.004, "adam": 0.1, "sgd": 0.001}
     PARAMS = (
         Param("a", 1.0, -2.0, 2.0, "Position of the minimum (a, a²).", label="a"),
         Param("b", 100.0, 0.0, 1000.0, "Steepness of the valley walls.", label="b"),
@@ -171,12 +187,17 @@ class Himmelblau(Surface):
         "(x² + y − 11)² + (x + y² − 7)²: four minima, all with loss 0, separated by four saddles "
         "around a local maximum. Which minimum a run reaches depends on where it starts and how it steps."
     )
+    # Near the central maximum: which of the four minima a run reaches depends on how it steps.
+    DEFAULT_START = (0.0, 0.5)
+    DEFAULT_STEPS = 200
+    STEP_SIZES = {"gd": 0.015, "momentum": 0.005, "nesterov": 0.008, "newton": 1.0, "preconditioned": 0.5,
+                  "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.3, "sgd": 0.015}
     _MIN_GUESSES = ((3.0, 2.0), (-2.805, 3.131), (-3.779, -3.283), (3.584, -1.848))
     _SADDLE_GUESSES = ((0.087, 2.884), (-3.073, -0.081), (3.385, 0.074), (-0.128, -1.954))
 
     def setup(self):
-        self._minima = [tuple(map(float, refine_critical_point(self, g))) for g in self._MIN_GUESSES]
-        self._saddles = [tuple(map(float, refine_critical_point(self, g))) for g in self._SADDLE_GUESSES]
+        self._minima = [tuple(map(float, refine(self, g))) for g in self._MIN_GUESSES]
+        self._saddles = [tuple(map(float, refine(self, g))) for g in self._SADDLE_GUESSES]
 
     def value_and_grad(self, p):
         p = as_points(p)
@@ -214,9 +235,16 @@ class Beale(Surface):
     NAME = "beale"
     TITLE = "Beale's function"
     DESCRIPTION = (
-        "A classic benchmark with a minimum at (3, 0.5) hidden at the end of a flat, curving arm, "
-        "and sharp walls elsewhere: adaptive methods (Adam, RMSprop) shine, plain gradient descent stalls."
+        "A classic benchmark with a minimum at (3, 0.5) hidden at the end of a flat, curving arm, and walls that "
+        "steepen fast towards the corners. Which method wins depends on the start: from (−2, −0.5) gradient "
+        "descent with a small step follows the arm to the minimum, while Adam's steps, about η long whatever the "
+        "slope, carry it off into the flat region; from (−3, −3), where the gradient is huge, gradient descent "
+        "diverges and Adam and RMSprop stay stable."
     )
+    DEFAULT_START = (1.0, 1.5)
+    DEFAULT_STEPS = 2000
+    STEP_SIZES = {"gd": 0.015, "momentum": 0.004, "nesterov": 0.003, "newton": 1.0, "preconditioned": 1.0,
+                  "adagrad": 1.0, "rmsprop": 0.3, "adam": 0.3, "sgd": 0.015}
     _C = (1.5, 2.25, 2.625)
 
     def value_and_grad(self, p):

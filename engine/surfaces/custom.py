@@ -56,6 +56,7 @@ import sympy as sp
 
 from engine.params import Param, ParamError
 from engine.surfaces.base import Surface, as_points
+from engine.surfaces.critical import CriticalPoints, find_critical_points, seed_grid
 
 MAX_LENGTH = 500
 MAX_NODES = 300
@@ -890,33 +891,11 @@ def grammar() -> dict:
 
 
 @functools.lru_cache(maxsize=128)
-def _critical_points(formula: str, view: tuple) -> tuple[list, list]:
-    """Minima and saddles inside the view, found by damped Newton from a 9 × 9 grid of seeds."""
-    s = CustomSurface(formula=formula, view=view)
-    x0, x1, y0, y1 = view
-    scale = max(x1 - x0, y1 - y0)
-    x = np.stack(np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9)), -1).reshape(-1, 2)
-    with np.errstate(all="ignore"):
-        for _ in range(60):
-            g, h = s.grad(x), s.hessian(x)
-            ev, vec = np.linalg.eigh(np.where(np.isfinite(h), h, 0.0))
-            # Plain Newton, which is drawn to minima and saddles alike, never further than a tenth of the view.
-            inv = np.where(np.abs(ev) > 1e-12, 1 / np.where(ev == 0, 1.0, ev), 0.0)
-            step = np.einsum("...ij,...j,...kj,...k->...i", vec, inv, vec, np.where(np.isfinite(g), g, 0.0))
-            x = x - np.clip(step, -0.1 * scale, 0.1 * scale)
-        f, g = s.value_and_grad(x)
-        g = np.where(np.isfinite(f), np.linalg.norm(g, axis=-1), np.inf)  # a zero gradient where f is undefined is no minimum
-        ev = np.linalg.eigvalsh(np.where(np.isfinite(s.hessian(x)), s.hessian(x), np.nan))
-    inside = (x[:, 0] >= x0) & (x[:, 0] <= x1) & (x[:, 1] >= y0) & (x[:, 1] <= y1)
-    ok = inside & (g < 1e-8) & np.all(np.isfinite(ev), -1)
-    minima: list[tuple[float, float]] = []
-    saddles: list[tuple[float, float]] = []
-    tol = 1e-8 * np.abs(ev).max(-1, initial=0.0)
-    for pt, e, t in zip(x[ok], ev[ok], tol[ok]):
-        if any(np.linalg.norm(pt - q) < 1e-6 * scale for q in minima + saddles):
-            continue
-        if e[0] > t:  # strictly positive definite: an isolated minimum
-            minima.append(tuple(map(float, pt)))
-        elif e[0] < -t and e[1] > t:
-            saddles.append(tuple(map(float, pt)))
-    return minima, saddles
+def _critical_points(formula: str, view: tuple) -> CriticalPoints:
+    """Minima and saddles inside the view: plain Newton (drawn to both) from a 9 × 9 grid of seeds,
+    never further than a tenth of the view a step."""
+    scale = max(view[1] - view[0], view[3] - view[2])
+    return find_critical_points(
+        CustomSurface(formula=formula, view=view), seed_grid(view, 9), inside=view,
+        iters=60, max_step=0.1 * scale, curvature="exact", merge_distance=1e-6 * scale,
+    )

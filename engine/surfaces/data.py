@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.params import Param
 from engine.surfaces.base import DataSurface, as_points
+from engine.surfaces.critical import find_critical_points, seed_grid
 
 LOSS_PARAM = Param(
     "loss", "ce", kind="choice", choices=("ce", "l2"),
@@ -54,7 +55,13 @@ def activation_value(u, name: str):
 
 
 def activation(u, name: str):
-    """Hidden unit a(u) and its first two derivatives. ReLU's sub-gradient at 0 is 1."""
+    """Hidden unit a(u) and its first two derivatives.
+
+    ReLU's derivative at u = 0 is taken as ½, the mean of its one-sided slopes 0 and 1. On the
+    two-weight network's symmetric data (x ↔ −x, labels swapped) the loss then has its true
+    derivative at w1 = 0, where every example sits at u = 0 and the one-sided derivatives agree;
+    a'(0) = 1 doubled it, and PyTorch's a'(0) = 0 would give 0.
+    """
     if name == "tanh":
         h = np.tanh(u)
         d1 = 1 - h * h
@@ -63,8 +70,7 @@ def activation(u, name: str):
         h = sigmoid(u)
         d1 = h * (1 - h)
         return h, d1, d1 * (1 - 2 * h)
-    pos = u >= 0
-    return np.where(pos, u, 0.0), np.where(pos, 1.0, 0.0), np.zeros_like(u)
+    return np.where(u >= 0, u, 0.0), np.where(u > 0, 1.0, np.where(u < 0, 0.0, 0.5)), np.zeros_like(u)
 
 
 class TwoWeightNet(DataSurface):
@@ -79,7 +85,7 @@ class TwoWeightNet(DataSurface):
     DESCRIPTION = (
         "A network with one hidden unit and one weight per layer, y = σ(w2 · tanh(w1 · x)), fit to 120 "
         "points of two classes on a line (labels are noisy, more so near the boundary, so the best fit is "
-        "finite; (w1, w2) and (−w1, −w2) are the same network, hence two minima). Switch the loss between cross-entropy and squared error: the cross-entropy surface is "
+        "finite; with tanh, an odd function, (w1, w2) and (−w1, −w2) are the same network, hence two minima). Switch the loss between cross-entropy and squared error: the cross-entropy surface is "
         "steep and leads straight to the minimum, the squared-error surface has wide plateaus where "
         "gradient descent crawls (Glorot & Bengio 2010, Figure 5)."
     )
@@ -89,6 +95,11 @@ class TwoWeightNet(DataSurface):
               description="The hidden unit's nonlinearity a(u).", label="Hidden activation"),
     )
 
+    AXES = ("w1", "w2")
+    DEFAULT_START = (-3.0, -4.0)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 3.0, "momentum": 0.4, "nesterov": 2.0, "newton": 0.5, "preconditioned": 0.3,
+                  "adagrad": 1.0, "rmsprop": 0.3, "adam": 0.3, "sgd": 0.2}
     #: Distance from the boundary, and how many of the 10 points there carry the label of their side.
     POSITIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
     AGREEING = (7, 8, 8, 9, 9, 9)
@@ -168,9 +179,16 @@ class LogisticNeuron(DataSurface):
         "be lowered by growing w, so its minimum lies at infinity and the weights grow forever. Label "
         "smoothing (targets 1 − ε and ε) puts the minimum at a finite point."
     )
+    AXES = ("w", "b")
+    # Without label smoothing the weights grow for ever: every run keeps going, slowly.
+    DEFAULT_START = (1.0, 3.0)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 2.0, "momentum": 0.5, "nesterov": 0.5, "newton": 1.0, "preconditioned": 1.0,
+                  "adagrad": 1.0, "rmsprop": 0.05, "adam": 0.1, "sgd": 2.0}
     PARAMS = (
         LOSS_PARAM,
-        Param("label_smoothing", 0.0, 0.0, 0.49, "ε: targets become 1 − ε and ε instead of 1 and 0.", label="Label smoothing ε"),
+        Param("label_smoothing", 0.0, 0.0, 0.49, "ε as in the lecture: targets 1 − (K − 1)ε and ε, here (K = 2) 1 − ε and ε "
+              "instead of 1 and 0. PyTorch's label_smoothing α = Kε = 2ε.", label="Label smoothing ε"),
     )
 
     def setup(self, loss, label_smoothing):
@@ -224,27 +242,9 @@ def _cached_minima(cls, params: tuple) -> tuple:
 
 
 def _find_data_minima(surface: DataSurface) -> list[tuple[float, float]]:
-    x0, x1, y0, y1 = surface.view
-    seeds = np.stack(np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9)), -1).reshape(-1, 2)
-    x = seeds
-    with np.errstate(all="ignore"):
-        for _ in range(100):
-            h = surface.hessian(x)
-            g = surface.grad(x)
-            ev, vec = np.linalg.eigh(h)
-            ev = np.maximum(np.abs(ev), 1e-6)
-            step = np.einsum("...ij,...j,...kj,...k->...i", vec, 1 / ev, vec, g)
-            x = x - np.clip(step, -1, 1)
-        g = np.linalg.norm(surface.grad(x), axis=-1)
-        ev = np.linalg.eigvalsh(surface.hessian(x))
-    # Strictly positive definite: where the loss is flat along a curve of minima (the ReLU
-    # net, whose loss depends only on w1·w2) the smallest eigenvalue is rounding noise,
-    # and no point of the curve is an isolated minimum.
-    ok = (g < 1e-8) & (ev[..., 0] > 1e-8 * np.abs(ev[..., 1]))
-    ok &= (x[:, 0] >= x0) & (x[:, 0] <= x1) & (x[:, 1] >= y0) & (x[:, 1] <= y1)
-    found: list[np.ndarray] = []
-    for pt in x[ok]:
-        if all(np.linalg.norm(pt - q) > 1e-5 for q in found):
-            found.append(pt)
-    found.sort(key=lambda q: float(surface.value(q)))
-    return [tuple(map(float, q)) for q in found]
+    # Saddle-free Newton (|λ|) is repelled by saddles: only minima are wanted here.
+    view = surface.view
+    return find_critical_points(
+        surface, seed_grid(view, 9), inside=view, iters=100, max_step=1.0,
+        curvature="absolute", merge_distance=1e-5,
+    ).minima

@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from engine.surfaces.base import Surface, as_points
+from engine.surfaces.critical import CriticalPoints, find_critical_points, seed_grid
 
 
 class Landscape(Surface):
@@ -26,6 +27,11 @@ class Landscape(Surface):
         "gradient descent started there barely moves, while momentum and Adam roll off it. "
         "Which basin a run ends in depends on where it starts and on its step size."
     )
+    # On the plateau: gradient descent inches off it, momentum and Adam roll into a basin.
+    DEFAULT_START = (2.0, 2.2)
+    DEFAULT_STEPS = 300
+    STEP_SIZES = {"gd": 1.0, "momentum": 0.5, "nesterov": 0.5, "newton": 1.0, "preconditioned": 0.01,
+                  "adagrad": 1.0, "rmsprop": 0.1, "adam": 0.1, "sgd": 1.0}
     CENTERS = np.array([[-1.4, -1.0], [1.3, -1.1], [-0.9, 1.5]])
     DEPTHS = np.array([1.6, 1.1, 0.9])
     WIDTHS = np.array([0.8, 0.6, 0.55])
@@ -69,28 +75,9 @@ class Landscape(Surface):
 
 
 @functools.lru_cache(maxsize=None)
-def _critical_points(cls) -> tuple[list, list]:
-    surface = cls()
-    seeds = np.stack(np.meshgrid(np.linspace(-2.8, 2.8, 15), np.linspace(-2.8, 2.8, 15)), -1).reshape(-1, 2)
-    found: list[np.ndarray] = []
-    x = seeds.copy()
-    with np.errstate(all="ignore"):
-        for _ in range(80):
-            step = np.linalg.solve(surface.hessian(x), surface.grad(x)[..., None])[..., 0]
-            x = x - np.clip(step, -0.5, 0.5)
-    ok = np.all(np.isfinite(x), -1) & (np.linalg.norm(surface.grad(np.nan_to_num(x)), axis=-1) < 1e-10)
-    ok &= np.all(np.abs(x) < 3.5, -1)
-    for pt in x[ok]:
-        if all(np.linalg.norm(pt - q) > 1e-6 for q in found):
-            found.append(pt)
-    minima, saddles = [], []
-    for pt in sorted(found, key=lambda q: float(surface.value(q))):
-        ev = np.linalg.eigvalsh(surface.hessian(pt))
-        # Only wells matter to a learner; the far-off wall's ring of critical points is noise.
-        if surface.value(pt) > -1e-3:
-            continue
-        if ev[0] > 0:
-            minima.append(tuple(map(float, pt)))
-        elif ev[0] < 0 < ev[1]:
-            saddles.append(tuple(map(float, pt)))
-    return minima, saddles
+def _critical_points(cls) -> CriticalPoints:
+    # Only wells matter to a learner; the far-off wall's ring of critical points (loss ≈ 0) is noise.
+    return find_critical_points(
+        cls(), seed_grid((-2.8, 2.8, -2.8, 2.8), 15), inside=(-3.5, 3.5, -3.5, 3.5),
+        iters=80, max_step=0.5, curvature="exact", grad_tol=1e-10, keep=lambda loss: loss <= -1e-3,
+    )

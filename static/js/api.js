@@ -18,7 +18,8 @@ async function postJSON(url, body, signal) {
 }
 
 export async function loadCatalog() {
-  const [s, o, f] = await Promise.all([fetch("/api/surfaces"), fetch("/api/optimizers"), fetch("/api/formula")]);
+  const [s, o, f, sc] = await Promise.all([fetch("/api/surfaces"), fetch("/api/optimizers"), fetch("/api/formula"),
+    fetch("/api/scene")]);
   const surfaces = {}, optimizers = {};
   for (const entry of (await s.json()).surfaces) surfaces[entry.name] = entry;
   if (f.ok) {
@@ -26,7 +27,8 @@ export async function loadCatalog() {
     surfaces[custom.name] = custom; // its one parameter is the formula text, edited by its own control
   }
   for (const entry of (await o.json()).optimizers) optimizers[entry.name] = entry;
-  return { surfaces, optimizers };
+  // scene: { defaults, limits }, the scene format's one home (GET /api/scene)
+  return { surfaces, optimizers, scene: await sc.json() };
 }
 
 export async function loadLessons() {

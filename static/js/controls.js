@@ -1,6 +1,7 @@
 // Controls built from catalog parameter specs: one labelled, keyboard-usable control per parameter.
 
-const SYMBOLS = { lr: "η", momentum: "β", beta1: "β1", beta2: "β2", alpha: "α", eps: "ε", lambda_1: "λ1", lambda_2: "λ2", rotation: "θ" };
+import { SYMBOLS } from "./catalog.js";
+
 const SLIDER_STEPS = 1000;
 
 export function formatValue(v) {
@@ -11,31 +12,51 @@ export function formatValue(v) {
   return String(Number(v.toPrecision(3)));
 }
 
-/** Slider position ↔ value, on a log scale when the spec says so. */
+/** Round to `digits` significant digits. */
+function round(v, digits) {
+  return Number(v.toPrecision(digits));
+}
+
+/**
+ * Slider position (0 … SLIDER_STEPS) ↔ value, on the scale the spec declares (`scale`):
+ * "log" (step sizes, ε), "log1m" (momenta: log of 1 − value, so equal steps resolve 0.9, 0.99
+ * and 0.999) or "linear". Every position gives a value inside [min, max] (an open min excluded).
+ */
 export function sliderScale(spec) {
-  const lo = spec.log ? Math.max(spec.min, Math.min(spec.default / 100, spec.max * 1e-4), 1e-12) : spec.min;
-  const hi = spec.max;
-  if (spec.log) {
-    const a = Math.log10(lo), b = Math.log10(hi);
+  const kind = spec.scale || (spec.log ? "log" : "linear");
+  const clamp = (v) => Math.min(spec.max, Math.max(spec.min, v));
+  if (kind === "log") {
+    const lo = Math.max(spec.min, Math.min(spec.default / 100, spec.max * 1e-4), 1e-12);
+    const a = Math.log10(lo), b = Math.log10(spec.max);
     return {
-      toValue: (pos) => Number((10 ** (a + ((b - a) * pos) / SLIDER_STEPS)).toPrecision(3)),
+      toValue: (pos) => clamp(round(10 ** (a + ((b - a) * pos) / SLIDER_STEPS), 3)),
       toPos: (v) => Math.round(((Math.log10(Math.max(v, lo)) - a) / (b - a)) * SLIDER_STEPS),
     };
   }
+  if (kind === "log1m") {
+    // u = 1 − value runs from 1 − min down to 1 − max, evenly in log u; u keeps two significant
+    // digits, so the positions around each decade all give 0.9, 0.99 or 0.999 exactly.
+    const a = Math.log10(1 - spec.min), b = Math.log10(1 - spec.max);
+    return {
+      toValue: (pos) => (pos <= 0 ? spec.min : pos >= SLIDER_STEPS ? spec.max
+        : clamp(round(1 - round(10 ** (a + ((b - a) * pos) / SLIDER_STEPS), 2), 12))),
+      toPos: (v) => Math.round(((Math.log10(Math.max(1 - Math.min(v, spec.max), 1 - spec.max)) - a) / (b - a)) * SLIDER_STEPS),
+    };
+  }
+  const lo = spec.min, hi = spec.max;
   return {
-    toValue: (pos) => Number((lo + ((hi - lo) * pos) / SLIDER_STEPS).toPrecision(4)),
+    toValue: (pos) => clamp(round(lo + ((hi - lo) * pos) / SLIDER_STEPS, 4)),
     toPos: (v) => Math.round(((v - lo) / (hi - lo)) * SLIDER_STEPS),
   };
 }
-
-let uid = 0;
 
 /**
  * A labelled control for one parameter. `onInput(value)` fires while dragging,
  * so runs follow the slider live.
  */
 export function paramControl(spec, value, onInput, { idPrefix = "p" } = {}) {
-  const id = `${idPrefix}-${spec.name}-${uid++}`;
+  // Stable ids (one control per parameter and prefix): focus can find its control again after a rebuild.
+  const id = `${idPrefix}-${spec.name}`;
   const wrap = document.createElement("div");
   wrap.className = "field param";
   wrap.dataset.param = spec.name;
@@ -91,22 +112,36 @@ export function paramControl(spec, value, onInput, { idPrefix = "p" } = {}) {
   return wrap;
 }
 
-/** Ticks under a slider for theory values (e.g. η_opt and 2η_opt). */
+/**
+ * Ticks under a slider for theory's values (e.g. 1/λmax and 2/λmax), each labelled with its value.
+ * Marks too close to share a row go to the next row, so no two labels overlap.
+ */
 function setMarks(wrap, slider, scale, marks) {
   wrap.querySelector(".marks")?.remove();
   if (!marks?.length) return;
   const box = document.createElement("div");
   box.className = "marks";
-  marks.forEach((m, i) => {
-    const pos = scale.toPos(m.value) / SLIDER_STEPS;
-    if (pos < 0 || pos > 1) return;
+  const placed = marks
+    .map((m) => ({ ...m, pos: scale.toPos(m.value) / SLIDER_STEPS }))
+    .filter((m) => m.pos >= 0 && m.pos <= 1)
+    .sort((a, b) => a.pos - b.pos);
+  const rowEnds = []; // per row: the right edge (in track fractions) of its last label
+  for (const m of placed) {
+    const text = `${m.label} = ${formatValue(m.value)}`;
+    const half = (text.length * 0.6 * 10.5) / 2 / Math.max(120, slider.clientWidth || 200); // label half-width as a fraction
+    let row = rowEnds.findIndex((end) => m.pos - half > end + 0.02);
+    if (row < 0) row = rowEnds.length;
+    rowEnds[row] = m.pos + half;
     const tick = document.createElement("span");
     tick.className = "mark";
-    tick.style.left = `${pos * 100}%`;
-    tick.textContent = m.label;
-    tick.title = `${m.label} = ${formatValue(m.value)}`;
-    tick.classList.toggle("low", i % 2 === 1); // alternate rows so close marks stay readable
+    tick.dataset.value = String(m.value);
+    tick.style.left = `${m.pos * 100}%`;
+    tick.style.top = `${row * 13 + 2}px`;
+    tick.style.setProperty("--row", row);
+    tick.textContent = text;
+    tick.title = `${m.title || m.label} = ${formatValue(m.value)}`;
     box.append(tick);
-  });
+  }
+  box.style.height = `${rowEnds.length * 13 + 4}px`;
   slider.parentElement.after(box);
 }

@@ -1,16 +1,16 @@
 // The wiring: controls → scene → server → charts. Everything else is in DOM-free modules.
 
-import { RunSocket, checkFormula, fetchGrid, fetchRun, fetchSweep, fetchTheory, loadCatalog, loadLessons } from "./api.js";
+import { RunSocket, checkFormula, fetchGrid, fetchTheory, loadCatalog, loadLessons } from "./api.js";
 import { ContourChart } from "./charts/contour.js";
 import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
-import { LessonViews } from "./charts/views.js";
-import { taylorGrid } from "./lessonmath.js";
 import { formatValue, paramControl } from "./controls.js";
 import { Player } from "./player.js";
-import { CUSTOM, LIMITS, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
+import { CUSTOM, colorOf, fromHash, normalizeParams, normalizeScene, runRequest, surfaceSpec, toHash, validView } from "./state.js";
+import { applySurface, hasVelocity, runLabels } from "./catalog.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
-import { renderLesson, renderTheory } from "./panels.js";
+import { renderTheory } from "./panels.js";
+import { LessonMode, stepFromHash } from "./lessons/mode.js";
 
 const $ = (sel) => document.querySelector(sel);
 const GRID_N = 120;
@@ -30,6 +30,7 @@ const app = {
   pending: null, // the run request in flight: { store, sentAt, done }
   queued: false, // the scene changed while a request was in flight: send it when that one is done
   busyUntil: 0, // a slider drag, a start-point drag or Play is going on until then
+  behind: false, // only the contour's path layer shows the latest change (the rest follows when inputs pause)
   timing: null, // { sent, done } of the last run request, for benchmarks
 };
 
@@ -43,12 +44,19 @@ const player = new Player({ onFrame: () => {
   if (player.playing) markBusy();
   renderNow();
   if (player.cursor !== null) refreshTheory();
+  lessons?.onFrame(player);
+  lessons?.refresh({ cursorOnly: true });
 } });
-const views = new LessonViews($("#lesson-views"), { onPickRate });
-let compareChart = null;
+let lessons = null; // LessonMode, once the catalog is loaded
 
 function names() {
-  return app.scene.optimizers.map((o, i) => `${i + 1}. ${app.catalog.optimizers[o.name].title}`);
+  const labels = lessons?.active ? lessons.labels() : null;
+  return runLabels(app.catalog, app.scene.optimizers).map((label, i) => labels?.[i] ?? label);
+}
+
+/** The URL hash of the scene on screen (and of the lesson step, while one is open). */
+function hashOf() {
+  return toHash(app.scene) + (lessons?.hashSuffix() ?? "");
 }
 
 function colors() {
@@ -59,8 +67,8 @@ function colors() {
 // the previous run meanwhile); a longer one is drawn as it streams.
 const STREAM_GRACE_MS = 100;
 // While the learner drags a slider or the start point, or Play runs, only the contour's path layer
-// is redrawn (a few ms); Plotly's figures, the 3D view and the panels follow once inputs have
-// paused this long, so they never hold up the contour.
+// (charts/paths.js) is redrawn, in a few ms; Plotly's figures, the 3D view and the panels follow
+// once inputs have paused this long, so they never hold up the contour.
 const QUIET_MS = 250;
 // A request in flight for less than this is let finish, the newest scene waiting for it (one request
 // in flight, the latest answer always drawn); an older one is superseded (a long run is streaming).
@@ -118,7 +126,7 @@ function currentArrows() {
     const g = at && at[0] === from[0] && at[1] === from[1] ? grads[i] : null;
     const gl = g ? Math.hypot(g[0], g[1]) : 0;
     if (gl > 0) out.push({ from, to: [from[0] - (g[0] / gl) * span, from[1] - (g[1] / gl) * span], color: colorOf(i), head: 2 });
-    if (["momentum", "nesterov", "adam"].includes(r.optimizer) || (r.optimizer === "sgd" && r.params.momentum > 0)) {
+    if (hasVelocity(app.catalog, r.optimizer, r.params)) {
       if (k + 1 < r.xs.length) {
         const dx = r.xs[k + 1] - r.xs[k], dy = r.ys[k + 1] - r.ys[k], len = Math.hypot(dx, dy);
         if (len > 0) out.push({ from, to: [from[0] + (dx / len) * span * 1.4, from[1] + (dy / len) * span * 1.4], color: colorOf(i), head: 6 });
@@ -148,24 +156,26 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
+  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them.
+  const lessonMode = lessons?.active;
   // A run still streaming in is drawn as it grows, by the path layer alone: the other plots wait for its end.
   const streaming = app.running && app.pending && !app.pending.done && app.store === app.pending.store;
   if (performance.now() < app.busyUntil || streaming) {
     // Only the contour's paths now; the rest once inputs pause (markBusy's timer draws it).
-    contour.render({ ...args, overlay: taylorOverlay(), lazy: true });
+    contour.render({ ...args, lazy: true });
+    app.behind = true;
     renderPlayer();
     // While playing, the loss curves grow once a second (a Plotly draw of 10–100 ms: more would cost frames).
-    if (player.playing && started - app.lastLossRender > 1000) {
+    if (player.playing && !lessonMode && started - app.lastLossRender > 1000) {
       app.lastLossRender = started;
-      losses.render(args);
+      losses.render({ ...args, zmin: app.grid.zmin });
     }
     window.dispatchEvent(new CustomEvent("losslab:rendered", { detail: { store: app.store, complete: !app.running, started,
       pathsDrawn: contour.pathsDrawn, lazy: true } }));
     return;
   }
-  const flat = [contour.render({ ...args, overlay: taylorOverlay() }), losses.render(args)];
-  views.render({ ...args, scene: app.scene, theory: app.theory, sweep: app.sweep, current: currentMomentum(),
-    compareChart: renderCompare });
+  app.behind = false;
+  const flat = [contour.render(args), lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
   renderStatus();
   renderPlayer();
   const detail = { store: app.store, complete: !app.running, started, flatDrawn: null, pathsDrawn: contour.pathsDrawn, lazy: false };
@@ -174,7 +184,7 @@ function render() {
   // screen first, and while streaming it is refreshed at most every 150 ms.
   let heavy = null;
   const now = performance.now();
-  if (!app.running || now - app.lastHeavyRender > 150) {
+  if (!lessonMode && (!app.running || now - app.lastHeavyRender > 150)) {
     app.lastHeavyRender = now;
     // Skipped if a drag or Play started meanwhile: markBusy's timer draws it when that pauses.
     heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now() < app.busyUntil ? null : surface3d.render(args))));
@@ -212,11 +222,7 @@ function renderPlayer() {
   $("#iteration").textContent = player.cursor === null ? `iteration ${max} of ${max}` : `iteration ${Math.min(player.cursor, max)} of ${max}`;
 }
 
-function lessonViews() {
-  return currentLesson()?.scene.views || [];
-}
-
-/** The point whose Hessian and Taylor model the lesson shows: run 1 at the animation cursor, else the start. */
+/** The point whose Hessian the theory panel shows: run 1 at the animation cursor, else the start. */
 function currentPoint() {
   const r = app.store?.runs[0];
   if (!r || !r.xs.length || player.cursor === null) return app.scene.start;
@@ -224,72 +230,6 @@ function currentPoint() {
   const [x0, x1, y0, y1] = currentView(), w = x1 - x0, h = y1 - y0;
   const inside = r.xs[k] >= x0 - w && r.xs[k] <= x1 + w && r.ys[k] >= y0 - h && r.ys[k] <= y1 + h;
   return inside ? [r.xs[k], r.ys[k]] : app.scene.start; // the server has no theory for a point that far off
-}
-
-function taylorOverlay() {
-  const p = app.theory?.point;
-  if (!lessonViews().includes("taylor") || !p || !app.grid) return null;
-  const h = p.hessian.matrix;
-  if (!h) return null;
-  return { x: app.grid.x, y: app.grid.y, z: taylorGrid(app.grid.x, app.grid.y, p.point, p.loss, p.grad, h) };
-}
-
-function currentMomentum() {
-  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
-  return o ? { lr: o.params.lr, momentum: o.params.momentum } : null;
-}
-
-function onPickRate(lr, beta) {
-  const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov");
-  if (!o) return;
-  o.params.lr = Number(lr.toPrecision(3));
-  o.params.momentum = Math.min(0.999, Math.max(0, Number(beta.toPrecision(3))));
-  sceneChanged({ rebuild: true });
-}
-
-let sweepTimer = null;
-function refreshSweep() {
-  if (!lessonViews().includes("rate_map")) { app.sweep = null; return; }
-  clearTimeout(sweepTimer);
-  sweepTimer = setTimeout(async () => {
-    const o = app.scene.optimizers.find((q) => q.name === "momentum" || q.name === "nesterov") || { name: "momentum", params: {} };
-    const q = app.theory?.quadratic;
-    const top = q ? 4 / q.lambda_max : Math.max(1e-3, (o.params.lr || 0.01) * 20);
-    const body = {
-      surface: surfaceSpec(app.scene),
-      optimizer: { name: o.name, params: {} }, start: app.scene.start, steps: Math.min(app.scene.steps, 300), tol: 1e-6,
-      lrs: { min: top / 1000, max: top, n: 60, log: true }, betas: { min: 0, max: 0.99, n: 50 },
-    };
-    const sweep = await fetchSweep(body).catch(() => null);
-    if (!sweep) return;
-    if (q) sweep.best = [q.momentum_best_lr, q.momentum_best_beta];
-    app.sweep = sweep;
-    scheduleRender();
-  }, 120);
-}
-
-let compareKey = null;
-function renderCompare(el) {
-  const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
-  const other = lesson?.scene.compare;
-  if (!other) return;
-  if (!compareChart || compareChart.el !== el) compareChart = { el, chart: new ContourChart(el, { onPickStart: () => {}, onRedraw: () => scheduleRender() }), data: null };
-  const surface = { name: other.surface || app.scene.surface, params: { ...app.scene.surfaceParams, ...other.surfaceParams } };
-  const key = JSON.stringify([surface, app.scene.optimizers, app.scene.start, app.scene.steps, app.scene.seed]);
-  if (key !== compareKey) {
-    compareKey = key;
-    Promise.all([fetchGrid(surface, GRID_N), fetchRun({ ...runRequest(app.scene), surface })]).then(([grid, run]) => {
-      if (compareKey !== key) return;
-      const store = new RunStore(app.scene.optimizers);
-      run.runs.forEach((r, i) => store.addChunk({ run: i, first: 0, points: r.points, losses: r.losses, grad_norms: r.grad_norms }));
-      store.finish({ runs: run.runs });
-      compareChart.chart.setSurface(grid, grid.surface, zTransform(grid.zmin, grid.zmax));
-      compareChart.data = store;
-      scheduleRender();
-    }).catch((e) => toast(e.message));
-  }
-  if (compareChart.data) compareChart.chart.render({ store: compareChart.data, colors: colors(), names: names(),
-    upto: player.cursor === null ? Infinity : player.cursor, start: app.scene.start });
 }
 
 // --- running --------------------------------------------------------------
@@ -324,14 +264,22 @@ const socket = new RunSocket({
   },
   onStatus(s) {
     $("#connection").textContent = s === "connected" ? "" : "reconnecting to the server…";
+    // Back after a restart: the contour and theory may be another server's (its code or data changed).
+    if (s === "connected" && app.wasDisconnected && app.scene) {
+      refreshGrid();
+      refreshTheory();
+    }
+    app.wasDisconnected = s !== "connected";
   },
 });
 
 function requestRun() {
   const now = performance.now();
-  // Ghosts compare before and after a change: kept at the start of a gesture (not at every step of
-  // a drag); a different set of optimizers has none.
-  const same = app.store && app.store.runs.length === app.scene.optimizers.length &&
+  // Ghosts compare before and after a parameter change, kept at the start of a gesture (not at every
+  // step of a drag); a different set of optimizers has none. A ghost belongs to the surface it was
+  // run on: a new surface (or lesson) starts without any.
+  const surfaceKey = JSON.stringify(surfaceSpec(app.scene));
+  const same = app.store && app.store.surfaceKey === surfaceKey && app.store.runs.length === app.scene.optimizers.length &&
     app.store.runs.every((r, i) => r.optimizer === app.scene.optimizers[i].name);
   if (!same) contour.clearGhosts();
   else if (now - app.runRequestedAt > 2 * QUIET_MS && !app.running) contour.keepGhosts(app.store, colors());
@@ -350,6 +298,7 @@ function requestRun() {
 function sendRun() {
   app.queued = false;
   const store = new RunStore(app.scene.optimizers);
+  store.surfaceKey = JSON.stringify(surfaceSpec(app.scene));
   if (!app.store) app.store = store;
   app.pending = { store, sentAt: performance.now(), done: false };
   app.timing = { sent: app.pending.sentAt, done: null };
@@ -377,10 +326,8 @@ function refreshTheory() {
   theoryTimer = setTimeout(async () => {
     const surface = surfaceSpec(app.scene);
     const extras = {};
-    const v = lessonViews();
-    if (v.includes("variance")) extras.batch_sizes = [1, 2, 3, 5, 8, 12, 20, 30, 40, 60, 120];
-    if (v.includes("backprop")) extras.backprop = true;
     extras.optimizers = app.scene.optimizers.map((o) => ({ name: o.name, params: o.params }));
+    const key = markKey();
     const points = cursorPoints();
     if (points) extras.points = points;
     // The Hessian of the point on screen: run 1's current point while animating, else the start.
@@ -388,28 +335,34 @@ function refreshTheory() {
     const theory = await fetchTheory(surface, point, extras).catch(() => null);
     if (!theory) return;
     theory.gradPoints = points; // the gradients belong to these points only
+    theory.markKey = key; // and the rates and marks to these optimizers
     app.theory = theory;
     renderTheory($("#theory"), theory, app.store);
     markSliders();
-    refreshSweep();
     scheduleRender();
   }, 60);
 }
 
-/** Theory ticks on the step-size sliders: η_opt = 1/λ and the stability edge 2/λmax on the quadratic. */
+/**
+ * Theory's ticks on each optimizer's sliders: the marks the server computed for that optimizer
+ * (engine/capabilities.py: GD 1/λmax and 2/λmax, heavy ball 2(1+β)/λmax, Nesterov its own edge,
+ * Newton and preconditioned GD η = 1, none where no theory holds), or the open lesson's own marks.
+ */
 function markSliders() {
-  const q = app.theory?.quadratic;
-  const lessonMarks = currentLesson()?.scene.theory?.marks;
-  document.querySelectorAll("#optimizer-list .param[data-param]").forEach((el) => {
-    if (!el.setMarks) return;
-    const name = el.dataset.param;
-    if (lessonMarks) el.setMarks(lessonMarks.filter((m) => m.param === name));
-    else if (name === "lr") el.setMarks(q ? [{ value: 1 / q.lambda_max, label: "1/λmax" }, { value: q.gd_max_lr, label: "2/λmax" }] : []);
+  const theory = app.theory;
+  // Marks belong to the optimizers they were computed for: stale ones (an optimizer since changed) are not drawn.
+  const fresh = theory?.markKey === markKey();
+  document.querySelectorAll("#optimizer-list .opt-card").forEach((card, i) => {
+    card.querySelectorAll(".param[data-param]").forEach((el) => {
+      if (!el.setMarks) return;
+      const name = el.dataset.param;
+      if (fresh) el.setMarks((theory.marks?.[i] || []).filter((m) => m.param === name));
+    });
   });
 }
 
-function currentLesson() {
-  return app.lessons.find((l) => l.id === app.scene.lesson);
+function markKey() {
+  return JSON.stringify([surfaceSpec(app.scene), app.scene.optimizers]);
 }
 
 // --- scene changes ----------------------------------------------------------
@@ -421,9 +374,9 @@ let hashTimer = null;
  */
 function writeHash() {
   if (hashTimer) return;
-  history.replaceState(null, "", toHash(app.scene));
+  history.replaceState(null, "", hashOf());
   hashTimer = setTimeout(function trailing() {
-    const hash = toHash(app.scene);
+    const hash = hashOf();
     if (location.hash === hash) {
       hashTimer = null;
       return;
@@ -433,17 +386,22 @@ function writeHash() {
   }, 200);
 }
 
-function sceneChanged({ grid = false, rebuild = false } = {}) {
+function sceneChanged({ grid = false, rebuild = false, focus = [] } = {}) {
   writeHash();
-  if (rebuild) buildControls();
+  if (rebuild) {
+    buildControls(focus);
+    lessons?.buildControls(app.scene);
+  }
   if (grid) refreshGrid();
   refreshTheory();
+  lessons?.refresh();
   requestRun();
 }
 
 function onPickStart(point, dragging, released) {
   if (released) {
     refreshTheory();
+    lessons?.refresh();
     return;
   }
   const [x0, x1, y0, y1] = currentView();
@@ -575,12 +533,15 @@ function buildOptimizerCards() {
     remove.className = "icon remove";
     remove.textContent = "×";
     remove.setAttribute("aria-label", `Remove optimizer ${i + 1}`);
+    remove.id = `opt-${i}-remove`;
     remove.title = "Remove this optimizer";
     remove.disabled = app.scene.optimizers.length <= 1;
     remove.addEventListener("click", () => {
       app.scene.optimizers.splice(i, 1);
       contour.clearGhosts();
-      sceneChanged({ rebuild: true });
+      const n = app.scene.optimizers.length;
+      // Focus the next card's remove button (or the previous one's, or its selector when it is the last).
+      sceneChanged({ rebuild: true, focus: [`opt-${Math.min(i, n - 1)}-remove`, `opt-${Math.min(i, n - 1)}-name`] });
     });
     head.append(sel, remove);
     const formula = document.createElement("div");
@@ -597,15 +558,26 @@ function buildOptimizerCards() {
     }
     list.append(card);
   });
-  $("#add-optimizer").disabled = app.scene.optimizers.length >= LIMITS.optimizers;
+  $("#add-optimizer").disabled = app.scene.optimizers.length >= app.catalog.scene.limits.optimizers;
   markSliders();
 }
 
-function buildControls() {
+/**
+ * Rebuild the controls and keep keyboard focus where it was: on the control with the same id,
+ * else on the nearest one that still exists (`fallbacks`, in order), never on the page's body.
+ */
+function buildControls(fallbacks = []) {
+  const active = document.activeElement;
+  const had = active && active !== document.body && active.closest?.(".controls") ? active.id : null;
   buildSurfaceControls();
   buildOptimizerCards();
+  if (had) {
+    const el = [had, ...fallbacks].map((id) => id && document.getElementById(id)).find((e) => e && !e.disabled);
+    (el || $("#add-optimizer")).focus();
+  }
   $("#steps-input").value = app.scene.steps;
   $("#seed-input").value = app.scene.seed;
+  $("#tol-input").value = app.scene.tol;
   $("#start-x").value = app.scene.start[0];
   $("#start-y").value = app.scene.start[1];
 }
@@ -614,14 +586,12 @@ function wireStaticControls() {
   const sel = $("#surface-select");
   for (const s of Object.values(app.catalog.surfaces)) sel.append(new Option(s.name === CUSTOM ? "Your own formula…" : s.title, s.name));
   sel.addEventListener("change", () => {
-    const entry = app.catalog.surfaces[sel.value];
-    app.scene.surface = sel.value;
-    app.scene.surfaceParams = normalizeParams(entry.params, {});
-    app.scene.formula = "";
-    app.scene.view = null;
-    app.scene.start = entry.default_start || app.scene.start;
-    app.scene = normalizeScene(app.scene, app.catalog);
+    // The surface's own start, steps, view and step sizes (its catalog entry), as one consistent scene.
+    app.scene = normalizeScene(applySurface(app.scene, app.catalog, sel.value), app.catalog);
+    app.grid = null; // the old contour is not drawn under the new runs
     contour.clearGhosts();
+    player.pause();
+    player.cursor = null;
     sceneChanged({ grid: true, rebuild: true });
   });
   $("#add-optimizer").addEventListener("click", () => {
@@ -637,8 +607,20 @@ function wireStaticControls() {
     el.value = app.scene[key];
     sceneChanged();
   });
-  intInput($("#steps-input"), "steps", LIMITS.steps);
-  intInput($("#seed-input"), "seed", LIMITS.seed);
+  const limits = app.catalog.scene.limits;
+  for (const [id, key] of [["#steps-input", "steps"], ["#seed-input", "seed"]]) {
+    Object.assign($(id), { min: limits[key][0], max: limits[key][1] });
+    intInput($(id), key, limits[key]);
+  }
+  const tol = $("#tol-input");
+  Object.assign(tol, { min: limits.tol[0], max: limits.tol[1] });
+  tol.addEventListener("change", () => {
+    const v = Number(tol.value);
+    if (!Number.isFinite(v) || tol.value.trim() === "") return;
+    app.scene.tol = Math.min(limits.tol[1], Math.max(limits.tol[0], v));
+    tol.value = app.scene.tol;
+    sceneChanged();
+  });
   for (const [id, k] of [["#start-x", 0], ["#start-y", 1]]) {
     $(id).addEventListener("change", () => {
       const v = Number($(id).value);
@@ -676,41 +658,60 @@ function wireStaticControls() {
   $("#lesson-close").addEventListener("click", () => {
     app.scene.lesson = "";
     $("#lesson-select").value = "";
-    $("#lesson-panel").hidden = true;
-    views.setViews([]);
-    history.replaceState(null, "", toHash(app.scene));
-  });
-  window.addEventListener("hashchange", () => {
-    if (location.hash === toHash(app.scene)) return;
-    app.scene = normalizeScene(fromHash(location.hash), app.catalog);
-    contour.clearGhosts();
+    lessons.close();
     buildControls();
-    showLesson();
     sceneChanged({ grid: true });
+    $("#lesson-select").focus(); // the closed panel's button is gone: focus the nearest control
+  });
+  // A new link opened on this page (or edited by hand) replaces the whole state, as a fresh load would.
+  window.addEventListener("hashchange", () => {
+    if (location.hash === hashOf()) return;
+    applyHash(location.hash);
   });
 }
 
 // --- lessons ------------------------------------------------------------------
 
-function openLesson(id) {
+function openLesson(id, step = 1) {
   const lesson = app.lessons.find((l) => l.id === id);
   if (!lesson) return;
-  app.scene = normalizeScene({ ...lesson.scene, lesson: id }, app.catalog);
+  $("#lesson-select").value = id;
+  lessons.open(lesson, step); // loads the step's scene through the hooks below
+}
+
+/** A step's scene on screen: every control rebuilt, the animation back at the end. */
+function loadLessonScene(scene) {
+  app.scene = normalizeScene({ ...scene, lesson: lessons.lesson.id }, app.catalog);
+  app.grid = null;
   contour.clearGhosts();
   player.pause();
   player.cursor = null;
   buildControls();
-  showLesson();
+  lessons.buildControls(app.scene);
   sceneChanged({ grid: true });
 }
 
-function showLesson() {
-  const lesson = app.lessons.find((l) => l.id === app.scene.lesson);
-  views.setViews(lesson?.scene.views || []);
-  compareKey = null;
-  $("#lesson-select").value = lesson ? lesson.id : "";
-  $("#lesson-panel").hidden = !lesson;
-  if (lesson) renderLesson($("#lesson-title"), $("#lesson-body"), lesson);
+/** Open whatever a hash says: a short lesson link opens the step's own scene, a full link its own scene. */
+function applyHash(hash) {
+  const scene = normalizeScene(fromHash(hash, app.catalog), app.catalog);
+  const lesson = app.lessons.find((l) => l.id === scene.lesson);
+  const short = !/(^#|&)s=/.test(hash);
+  player.pause();
+  player.cursor = null;
+  app.grid = null; // the whole state, drawn afresh: no ghosts, no old contour
+  contour.clearGhosts();
+  if (lesson && short) return openLesson(lesson.id, stepFromHash(hash));
+  app.scene = scene;
+  if (lesson) {
+    $("#lesson-select").value = lesson.id;
+    lessons.open(lesson, stepFromHash(hash), { load: false });
+  } else {
+    $("#lesson-select").value = "";
+    lessons.close();
+  }
+  buildControls();
+  lessons.buildControls(app.scene);
+  sceneChanged({ grid: true });
 }
 
 // --- utilities ----------------------------------------------------------------
@@ -738,21 +739,35 @@ function toast(text) {
 // --- start --------------------------------------------------------------------
 
 async function start() {
-  app.catalog = await loadCatalog();
-  app.lessons = await loadLessons().catch(() => []);
+  [app.catalog, app.lessons] = await Promise.all([loadCatalog(), loadLessons().catch(() => [])]);
   const lessonSel = $("#lesson-select");
   for (const l of app.lessons) lessonSel.append(new Option(`${l.number}. ${l.title}`, l.id));
   lessonSel.hidden = app.lessons.length === 0;
-  app.scene = normalizeScene(fromHash(location.hash), app.catalog);
+  app.scene = normalizeScene(fromHash(location.hash, app.catalog), app.catalog);
+  lessons = new LessonMode({
+    panel: $("#lesson-panel"), side: $("#lesson-views"), catalog: app.catalog,
+    hooks: {
+      loadScene: loadLessonScene,
+      scene: () => app.scene,
+      setParam(run, name, value) {
+        if (run === null) app.scene.surfaceParams[name] = value;
+        else app.scene.optimizers[run].params[name] = value;
+        sceneChanged({ grid: run === null });
+      },
+      setParams(run, params) {
+        Object.assign(app.scene.optimizers[run].params, params);
+        sceneChanged({ rebuild: true });
+      },
+      request: () => runRequest(app.scene),
+      cursor: () => player.cursor,
+      play: () => player.play(Object.assign(() => (app.store ? app.store.maxSteps : 0), { done: () => !app.running })),
+      onLabels: () => scheduleRender(),
+      toast,
+    },
+  });
   wireStaticControls();
-  // A teacher's short link (#lesson=id) opens the lesson's own scene.
-  if (app.scene.lesson && !/(^#|&)s=/.test(location.hash) && app.lessons.some((l) => l.id === app.scene.lesson)) {
-    openLesson(app.scene.lesson);
-  } else {
-    buildControls();
-    showLesson();
-    sceneChanged({ grid: true });
-  }
+  // A teacher's short link (#lesson=id&step=n) opens the step's own scene.
+  applyHash(location.hash);
   document.body.dataset.ready = "true";
 }
 

@@ -1,4 +1,4 @@
-// Text panels: the theory numbers of the open scene and the lesson text.
+// Text panels: the theory numbers of the open scene.
 
 import { formatValue } from "./controls.js";
 
@@ -26,13 +26,4 @@ export function renderTheory(el, theory) {
     rows.push(row("there", p.hessian.kind));
   }
   el.innerHTML = rows.length ? `<h3>Theory</h3><table class="theory-table">${rows.join("")}</table>` : "";
-}
-
-export function renderLesson(titleEl, bodyEl, lesson) {
-  titleEl.textContent = `${lesson.number}. ${lesson.title}`;
-  bodyEl.replaceChildren(...lesson.text.map((t) => {
-    const p = document.createElement("p");
-    p.textContent = t;
-    return p;
-  }));
 }

@@ -3,29 +3,16 @@
 // Hash format (human-readable, so a teacher can edit a link by hand):
 //   #s=quadratic:lambda_1=1,lambda_2=10,rotation=30
 //   &o=gd:lr=0.15|momentum:lr=0.2,momentum=0.3
-//   &start=-1.5,2&steps=100&seed=0&lesson=…
+//   &start=-1.5,2&steps=100&seed=0&tol=0.0001&lesson=…
 
-export const PALETTE = ["#e4572e", "#2e86ab", "#3bb273", "#8e44ad", "#f0a202", "#d81159", "#1b998b", "#6c757d"];
-
-export const DEFAULT_SCENE = {
-  surface: "quadratic",
-  surfaceParams: { lambda_1: 1, lambda_2: 20, rotation: 30 },
-  optimizers: [
-    { name: "gd", params: { lr: 0.09 } },
-    { name: "momentum", params: { lr: 0.04, momentum: 0.7 } },
-  ],
-  start: [-2, -0.5],
-  steps: 100,
-  seed: 0,
-  lesson: "",
-  formula: "", // the custom surface's f(x, y)
-  view: null, // the custom surface's [xmin, xmax, ymin, ymax]
-};
+// Okabe & Ito's colour-blind-safe palette (the 8 colours of Color Universal Design), ordered so the
+// first runs get the colours that stand out best on the contour; a run's colour is its index's.
+export const PALETTE = ["#d55e00", "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#f0e442", "#000000"];
 
 export const CUSTOM = "custom";
-export const FORMULA_MAX = 500;
 
-export const LIMITS = { steps: [1, 20000], seed: [0, 2147483647], optimizers: 8 };
+// The scene's defaults and limits have one home, the server (engine/defaults.py, GET /api/scene):
+// catalog.scene = { defaults, limits } as api.js's loadCatalog gives it. No literal here.
 
 /** Clamp and coerce one parameter value against its catalog spec. */
 export function coerceParam(spec, value) {
@@ -52,18 +39,26 @@ function clampInt(v, [lo, hi], fallback) {
   return Number.isFinite(n) ? Math.min(hi, Math.max(lo, n)) : fallback;
 }
 
+/** A tolerance in range; a scene without one (a lesson's) takes the default. */
+export function clampTol(v, [lo, hi], fallback) {
+  if (v === undefined || v === null) return fallback;
+  const t = Number(v);
+  return Number.isFinite(t) ? Math.min(hi, Math.max(lo, t)) : fallback;
+}
+
 /** A scene checked against the catalogs: every name known, every number in range. */
 export function normalizeScene(scene, catalog) {
+  const { defaults, limits } = catalog.scene;
   const surfaces = catalog.surfaces;
-  const surf = surfaces[scene.surface] ? scene.surface : DEFAULT_SCENE.surface;
+  const surf = surfaces[scene.surface] ? scene.surface : defaults.surface;
   const opts = (scene.optimizers || [])
     .filter((o) => catalog.optimizers[o.name])
-    .slice(0, LIMITS.optimizers)
+    .slice(0, limits.optimizers)
     .map((o) => ({ name: o.name, params: normalizeParams(catalog.optimizers[o.name].params, o.params) }));
   let formula = "", customView = null;
   if (surf === CUSTOM) {
     const entry = surfaces[surf];
-    formula = typeof scene.formula === "string" && scene.formula.trim() && scene.formula.length <= FORMULA_MAX
+    formula = typeof scene.formula === "string" && scene.formula.trim() && scene.formula.length <= limits.formula
       ? scene.formula : entry.params.find((p) => p.name === "formula")?.default ?? "x**2 + y**2";
     const v = (scene.view || []).map(Number);
     customView = validView(v, entry.view_limits) ? v : [...entry.view];
@@ -76,8 +71,9 @@ export function normalizeScene(scene, catalog) {
     surfaceParams: normalizeParams(surfaces[surf].params, scene.surfaceParams),
     optimizers: opts.length ? opts : [],
     start: okStart ? clampStart(start, view) : [(view[0] + view[1]) / 2, (view[2] + view[3]) / 2],
-    steps: clampInt(scene.steps, LIMITS.steps, DEFAULT_SCENE.steps),
-    seed: clampInt(scene.seed, LIMITS.seed, 0),
+    steps: clampInt(scene.steps, limits.steps, defaults.steps),
+    seed: clampInt(scene.seed, limits.seed, defaults.seed),
+    tol: clampTol(scene.tol, limits.tol, defaults.tol),
     lesson: typeof scene.lesson === "string" ? scene.lesson : "",
     formula,
     view: customView,
@@ -135,6 +131,7 @@ export function toHash(scene) {
     `start=${scene.start.map(fmt).join(",")}`,
     `steps=${scene.steps}`,
     `seed=${scene.seed}`,
+    `tol=${fmt(scene.tol)}`,
   ];
   if (scene.surface === CUSTOM) {
     parts.push(`f=${encodeURIComponent(scene.formula)}`);
@@ -145,7 +142,8 @@ export function toHash(scene) {
 }
 
 /** Parse a hash into a (not yet normalized) scene; missing parts fall back to the default scene. */
-export function fromHash(hash) {
+export function fromHash(hash, catalog) {
+  const DEFAULT_SCENE = catalog.scene.defaults;
   const text = (hash || "").replace(/^#/, "");
   if (!text) return structuredClone(DEFAULT_SCENE);
   const fields = {};
@@ -168,6 +166,7 @@ export function fromHash(hash) {
   if (fields.start) scene.start = fields.start.split(",").map(Number);
   if (fields.steps) scene.steps = Number(fields.steps);
   if (fields.seed) scene.seed = Number(fields.seed);
+  if (fields.tol) scene.tol = Number(fields.tol);
   scene.lesson = fields.lesson ? decodeURIComponent(fields.lesson) : "";
   if (fields.f !== undefined) scene.formula = decodeURIComponent(fields.f);
   if (fields.view) scene.view = fields.view.split(",").map(Number);
@@ -181,7 +180,7 @@ export function runRequest(scene) {
     optimizers: scene.optimizers.map((o) => ({ name: o.name, params: o.params })),
     start: scene.start,
     steps: scene.steps,
-    tol: 0,
+    tol: scene.tol,
     seed: scene.seed,
   };
 }

@@ -117,7 +117,8 @@ export class Decimator {
 /** How a run's status reads in the table. */
 export function describeStatus(run, live) {
   if (run.status === "converged") return `converged at step ${run.stepsTaken}`;
-  if (run.status === "diverged") return `diverged at step ${run.stepsTaken + 1}`;
+  // The runner keeps the first point past its bound (engine/runner.py's divergence rule): that step is the last.
+  if (run.status === "diverged") return `diverged at step ${Math.max(1, run.stepsTaken)}`;
   if (run.status === "max_steps") return `still going after ${run.stepsTaken} steps`;
   return live ? `running… ${run.stepsTaken}` : "waiting";
 }

@@ -69,10 +69,12 @@ def wait_runs_done(page, timeout=15_000):
     """Until every run is finished and drawn: the contour's traces end where the runs end."""
     page.wait_for_function("""() => {
         const app = window.lossLab;
-        if (!app || !app.store || app.running || !app.grid) return false;
+        // (app.behind: only the path layer has drawn the latest change; every plot follows when inputs pause)
+        if (!app || !app.store || app.running || !app.grid || app.behind) return false;
         const drawn = (document.getElementById('contour-plot').data || []).filter(t => /^\\d+\\. /.test(t.name || ''));
+        // (a diverged run is drawn up to where it leaves the view)
         return drawn.length === app.store.runs.length && app.store.runs.every((r, i) =>
-            r.xs.length > 0 && drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]);
+            r.xs.length > 0 && (r.status === 'diverged' || drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]));
     }""", timeout=timeout)
 
 
@@ -90,3 +92,7 @@ def drawn_paths(page) -> list[dict]:
         const paths = [...document.querySelectorAll('#contour-plot .losslab-paths path.run')];
         return layer.drawn.map((d, i) => ({idx: Array.from(d.idx), d: paths[i].getAttribute('d'), color: d.color}));
     }""")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "viewport(width, height): the window size of the big_page fixture")

@@ -12,7 +12,9 @@ def test_page_loads_clean_and_offline(page, base_url):
     assert page.title().startswith("Loss Lab")
     drawn = trajectories(page)
     assert [t["name"] for t in drawn] == ["1. Gradient descent", "2. Momentum (heavy ball)"]
-    assert all(len(t["x"]) == 101 for t in drawn)  # the default scene: 100 steps each
+    # The default scene: 100 steps, or fewer where a run converged (‖∇f‖ < the default tol, 1e-4)
+    assert [len(t["x"]) for t in drawn] == [101, 62]
+    assert page.locator("#status-table tbody tr").nth(1).locator(".status").inner_text() == "converged at step 61"
     assert page.locator("#status-table tbody tr").count() == 2
     assert page.watch.errors == []
     assert page.watch.outside == []

@@ -13,7 +13,7 @@ from engine import OPTIMIZERS, make_surface, run
 QUADRATIC = ("quadratic", dict(lambda_1=1.0, lambda_2=10.0, rotation=30.0), (-1.5, 2.0), (0.0, 0.0))
 
 # On the bowl with λ = (1, 10) every optimizer converges: GD needs η < 2/λmax = 0.2,
-# heavy ball η < 2(1 + μ)/λmax, Newton and preconditioned GD are exact for η = 1.
+# heavy ball η < 2(1 + β)/λmax, Newton and preconditioned GD are exact for η = 1.
 QUADRATIC_OPTIMIZERS = [
     ("gd", dict(lr=0.1)),
     ("gd", dict(lr=0.19)),

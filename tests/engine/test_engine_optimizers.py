@@ -25,7 +25,7 @@ def reference(name, grad, x0, steps, lr, momentum=0.0, alpha=0.99, beta1=0.9, be
             if name == "gd":
                 x[i] -= lr * gi
             elif name in ("momentum", "nesterov"):
-                buf[i] = momentum * buf[i] + gi  # PyTorch: b ← μ b + g (dampening 0); b₁ = g
+                buf[i] = momentum * buf[i] + gi  # PyTorch: b ← β b + g (dampening 0); b₁ = g
                 d = gi + momentum * buf[i] if name == "nesterov" else buf[i]
                 x[i] -= lr * d
             elif name == "adagrad":
@@ -72,10 +72,10 @@ def test_trajectory_matches_the_pytorch_reference_loop(name, params):
 FIRST_STEPS = [
     # gd η = 0.1: x₁ = (1, 1) − 0.1·(1, 10)
     ("gd", dict(lr=0.1), [(0.9, 0.0)]),
-    # heavy ball η = 0.05, μ = 0.5: v₁ = g₀ = (1, 10), x₁ = (0.95, 0.5);
+    # heavy ball η = 0.05, β = 0.5: v₁ = g₀ = (1, 10), x₁ = (0.95, 0.5);
     # g₁ = (0.95, 5), v₂ = 0.5·(1, 10) + (0.95, 5) = (1.45, 10), x₂ = (0.95 − 0.0725, 0.5 − 0.5)
     ("momentum", dict(lr=0.05, momentum=0.5), [(0.95, 0.5), (0.8775, 0.0)]),
-    # Nesterov: x₁ = x₀ − η(g₀ + μ v₁) = (1, 1) − 0.05·1.5·(1, 10) = (0.925, 0.25)
+    # Nesterov: x₁ = x₀ − η(g₀ + β v₁) = (1, 1) − 0.05·1.5·(1, 10) = (0.925, 0.25)
     ("nesterov", dict(lr=0.05, momentum=0.5), [(0.925, 0.25)]),
     # Adam's bias-corrected first step is η·g/|g| = η per coordinate (up to ε).
     ("adam", dict(lr=0.1, eps=0.0), [(0.9, 0.9)]),
@@ -117,7 +117,7 @@ def test_update_is_pure(name, params):
 
 
 def test_momentum_convention_differs_from_eta_inside_the_velocity_when_eta_changes():
-    # PyTorch keeps v ← μv + g and steps −η_k v; the "η inside" form v ← μv + η_k g steps −v.
+    # PyTorch keeps v ← βv + g and steps −η_k v; the "η inside" form v ← βv + η_k g steps −v.
     # They agree for a constant η and differ once η_k changes (here the 'step' schedule).
     s = make_surface("quadratic", lambda_1=1.0, lambda_2=10.0, rotation=0.0)
     lr, mu, every, steps = 0.05, 0.9, 5, 12

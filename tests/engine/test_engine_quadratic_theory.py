@@ -171,8 +171,8 @@ def test_heavy_ball_rate_is_gd_rate_without_momentum():
 def nesterov_rate(lr, mu, eigenvalues):
     """Spectral radius of PyTorch's Nesterov on a quadratic, derived by hand.
 
-    With a = ηλ and u = ηv, (x, u) ↦ (x − a x − μ(μ u + a x), μ u + a x), whose
-    characteristic polynomial is t² − (1 + μ)(1 − a) t + μ(1 − a).
+    With a = ηλ and u = ηv, (x, u) ↦ (x − a x − β(β u + a x), β u + a x), whose
+    characteristic polynomial is t² − (1 + β)(1 − a) t + β(1 − a).
     """
     return max(np.max(np.abs(np.roots([1.0, -(1 + mu) * (1 - lr * lam), mu * (1 - lr * lam)])))
                for lam in eigenvalues)
@@ -188,7 +188,7 @@ def test_nesterov_rate_matches_the_hand_derived_recurrence(lr, mu):
 
 @pytest.mark.parametrize("mu", [0.0, 0.5, 0.9])
 def test_momentum_and_nesterov_stability_boundaries(mu):
-    # Heavy ball is stable for ηλmax < 2(1 + μ), Nesterov only for ηλmax < 2(1 + μ)/(1 + 2μ):
+    # Heavy ball is stable for ηλmax < 2(1 + β), Nesterov only for ηλmax < 2(1 + β)/(1 + 2β):
     # its look-ahead makes large steps unstable sooner.
     lam_max = 10.0
     s = bowl(1.0, lam_max, 30.0)

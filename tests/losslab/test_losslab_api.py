@@ -8,6 +8,7 @@ import pytest
 
 import engine
 import losslab as ll
+from engine.defaults import DEFAULT_TOL
 from losslab import _js, _page
 
 PAGE_URL = ("http://127.0.0.1:8000/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30"
@@ -35,7 +36,7 @@ SCENES = [
 
 def _direct(surface, sparams, start, opts, steps, seed):
     surf = engine.make_surface(surface, **sparams)
-    return engine.run(surf, [engine.configure(n, p) for n, p in opts], list(start), steps, tol=0.0, seed=seed)
+    return engine.run(surf, [engine.configure(n, p) for n, p in opts], list(start), steps, tol=DEFAULT_TOL, seed=seed)
 
 
 def _scene(surface, sparams, start, opts, steps, seed):
@@ -73,10 +74,10 @@ def test_from_url_of_a_page_link_equals_a_direct_engine_run_bit_for_bit():
     result = ll.Scene.from_url(PAGE_URL).run()
     surface = engine.make_surface("quadratic", lambda_1=1, lambda_2=20, rotation=30)
     configs = [engine.configure("gd", {"lr": 0.09}), engine.configure("momentum", {"lr": 0.04, "momentum": 0.7})]
-    assert_same_runs(result, engine.run(surface, configs, [-2, -0.5], 100, tol=0, seed=0))
+    assert_same_runs(result, engine.run(surface, configs, [-2, -0.5], 100, tol=DEFAULT_TOL, seed=0))
     # The page's socket streams run_chunks in chunks of 50: the same numbers.
     parts = {0: [], 1: []}
-    for chunk in engine.run_chunks(surface, configs, [-2, -0.5], 100, tol=0, seed=0, chunk_size=50):
+    for chunk in engine.run_chunks(surface, configs, [-2, -0.5], 100, tol=DEFAULT_TOL, seed=0, chunk_size=50):
         for rc in chunk.runs:
             parts[rc.run].append(rc.points)
     for i, run in enumerate(result):
@@ -152,9 +153,9 @@ def test_a_custom_scene_keeps_its_formula_and_view_as_the_page_does():
     assert (s.surface, s.surface_params, s.formula, s.view) == ("custom", {}, "x**2 + 3*y**2", (-2.0, 2.0, -2.0, 2.0))
     assert s.engine_surface.view == (-2.0, 2.0, -2.0, 2.0) and s.engine_surface.minima == [(0.0, 0.0)]
     d = s.to_dict()
-    assert list(d) == ["surface", "surfaceParams", "optimizers", "start", "steps", "seed", "lesson", "formula", "view"]
+    assert list(d) == ["surface", "surfaceParams", "optimizers", "start", "steps", "seed", "tol", "lesson", "formula", "view"]
     assert (d["surfaceParams"], d["formula"], d["view"]) == ({}, "x**2 + 3*y**2", [-2.0, 2.0, -2.0, 2.0])
-    assert s.to_url("") == "#s=custom:&o=newton:lr=1&start=1,1&steps=100&seed=0&f=x**2%20%2B%203*y**2&view=-2,2,-2,2"
+    assert s.to_url("") == "#s=custom:&o=newton:lr=1&start=1,1&steps=100&seed=0&tol=0.0001&f=x**2%20%2B%203*y**2&view=-2,2,-2,2"
     assert ll.Scene.from_url(s.to_url()) == s and ll.Scene.from_dict(d) == s
     assert repr(s) == "Scene('custom', formula='x**2 + 3*y**2', view=(-2, 2, -2, 2)).start(1, 1).add('newton')"
     assert eval(repr(s), {"Scene": ll.Scene}) == s
@@ -283,7 +284,7 @@ def test_catalogs_and_lessons():
     assert ll.surfaces()["custom"].params["formula"].kind == "text"
     assert ll.optimizers().names() == list(engine.OPTIMIZERS)
     assert ll.surfaces()["saddle"].params["wall"].high == 10.0
-    assert "momentum" in repr(ll.optimizers()) and "v ← μ v + g" in repr(ll.optimizers())
+    assert "momentum" in repr(ll.optimizers()) and "v ← β v + g" in repr(ll.optimizers())
     with pytest.raises(KeyError, match="not one of"):
         ll.surfaces()["nope"]
     lessons = ll.lessons()
@@ -339,7 +340,12 @@ def test_sweep_without_theory_and_refusals():
     m = ll.sweep("rosenbrock", "adam", lrs=[0.01, 0.1], steps=50)
     assert m.rate is None and m.betas is None and m.theory is None
     nest = ll.Scene("quadratic").sweep("nesterov", lrs=[0.1], betas=[0.5], steps=20)
-    assert nest.rate is None  # the heavy-ball rate is not Nesterov's
+    # Nesterov's map is its own rate (declared on its catalog entry), not the heavy ball's
+    assert nest.rate.tolist() == [[float(engine.theory.nesterov_rate(0.1, 0.5, [1.0, 10.0]))]]
+    assert nest.rate[0, 0] != engine.theory.heavy_ball_rate(0.1, 0.5, [1.0, 10.0])
+    # a schedule voids every closed form: the service and the Python API agree (issue 12)
+    assert ll.Scene("quadratic").sweep("momentum", lrs=[0.1], betas=[0.5], steps=5,
+                                        params={"schedule": "inverse"}).rate is None
     with pytest.raises(ll.ParamError, match="set by the map's axes"):
         ll.sweep("quadratic", "momentum", params={"lr": 0.1})
     with pytest.raises(ll.ParamError, match="gd has no momentum"):
@@ -364,3 +370,11 @@ def test_numbers_are_written_as_javascript_writes_them(value, text):
 def test_numbers_are_read_as_javascript_reads_them(text, value):
     got = _js.number(text)
     assert (np.isnan(got) if value is None else got == value)
+
+
+def test_a_lesson_step_link_opens_that_steps_scene_as_on_the_page():
+    third = ll.Scene.from_url("#lesson=newton&step=3")
+    assert third == ll.Scene.from_lesson("newton", step=3) and third.surface == "rosenbrock"
+    assert ll.Scene.from_url("#lesson=newton&step=99") == third  # the page clamps to the last step
+    with pytest.raises(ll.ParamError, match="1 to 3"):
+        ll.Scene.from_lesson("newton", step=4)

@@ -5,7 +5,9 @@ import functools
 from fastapi import APIRouter
 
 import engine
+from app.core.config import get_settings
 from app.responses import JSONResponse
+from engine import defaults
 
 router = APIRouter(prefix="/api", tags=["catalog"])
 
@@ -25,3 +27,10 @@ async def surfaces() -> JSONResponse:
 async def optimizers() -> JSONResponse:
     """Every optimizer: title, update formula, description and parameters (default, range, description)."""
     return JSONResponse({"optimizers": _catalog()["optimizers"]})
+
+
+@router.get("/scene")
+async def scene() -> JSONResponse:
+    """The page's scene: the one it opens with, and the limits of steps, seed, tol, optimizers and formula."""
+    s = get_settings()
+    return JSONResponse(defaults.scene_format(s.max_steps, s.max_optimizers))

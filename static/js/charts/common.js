@@ -2,14 +2,30 @@
 
 export const FONT = { family: "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: 12, color: "#1f2933" };
 
-export function plotConfig(filename) {
+/**
+ * Plotly's config: a toolbar with only what serves the learner and nothing that sends data off the
+ * machine (no "Edit in Chart Studio", no cloud share, no link). `zoom` adds drag-to-zoom and "reset
+ * axes" on plots without click handlers; the contour has none, so a click there always moves the start.
+ * `three` gives a 3D plot its rotate and reset-camera buttons.
+ */
+export function plotConfig(filename, { zoom = false, three = false } = {}) {
+  const buttons = ["toImage"];
+  if (zoom) buttons.push("zoom2d", "resetScale2d");
+  if (three) buttons.push("orbitRotation", "resetCameraDefault3d");
   return {
     displaylogo: false,
     responsive: true,
-    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
+    showSendToCloud: false,
+    showEditInChartStudio: false,
+    showLink: false,
+    scrollZoom: false,
+    modeBarButtons: [buttons],
     toImageButtonOptions: { format: "png", filename, scale: 2 },
   };
 }
+
+/** Hover boxes that are readable over any colour: opaque white with a dark border. */
+export const HOVERLABEL = { bgcolor: "#ffffff", bordercolor: "#1f2933", font: { family: FONT.family, size: 12, color: "#1f2933" } };
 
 export function hexToRgba(hex, alpha) {
   const n = parseInt(hex.slice(1), 16);

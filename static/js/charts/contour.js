@@ -1,7 +1,8 @@
 // Contour of the loss with trajectories, minima, saddles and the start point; click or drag to move the start.
 
 import { Decimator, drawIndices, pick } from "../trajectories.js";
-import { FONT, COLORSCALE, hexToRgba, plotConfig, draw } from "./common.js";
+import { FONT, COLORSCALE, HOVERLABEL, hexToRgba, plotConfig, draw } from "./common.js";
+import { clipAtView } from "./clip.js";
 import { HIDDEN_UID, PathLayer } from "./paths.js";
 
 export class ContourChart {
@@ -137,9 +138,8 @@ export class ContourChart {
   render({ store, colors, names, upto, start, arrows, overlay, lazy = false }) {
     if (!this.grid) return;
     const live = () => {
-      const hidden = new Set((this.el.data || []).filter((t) => t.visible === "legendonly").map((t) => t.uid));
       this.paths.draw({
-        runs: (store?.runs || []).map((r, i) => ({ run: r, color: colors[i], upto, hidden: hidden.has(`${HIDDEN_UID}run-${i}`) })),
+        runs: (store?.runs || []).map((r, i) => ({ run: r, color: colors[i], upto })),
         ghosts: this.ghosts, arrows: arrows || [], view: this.info.view,
       });
       this.pathsDrawn = performance.now();
@@ -168,21 +168,31 @@ export class ContourChart {
       traces.push({ type: "scatter", mode: "lines", x: g.x, y: g.y, uid: `${HIDDEN_UID}ghost-${k}`, line: { color: hexToRgba(g.color, 0.35), width: 2, dash: "dot" },
         hoverinfo: "skip", showlegend: false });
     }
+    const exits = [];
     store?.runs.forEach((r, i) => {
       const d = this.decimator.of(r, upto);
-      const idx = d.idx;
+      // A diverged run is drawn up to where it leaves the view, and marked there.
+      const c = r.status === "diverged" ? clipAtView(d.pick(r.xs), d.pick(r.ys), d.idx, this.info.view)
+        : { xs: d.pick(r.xs), ys: d.pick(r.ys), idx: d.idx, exit: null };
+      if (c.exit) exits.push({ ...c.exit, color: colors[i], name: names[i] });
+      const idx = c.idx;
       const few = idx.length < 150;
       traces.push({
-        type: "scatter", mode: few ? "lines+markers" : "lines", x: d.pick(r.xs), y: d.pick(r.ys), name: names[i], uid: `${HIDDEN_UID}run-${i}`,
+        type: "scatter", mode: few ? "lines+markers" : "lines", x: c.xs, y: c.ys, name: names[i], uid: `${HIDDEN_UID}run-${i}`,
         line: { color: colors[i], width: 2.5 }, marker: { size: 4, color: colors[i] },
         customdata: idx, hovertemplate: `${names[i]}<br>step %{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>`,
       });
-      const last = idx[idx.length - 1];
+      const last = c.exit ? undefined : idx[idx.length - 1];
       if (last !== undefined) {
         traces.push({ type: "scatter", mode: "markers", x: [r.xs[last]], y: [r.ys[last]], showlegend: false, uid: `${HIDDEN_UID}end-${i}`,
           marker: { size: 11, color: colors[i], line: { color: "white", width: 2 } }, hoverinfo: "skip" });
       }
     });
+    if (exits.length) traces.push({ type: "scatter", mode: "markers+text", name: "left the view", showlegend: false, uid: `${HIDDEN_UID}exits`,
+      x: exits.map((e) => e.x), y: exits.map((e) => e.y), text: exits.map(() => "diverged"), textposition: "top center",
+      textfont: { color: "#fff", size: 11 }, customdata: exits.map((e) => e.step),
+      marker: { symbol: "x", size: 13, color: exits.map((e) => e.color), line: { color: "white", width: 1.5 } },
+      hovertext: exits.map((e) => e.name), hovertemplate: "%{hovertext}<br>left the view at step %{customdata}: diverged<extra></extra>" });
     const minima = this.info.minima || [], saddles = this.info.saddles || [];
     if (minima.length) traces.push({ type: "scatter", mode: "markers", name: "minimum", showlegend: false, x: minima.map((m) => m[0]), y: minima.map((m) => m[1]),
       marker: { symbol: "x-thin", size: 12, line: { width: 3, color: "white" } }, hovertemplate: "minimum (%{x:.3f}, %{y:.3f})<extra></extra>" });
@@ -192,11 +202,12 @@ export class ContourChart {
       marker: { symbol: "star", size: 16, color: "#ffd166", line: { color: "#1f2933", width: 1.5 } },
       hovertemplate: "start (%{x:.3f}, %{y:.3f})<extra></extra>" });
     const layout = {
-      font: FONT, margin: { l: 45, r: 10, t: 28, b: 40 }, dragmode: false, hovermode: "closest",
+      // No legend: the Runs table and the optimizer cards name each colour, so 8 runs never shrink the plot.
+      font: FONT, margin: { l: 45, r: 10, t: 12, b: 40 }, dragmode: false, hovermode: "closest", showlegend: false,
+      hoverlabel: HOVERLABEL,
       xaxis: { range: [x0, x1], title: { text: this.info.axes?.[0] || "x" }, zeroline: false, constrain: "domain", showgrid: !bg },
       yaxis: { range: [y0, y1], title: { text: this.info.axes?.[1] || "y" }, zeroline: false, scaleanchor: "x", constrain: "domain",
         showgrid: !bg },
-      legend: { orientation: "h", x: 0, y: 1.0, yanchor: "bottom", bgcolor: "rgba(255,255,255,0)" },
       uirevision: this.info.name,
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
       images: bg ? [{ source: bg.source, xref: "x", yref: "y", x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0,

@@ -7,6 +7,7 @@
 // export), updated when the page is idle; in the page those traces are hidden (their uid starts
 // with "losslab-"), so what one sees of the runs is always this layer.
 
+import { exitPoint } from "./clip.js";
 import { decimate, divergenceMarks, pathData, pixelMap, prefix } from "./decimate.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -43,10 +44,10 @@ export class PathLayer {
     this.svg.setAttribute("aria-hidden", "true");
     this.svg.innerHTML = `<defs><clipPath id="${this.id}"><rect/></clipPath></defs>` +
       `<g clip-path="url(#${this.id})"><g class="ghosts"></g><g class="runs"></g><g class="dots"></g>` +
-      `<g class="ends"></g><g class="marks"></g><g class="arrows"></g></g>`;
+      `<g class="ends"></g><g class="marks"></g><g class="labels"></g><g class="arrows"></g></g>`;
     this.clipRect = this.svg.querySelector("rect");
     this.root = this.svg.querySelector("g");
-    this.groups = Object.fromEntries(["ghosts", "runs", "dots", "ends", "marks", "arrows"].map((k) => [k, this.svg.querySelector(`g.${k}`)]));
+    this.groups = Object.fromEntries(["ghosts", "runs", "dots", "ends", "marks", "labels", "arrows"].map((k) => [k, this.svg.querySelector(`g.${k}`)]));
   }
 
   /** Plotly's axes box now: the pixel map, its offset in the plot div, the plot's size; null before the first draw. */
@@ -67,7 +68,7 @@ export class PathLayer {
   }
 
   /**
-   * Draw `runs` ([{ run, color, upto, hidden }] with `run` a RunStore run), `ghosts` ([{ x, y, color }])
+   * Draw `runs` ([{ run, color, upto }] with `run` a RunStore run), `ghosts` ([{ x, y, color }])
    * and `arrows` ([{ from, to, color, head }]) in data coordinates; `view` [x0, x1, y0, y1] is where
    * divergence is marked. Returns the time it took, in ms.
    */
@@ -91,10 +92,16 @@ export class PathLayer {
         "stroke-dasharray": "2 4", fill: "none", "stroke-linecap": "round" });
     });
 
-    this.drawn = runs.map(({ run, color, upto = Infinity, hidden = false }) => {
+    // A diverged run is drawn until it leaves the view (the plot area clips its last segment there)
+    // and marked where it crosses the edge, or at its last point if it never leaves.
+    this.drawn = runs.map(({ run, color, upto = Infinity }) => {
       const full = this.decimated(run, map, box.key, view);
-      const idx = hidden ? [] : prefix(full.idx, Math.min(upto, run.xs.length - 1));
-      return { idx, color, marks: hidden ? [] : full.marks.filter((k) => k <= upto), run };
+      const m = full.marks[0], exits = m !== undefined && m + 1 < run.xs.length;
+      const end = Math.min(upto, run.xs.length - 1, exits ? m + 1 : Infinity);
+      const idx = prefix(full.idx, end);
+      const marks = m === undefined || end < (exits ? m + 1 : m) ? []
+        : [exits ? exitPoint([run.xs[m], run.ys[m]], [run.xs[m + 1], run.ys[m + 1]], view) : [run.xs[m], run.ys[m]]];
+      return { idx, color, marks, exited: exits && marks.length > 0, run };
     });
     this.sync(this.groups.runs, runs.length, "path", (p, i) => {
       const { idx, color, run } = this.drawn[i];
@@ -108,19 +115,26 @@ export class PathLayer {
       set(p, { d, fill: color });
     });
     this.sync(this.groups.ends, runs.length, "circle", (c, i) => {
-      const { idx, color, run } = this.drawn[i];
-      const k = idx[idx.length - 1];
+      const { idx, color, run, exited } = this.drawn[i];
+      const k = exited ? undefined : idx[idx.length - 1]; // a run that left the view ends at its mark
       const x = k === undefined ? NaN : map.px(run.xs[k]), y = k === undefined ? NaN : map.py(run.ys[k]);
       const ok = Number.isFinite(x) && Number.isFinite(y) && Math.abs(x) < 1e5 && Math.abs(y) < 1e5;
       set(c, { class: "end", cx: ok ? r1(x) : -99, cy: ok ? r1(y) : -99, r: 5.5, fill: color, stroke: "white", "stroke-width": 2,
         visibility: ok ? "visible" : "hidden" });
     });
-    const marks = this.drawn.flatMap(({ marks: m, color, run }) => m.map((k) => ({ x: map.px(run.xs[k]), y: map.py(run.ys[k]), color })));
+    const marks = this.drawn.flatMap(({ marks: m, color }) => m.map(([x, y]) => ({ x: map.px(x), y: map.py(y), color })));
     this.sync(this.groups.marks, marks.length, "path", (p, i) => {
       const { x, y, color } = marks[i];
       const s = 6;
       set(p, { class: "divergence", d: `M${r1(x - s)} ${r1(y - s)}L${r1(x + s)} ${r1(y + s)}M${r1(x - s)} ${r1(y + s)}L${r1(x + s)} ${r1(y - s)}`,
         stroke: color, "stroke-width": 3, "paint-order": "stroke", fill: "none", "stroke-linecap": "round" });
+    });
+    this.sync(this.groups.labels, marks.length, "text", (t, i) => {
+      const { x, y } = marks[i];
+      set(t, { x: r1(Math.min(map.width - 30, Math.max(30, x))), y: r1(Math.min(map.height - 4, Math.max(24, y - 10))), "text-anchor": "middle",
+        fill: "white", "font-size": 11, "font-family": "Inter, system-ui, sans-serif", stroke: "rgba(0,0,0,0.45)", "stroke-width": 2.5,
+        "paint-order": "stroke" });
+      if (t.textContent !== "diverged") t.textContent = "diverged";
     });
     this.sync(this.groups.arrows, arrows.length, "path", (p, i) => {
       const a = arrows[i];

@@ -38,12 +38,13 @@ export class SurfaceChart {
     const layout = {
       font: FONT, margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: this.info.name,
       scene: {
-        xaxis: { range: [x0, x1], title: { text: "x" } }, yaxis: { range: [y0, y1], title: { text: "y" } },
+        xaxis: { range: [x0, x1], title: { text: this.info.axes?.[0] || "x" } },
+        yaxis: { range: [y0, y1], title: { text: this.info.axes?.[1] || "y" } },
         zaxis: { title: { text: this.transform.label } }, aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
         camera: { eye: { x: 1.5, y: -1.5, z: 1.1 } },
       },
       paper_bgcolor: "rgba(0,0,0,0)",
     };
-    return draw(this.el, traces, layout, plotConfig("losslab-surface"));
+    return draw(this.el, traces, layout, plotConfig("losslab-surface", { three: true }));
   }
 }

@@ -1,7 +1,7 @@
 // node --test: the contour's pixel decimation, divergence marks and SVG path data (static/js/charts/decimate.js).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { clipSegment, decimate, divergenceMarks, pathData, pixelMap, prefix } from "../../../static/js/charts/decimate.js";
+import { clipSegment, decimate, divergenceMarks, pathData, pixelMap, prefix } from "../../static/js/charts/decimate.js";
 
 // A 400 × 400 px plot of [-2, 2]²: 100 px per unit.
 const map = pixelMap([-2, 2], [-2, 2], 400, 400);
