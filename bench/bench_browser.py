@@ -76,7 +76,7 @@ JS_STREAM = """async (body) => {
 JS_DRAWN = """() => {
   const app = window.lossLab;
   const traces = (id) => (document.getElementById(id).data || []);
-  const isRun = (t) => /^\\d+\\. /.test(t.name || '');
+  const isRun = (t) => (t.uid || '').startsWith('losslab-run-');
   return {
     stored: app.store.runs.map((r) => r.xs.length),
     contour: traces('contour-plot').filter(isRun).map((t) => t.x.length),

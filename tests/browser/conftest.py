@@ -71,7 +71,7 @@ def wait_runs_done(page, timeout=15_000):
         const app = window.lossLab;
         // (app.behind: only the path layer has drawn the latest change; every plot follows when inputs pause)
         if (!app || !app.store || app.running || !app.grid || app.behind) return false;
-        const drawn = (document.getElementById('contour-plot').data || []).filter(t => /^\\d+\\. /.test(t.name || ''));
+        const drawn = (document.getElementById('contour-plot').data || []).filter(t => (t.uid || '').startsWith('losslab-run-'));
         // (a diverged run is drawn up to where it leaves the view)
         return drawn.length === app.store.runs.length && app.store.runs.every((r, i) =>
             r.xs.length > 0 && (r.status === 'diverged' || drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]));
@@ -79,9 +79,9 @@ def wait_runs_done(page, timeout=15_000):
 
 
 def trajectories(page) -> list[dict]:
-    """The trajectory traces as drawn on the contour plot (named '1. …', '2. …')."""
+    """The runs as Plotly holds them on the contour plot (hover, PNG export; the path layer draws them on screen)."""
     return page.evaluate("""() => document.getElementById('contour-plot').data
-        .filter(t => /^\\d+\\. /.test(t.name || ''))
+        .filter(t => (t.uid || '').startsWith('losslab-run-'))
         .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""")
 
 

@@ -145,9 +145,10 @@ def test_play_step_reset_animate_the_run(page, base_url):
     page.wait_for_function("() => !window.lossLab.running")
     page.wait_for_function("() => document.getElementById('play-btn').textContent.includes('Play')", timeout=10_000)
     assert page.inner_text("#iteration") == "iteration 100 of 100"
-    assert [p["idx"][-1] for p in drawn_paths(page)] == [100, 100]  # the path layer shows the whole runs at once
-    wait_runs_done(page)  # Plotly's traces (hover, legend, PNG) follow once the animation has stopped
-    assert [len(t["x"]) for t in trajectories(page)] == [101, 101]
+    stored = page.evaluate("() => window.lossLab.store.runs.map(r => r.xs.length)")
+    assert [p["idx"][-1] + 1 for p in drawn_paths(page)] == stored  # the path layer shows the whole runs at once
+    wait_runs_done(page)  # Plotly's traces (hover, PNG) follow once the animation has stopped
+    assert [len(t["x"]) for t in trajectories(page)] == stored
 
 
 def test_theory_rates_and_arrows(page, base_url):
