@@ -175,7 +175,9 @@ function render() {
     return;
   }
   app.behind = false;
-  const flat = [contour.render(args), lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
+  const contourDrawn = contour.render(args);
+  const pathsAt = contour.pathsDrawn; // the path layer draws at once unless Plotly has yet to draw the axes
+  const flat = [contourDrawn, lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
   renderStatus();
   renderPlayer();
   const detail = { store: app.store, complete: !app.running, started, flatDrawn: null, pathsDrawn: contour.pathsDrawn, lazy: false };
@@ -190,7 +192,10 @@ function render() {
     heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now() < app.busyUntil ? null : surface3d.render(args))));
   }
   // For benchmarks and tests: which data the plots now show, once Plotly has drawn it.
-  Promise.all([flatDone, heavy]).then(() => window.dispatchEvent(new CustomEvent("losslab:rendered", { detail })));
+  Promise.all([flatDone, heavy]).then(() => {
+    detail.pathsDrawn = pathsAt > started ? pathsAt : contour.pathsDrawn;
+    window.dispatchEvent(new CustomEvent("losslab:rendered", { detail }));
+  });
 }
 
 function renderStatus() {

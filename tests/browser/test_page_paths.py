@@ -70,7 +70,11 @@ def test_a_drag_ends_on_exactly_the_picture_of_the_final_slider_value(page, base
     wait_runs_done(page)
     assert lr > 0.001
     assert page.evaluate("() => window.lossLab.scene.optimizers[0].params.lr") == lr
-    fresh = post_run(base_url, {**TYPICAL, "optimizers": [{"name": "gd", "params": {"lr": lr}}, *TYPICAL["optimizers"][1:]]})
+    # The scene's request as the page would send it now (its tolerance included), at the slider's value.
+    body = page.evaluate("async () => (await import('/static/js/state.js')).runRequest(window.lossLab.scene)")
+    assert body["optimizers"][0]["params"]["lr"] == lr
+    assert [o["params"]["lr"] for o in body["optimizers"]] == [lr, *(o["params"]["lr"] for o in TYPICAL["optimizers"][1:])]
+    fresh = post_run(base_url, body)
     # The page holds exactly the fresh run of the final value ...
     stored = page.evaluate("() => window.lossLab.store.runs.map(r => ({xs: r.xs, ys: r.ys}))")
     for run, s in zip(fresh, stored, strict=True):
@@ -88,7 +92,7 @@ def test_a_drag_ends_on_exactly_the_picture_of_the_final_slider_value(page, base
 def test_long_runs_are_drawn_decimated_keeping_ends_and_divergence_marks_and_exported_whole(page, base_url):
     # Gradient descent at η = 0.15 > 2/λmax = 0.1 diverges and leaves the view; momentum runs all 20,000 steps.
     url = (base_url + "/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30&o=gd:lr=0.15|momentum:lr=0.01,momentum=0.5"
-           "&start=-2,-0.5&steps=20000&seed=0")
+           "&start=-2,-0.5&steps=20000&seed=0&tol=0")
     open_page(page, url)
     stored = page.evaluate("() => window.lossLab.store.runs.map(r => ({n: r.xs.length, status: r.status, xs: r.xs, ys: r.ys}))")
     drawn = drawn_paths(page)

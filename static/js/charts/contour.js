@@ -138,11 +138,11 @@ export class ContourChart {
   render({ store, colors, names, upto, start, arrows, overlay, lazy = false }) {
     if (!this.grid) return;
     const live = () => {
-      this.paths.draw({
+      const took = this.paths.draw({
         runs: (store?.runs || []).map((r, i) => ({ run: r, color: colors[i], upto })),
         ghosts: this.ghosts, arrows: arrows || [], view: this.info.view,
       });
-      this.pathsDrawn = performance.now();
+      if (took !== null) this.pathsDrawn = performance.now();
     };
     this.live = live;
     if (lazy && this.plotted) {

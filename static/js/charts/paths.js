@@ -70,13 +70,13 @@ export class PathLayer {
   /**
    * Draw `runs` ([{ run, color, upto }] with `run` a RunStore run), `ghosts` ([{ x, y, color }])
    * and `arrows` ([{ from, to, color, head }]) in data coordinates; `view` [x0, x1, y0, y1] is where
-   * divergence is marked. Returns the time it took, in ms.
+   * divergence is marked. Returns the time it took, in ms, or null before Plotly's first draw.
    */
   draw({ runs = [], ghosts = [], arrows = [], view = null } = {}) {
     this.last = { runs, ghosts, arrows, view };
     const t0 = performance.now();
     const box = this.box();
-    if (!box || !this.mount()) return 0;
+    if (!box || !this.mount()) return null; // Plotly has not drawn the axes yet
     const { map } = box;
     this.svg.setAttribute("width", box.width);
     this.svg.setAttribute("height", box.height);
