@@ -32,7 +32,23 @@ THREAD_MIN = 128 * 1024
 
 def dumps(content: Any) -> bytes:
     # orjson writes non-finite floats as null, so no response can carry NaN or Infinity.
-    return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError as e:
+        if "surrogates" not in str(e):
+            raise
+        # A client's text with a lone UTF-16 surrogate, echoed: written as its escape, not refused.
+        return orjson.dumps(_escape_surrogates(content), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def _escape_surrogates(v: Any) -> Any:
+    if isinstance(v, str):
+        return v.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(v, dict):
+        return {_escape_surrogates(k): _escape_surrogates(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_escape_surrogates(x) for x in v]
+    return v
 
 
 def gzip(body: bytes, level: int) -> bytes:

@@ -516,7 +516,12 @@ def covers(surface_name: str, optimizer_name: str, params: dict | None = None) -
     """Whether the kernel takes this surface and optimizer (a quick check before anything is built)."""
     if surface_name not in SURFACE_IDS or optimizer_name not in KINDS:
         return False
-    return optimizer_name != "sgd" or not (params or {}).get("noise")
+    from engine.optimizers import get_spec  # the catalog entry declares what the kernel takes
+
+    spec = get_spec(optimizer_name)
+    if not spec.capabilities.compiled:
+        return False
+    return not (spec.stochastic and (params or {}).get("noise"))  # the kernel draws no gradient noise
 
 
 def status() -> str:

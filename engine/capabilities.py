@@ -138,7 +138,11 @@ def step_marks(surface, name: str, params: Mapping[str, Any]) -> list[dict]:
 
     GD (heavy ball with β = 0): 1/λmax (one step along the steepest direction) and 2/λmax (the
     edge); heavy ball: 2(1 + β)/λmax; Nesterov: 2(1 + μ)/((1 + 2μ) λmax); Newton and
-    preconditioned GD: η = 1 (the full step). None where no theory applies.
+<<<<<<< HEAD
+    preconditioned GD: the full step η = 1. None where no theory applies.
+=======
+    preconditioned GD: η = 1, the full step (the page shows "full step = 1"). None where no theory applies.
+>>>>>>> lessons
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=0)
@@ -147,7 +151,7 @@ def step_marks(surface, name: str, params: Mapping[str, Any]) -> list[dict]:
     """
     kind = _theory_applies(name, params)
     if kind == "newton":
-        return [{"param": "lr", "value": 1.0, "label": "η = 1"}]
+        return [{"param": "lr", "value": 1.0, "label": "full step"}]
     edge = stability_edge(surface, name, params)
     if edge is None:
         return []

@@ -19,7 +19,16 @@ class ParamError(ValueError):
         self.param = param
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{param} = {value!r} is not allowed: {allowed}")
+        super().__init__(f"{param} = {_shown(value)} is not allowed: {allowed}")
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` for a message, bounded: an integer of thousands of digits is not written out."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"{'-' if value < 0 else ''}an integer of about {digits} digits"
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "…"
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,11 @@ class Param:
                     raise ParamError(where, value, self.allowed())
                 value = int(value)
         else:
-            value = float(value)
-        if not math.isfinite(value):
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond any float
+                raise ParamError(where, value, self.allowed()) from None
+        if isinstance(value, float) and not math.isfinite(value):
             raise ParamError(where, value, self.allowed())
         too_low = value <= self.low if self.low_open else value < self.low
         if too_low or value > self.high:

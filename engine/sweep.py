@@ -37,11 +37,14 @@ class SweepResult:
 
 
 def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: int, tol: float = 1e-6,
-          params: dict | None = None, seed: int = 0) -> SweepResult:
+          params: dict | None = None, seed: int = 0, check=None, check_every: int = 0) -> SweepResult:
     """Run ``optimizer`` for every step size in ``lrs`` (and momentum in ``betas``) at once.
 
     Every cell starts at ``start`` and takes up to ``steps`` steps; one array holds all
     cells, so a 100 × 100 grid costs about as many numpy calls as a single run.
+
+    ``check``, if given, is called every ``check_every`` steps (a caller's deadline: it may
+    raise to stop the sweep); the steps are the same as in one go.
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=1, rotation=0)
@@ -62,7 +65,8 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
     if betas is not None:
         beta_param = next((p for p in spec.params if p.name == beta_name), None)
         if beta_param is None:
-            with_beta = ", ".join(n for n, o in OPTIMIZERS.items() if o.capabilities.beta)
+            names = [n for n, o in OPTIMIZERS.items() if o.capabilities.beta]  # declared on the catalog entries
+            with_beta = ", ".join(names[:-1]) + " or " + names[-1]
             raise ParamError("betas", "given", f"{optimizer} has no momentum; sweep η alone or use {with_beta}")
         betas = np.atleast_1d(np.asarray(betas, dtype=float))
         if betas.size == 0:
@@ -86,7 +90,12 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
                 p[beta_name] = float(beta)
             configs.append(OptimizerConfig(optimizer, p))
         st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
-    st.advance(steps, record=False)
+    if check is None or check_every <= 0:
+        st.advance(steps, record=False)
+    else:
+        while st.k < steps and st.active.any():
+            st.advance(min(check_every, steps - st.k), record=False)
+            check()
     shape = lr_grid.shape
     steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)
     return SweepResult(lrs, betas, st.f.reshape(shape).copy(), steps_to.reshape(shape),

@@ -326,6 +326,17 @@ class Scene:
         return figures.figure(self, kind, **kwargs)
 
     # --- comparing and showing ------------------------------------------
+    def widget(self, steps: int | None = None):
+        """The scene live in a notebook: its contour, runs and a step-size and momentum slider per optimizer.
+
+        The engine reruns the scene in the kernel on every slider move; ``widget.scene`` is the scene
+        as the sliders left it (then ``.to_url()``, ``.figure()``, ``.run()``). Needs ``pip install
+        'losslab[notebook]'`` (anywidget); see :mod:`losslab.widget`.
+        """
+        from losslab.widget import SceneWidget
+
+        return SceneWidget(self, steps=steps)
+
     def _key(self):
         return (self.surface, self.surface_params, self.formula, self.view, [tuple(o) for o in self.optimizers],
                 self.start_point, self.steps, self.seed, self.tol, self.lesson)

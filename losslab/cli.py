@@ -1,4 +1,4 @@
-"""The ``losslab`` command: serve the page, run a scene, draw an (η, β) map, list the lessons.
+"""The ``losslab`` command: serve the page, run a scene, draw an (η, β) map, render the race, list the lessons.
 
 Exit codes: 0 done; 1 a user error (a bad parameter, a link the page cannot open, a
 file that cannot be written), one line on stderr; 2 a usage error (unknown flag,
@@ -42,6 +42,17 @@ examples:
 
 Each cell runs from the start until ‖∇f‖ < tol or for --steps steps. On the quadratic
 the analytic heavy-ball rate is drawn beside the measured map (GD and momentum).
+"""
+
+
+EPILOG_RENDER = """\
+examples:
+  losslab render --url 'http://127.0.0.1:8000/#s=quadratic:…' --out race.gif
+  losslab render --lesson momentum --out momentum.mp4 --fps 30 --size 1920x1080
+  losslab render --surface rosenbrock --start=-1.5,2 --optimizer adam:lr=0.1 --steps 300 --out adam.webm
+
+One frame per step from the start to the last step (thinned evenly past 1000 frames);
+the GIF loops and holds its last frame for 1.5 s. Needs pip install 'losslab[video]'.
 """
 
 
@@ -137,6 +148,13 @@ def _out_file(text: str) -> Path:
     return p
 
 
+def _video_file(text: str) -> Path:
+    p = Path(text)
+    if p.suffix.lower() not in (".gif", ".mp4", ".webm"):
+        raise argparse.ArgumentTypeError(f"{text!r}: the file must end in .gif, .mp4 or .webm")
+    return p
+
+
 # --- the parser -----------------------------------------------------------------
 
 def _scene_flags(p: argparse.ArgumentParser, optimizer_help: str, repeat_optimizer: bool) -> None:
@@ -207,6 +225,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progress bar on stderr (default: when stderr is a terminal and the sweep is long)")
     p.set_defaults(func=cmd_sweep, parser=p)
 
+    p = sub.add_parser("render", help="the race as an animation (GIF, MP4 or WebM) for slides",
+                       description="Play a scene and write it as an animation, drawn as the page draws it: the "
+                                   "contour with the runs and the loss against iteration, side by side.",
+                       epilog=EPILOG_RENDER, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--out", type=_video_file, required=True, metavar="FILE", help="race.gif, race.mp4 or race.webm")
+    _scene_flags(p, "an optimizer with its parameters; repeatable (default: the page's two)", True)
+    p.add_argument("--steps", type=_int_in(1, 100_000), help="steps to play (default 100, or the link's)")
+    p.add_argument("--fps", type=_int_in(1, 60), default=30, help="frames per second (default 30); one frame a step")
+    p.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels (default 1280x720)")
+    p.add_argument("--title", help="a line of text above the plots (default none)")
+    p.set_defaults(func=cmd_render, parser=p)
+
     p = sub.add_parser("lessons", help="list the page's lessons", description="List the lessons of the page.")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     p.set_defaults(func=cmd_lessons, parser=p)
@@ -234,7 +264,7 @@ def _scene(args, parser_error) -> Scene:
     if args.url is not None and args.lesson is not None:
         parser_error("--url and --lesson each give a whole scene: use one")
     if args.url is not None or args.lesson is not None:
-        own = [f for f in flags if f != "optimizer" or args.command == "run"]
+        own = [f for f in flags if f != "optimizer" or args.command in ("run", "render")]
         if own:
             given = "--url" if args.url is not None else "--lesson"
             parser_error(f"{given} gives the whole scene; leave out {', '.join('--' + f for f in own)}")
@@ -252,7 +282,7 @@ def _scene(args, parser_error) -> Scene:
             scene = Scene(d["surface"], **d["surfaceParams"])
         if args.start:
             scene = scene.start(*args.start)
-        if args.command == "run":
+        if args.command in ("run", "render"):
             for name, params in args.optimizer or [(o["name"], o["params"]) for o in d["optimizers"]]:
                 scene = scene.add(name, **params)
     if args.seed is not None:
@@ -320,6 +350,24 @@ def cmd_sweep(args, parser) -> int:
     return 0
 
 
+def cmd_render(args, parser) -> int:
+    from losslab import render
+
+    missing = render.available()
+    if missing:
+        raise UserError(missing)
+    try:
+        size = render.parse_size(args.size)
+        render.check_options(args.out.suffix.lower(), args.fps, size)
+    except render.RenderError as e:
+        raise UserError(str(e)) from None
+    scene = _scene(args, parser.error)
+    info = render.render(scene, args.out, fps=args.fps, size=size, steps=args.steps, title=args.title)
+    print(f"wrote {args.out}: {info.frames} frames of {size[0]}x{size[1]} at {info.fps} fps "
+          f"(steps {info.cursors[0]}–{info.cursors[-1]}) in {info.seconds:.1f} s")
+    return 0
+
+
 def cmd_lessons(args, parser) -> int:
     from losslab.api import lessons
 
@@ -345,6 +393,7 @@ def cmd_serve(args, parser) -> int:
     import uvicorn
 
     from app.core.config import ROOT, get_settings
+    from app.core.server import uvicorn_options
 
     s = get_settings()
     host = args.host or s.host
@@ -354,7 +403,7 @@ def cmd_serve(args, parser) -> int:
     print(f"Loss Lab: open {url}", flush=True)
     if args.open:
         threading.Thread(target=_open_when_up, args=(shown, port, url), daemon=True).start()
-    options = dict(host=host, port=port, log_level="info", ws_max_size=s.max_body_bytes)
+    options = dict(host=host, port=port, log_level="info", **uvicorn_options(s))
     if args.reload:
         options.update(reload=True, reload_dirs=[str(ROOT / d) for d in ("app", "engine") if (ROOT / d).is_dir()])
     else:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from losslab.api import Result, Scene, SweepMap
 
 #: The page's colours: the i-th optimizer is drawn in PALETTE[i % 8] (static/js/state.js).
-PALETTE = ("#e4572e", "#2e86ab", "#3bb273", "#8e44ad", "#f0a202", "#d81159", "#1b998b", "#6c757d")
+PALETTE = ("#d55e00", "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#f0e442", "#000000")
 #: Most points one trace draws; longer runs are thinned evenly for drawing, as on the page.
 MAX_DRAWN = 1500
 GRID_N = 120

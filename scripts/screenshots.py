@@ -1,4 +1,8 @@
-"""Take the README's screenshots: python scripts/screenshots.py [URL-hash …] (server started here)."""
+"""Take the README's screenshots: python scripts/screenshots.py [--lessons] [URL-hash …] (server started here).
+
+--lessons takes every lesson at 1440 × 900 and 390 × 844 (docs/lesson-<id>-1440.png, -390.png);
+each extra hash becomes docs/lesson-<last part>.png at 1280 × 800.
+"""
 
 import os
 import sys
@@ -14,10 +18,18 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 SHOTS = [("screenshot-1280.png", 1280, 800, ""), ("screenshot-400.png", 400, 800, "")]
 
 
-def main(extra: list[str]) -> None:
+def lesson_shots() -> list[tuple[str, int, int, str]]:
+    from engine.lessons import LESSONS
+
+    return [(f"lesson-{lesson.id}-{w}.png", w, h, f"#lesson={lesson.id}&step=1")
+            for lesson in LESSONS for w, h in ((1440, 900), (390, 844))]
+
+
+def main(args: list[str]) -> None:
     server = Server().start()
     port = server.port
-    shots = SHOTS + [(f"lesson-{h.split('=')[-1]}.png", 1280, 800, h) for h in extra]
+    shots = lesson_shots() if "--lessons" in args else SHOTS
+    shots += [(f"lesson-{h.split('=')[-1]}.png", 1280, 800, h) for h in args if h != "--lessons"]
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM", "/usr/bin/chromium"),
@@ -25,7 +37,9 @@ def main(extra: list[str]) -> None:
             for name, w, h, hash_ in shots:
                 page = browser.new_page(viewport={"width": w, "height": h})
                 open_page(page, f"http://127.0.0.1:{port}/{hash_}")
-                page.wait_for_timeout(800)
+                if "lesson=" in hash_:
+                    page.wait_for_selector("#lesson-panel[data-evaluated]", timeout=20_000)
+                page.wait_for_timeout(1200)
                 page.screenshot(path=str(DOCS / name), full_page=w < 800)
                 print("wrote", DOCS / name)
                 page.close()

@@ -22,7 +22,7 @@ def _context(key: str, compare_key: str) -> Context:
     req = RunRequest.model_validate_json(key)
     scene = Scene(req)
     compare = json.loads(compare_key) if compare_key else None
-    ctx = Context(scene.surface, scene.configs, scene.start, req.steps, req.seed, compare=compare)
+    ctx = Context(scene.surface, scene.configs, scene.start, req.steps, req.seed, compare=compare, tol=req.tol)
     ctx.other()  # run the comparison now, so the cached context is complete and never changes again
     return ctx
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import time
 from typing import Iterator
 
@@ -11,10 +12,11 @@ import numpy as np
 import engine
 from engine import ParamError, capabilities, theory
 from engine.runner import Chunk, OptimizerConfig
-from engine.surfaces import Surface
-from engine.surfaces.custom import FormulaError
+from engine.surfaces import TEXT_SURFACES, Surface
+from engine.surfaces.custom import FormulaBusy, FormulaError
 from engine.sweep import SweepResult
 
+from app.core.cache import ByteLRU
 from app.core.config import get_settings
 from app.errors import RequestError
 from app.responses import Encoded
@@ -31,13 +33,17 @@ QUICK_WORK = 20_000
 #: Steps per engine chunk when streaming: the compiled path does 1000 steps of 8 runs in ~0.3 ms,
 #: the numpy reference 50 in ~5 ms; both check for cancellation between chunks.
 STREAM_CHUNK, STREAM_CHUNK_COMPILED = 50, 1000
-#: Steps between checks of the compute-time cap in a whole run (compiled: 20,000 steps of 8 runs ≈ 10 ms).
-RUN_CHUNK, RUN_CHUNK_COMPILED = 2000, 20_000
+#: Steps between checks of the compute-time cap in a whole run (compiled: 20,000 steps of 8 runs ≈ 10 ms;
+#: the numpy reference on a data surface: 200 steps of 8 runs ≈ 60 ms, a few tenths on a loaded machine).
+RUN_CHUNK, RUN_CHUNK_COMPILED = 200, 20_000
 
 
 def is_quick(req: RunRequest) -> bool:
-    """The compiled path takes the whole request and it is about a millisecond of work."""
-    return (accel.ready() and req.steps * len(req.optimizers) <= QUICK_WORK
+    """The compiled path takes the whole request and it is about a millisecond of work.
+
+    Never a typed formula: building its surface may take seconds (sympy, in a worker process).
+    """
+    return (req.surface.name not in TEXT_SURFACES and accel.ready() and req.steps * len(req.optimizers) <= QUICK_WORK
             and all(accel.covers(req.surface.name, o.name, o.params) for o in req.optimizers))
 
 
@@ -50,7 +56,11 @@ class FormulaRequestError(RequestError):
     """A refused formula; its detail also carries the 1-based column, for the page's caret."""
 
     def __init__(self, loc: list, e: FormulaError):
-        super().__init__(loc, str(e), e.value)
+        if isinstance(e, FormulaBusy):  # the server is busy, not the formula wrong: 503, try again later
+            retry = str(max(1, math.ceil(e.retry_after)))
+            super().__init__(loc, str(e), e.value, status=503, type="busy", headers={"Retry-After": retry})
+        else:
+            super().__init__(loc, str(e), e.value)
         self.column = e.column
 
     def detail(self) -> list[dict]:
@@ -141,6 +151,17 @@ class Scene:
                                  chunk_size=chunk_size)
 
 
+def deadline() -> float:
+    """When a request arriving now must be done: LOSSLAB_COMPUTE_TIMEOUT from now, queueing included."""
+    return time.monotonic() + get_settings().compute_timeout
+
+
+def check_deadline(at: float | None, advice: str = "ask for fewer steps or optimizers", field: str = "steps") -> None:
+    """A 422 naming the cap once ``at`` has passed; called before and between every slice of work."""
+    if at is not None and time.monotonic() > at:
+        raise timeout_error(get_settings().compute_timeout, advice, field)
+
+
 def timeout_error(limit: float, advice: str = "ask for fewer steps or optimizers",
                   field: str = "steps") -> RequestError:
     """The 422 for a request whose computation passed the compute-time cap (LOSSLAB_COMPUTE_TIMEOUT)."""
@@ -148,18 +169,18 @@ def timeout_error(limit: float, advice: str = "ask for fewer steps or optimizers
                         f"per request; {advice}", None)
 
 
-def compute_run(scene: Scene) -> dict:
-    """The whole run, as the POST /api/run response body, within the compute-time cap."""
-    limit = get_settings().compute_timeout
-    deadline = time.monotonic() + limit
+def compute_run(scene: Scene, until: float | None = None) -> dict:
+    """The whole run, as the POST /api/run response body, within the compute-time cap (ending at ``until``)."""
+    until = deadline() if until is None else until
+    check_deadline(until)
     parts: list[list] = [[] for _ in scene.configs]
     last = None
     for chunk in scene.chunks(chunk_size=RUN_CHUNK_COMPILED if scene.compiled else RUN_CHUNK):
         for rc in chunk.runs:
             parts[rc.run].append(rc)
         last = chunk
-        if not chunk.done and time.monotonic() > deadline:
-            raise timeout_error(limit)
+        if not chunk.done:
+            check_deadline(until)
     runs = []
     for i, cfg in enumerate(scene.configs):
         p = parts[i]
@@ -188,30 +209,41 @@ def chunk_messages(chunk: Chunk, request_id) -> list[dict]:
 GRID_BLOCK_CELLS = 2_000
 
 
-def _grid_in_blocks(surface: Surface, n: int, view: tuple | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _grid_in_blocks(surface: Surface, n: int, view: tuple | None,
+                    until: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``surface.grid(n, view)`` a block of rows at a time, within the compute-time cap (a 422 once it is passed).
 
     Every cell is computed on its own, so the blocks give the same numbers as one call.
     """
-    limit = get_settings().compute_timeout
-    deadline = time.monotonic() + limit
+    until = deadline() if until is None else until
     x0, x1, y0, y1 = view or surface.view
     xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
     z = np.empty((n, n))
     rows = max(1, GRID_BLOCK_CELLS // n)
     for j in range(0, n, rows):
-        if j and time.monotonic() > deadline:
-            raise timeout_error(limit, "ask for a smaller n", field="n")
+        check_deadline(until, "ask for a smaller n", field="n")
         with np.errstate(all="ignore"):
             z[j:j + rows] = surface.value(np.stack(np.meshgrid(xs, ys[j:j + rows]), axis=-1))
     return xs, ys, z
 
 
-@functools.lru_cache(maxsize=128)
-def _grid_cached(name: str, items: tuple, n: int, view: tuple | None) -> Encoded:
+#: Rendered grids, bounded by bytes (LOSSLAB_GRID_CACHE_BYTES): each charged its body and room for
+#: its gzip form (JSON numbers compress to well under half).
+GRIDS: ByteLRU[Encoded] = ByteLRU(get_settings().grid_cache_bytes)
+
+
+def _grid_size(e: Encoded) -> int:
+    return len(e.body) + len(e.body) // 2
+
+
+def _grid_cached(name: str, items: tuple, n: int, view: tuple | None, until: float | None = None) -> Encoded:
     """The response body, rendered (and, when first asked for, compressed) once per grid."""
+    return GRIDS.get_or_make((name, items, n, view), lambda: _render_grid(name, items, n, view, until), _grid_size)
+
+
+def _render_grid(name: str, items: tuple, n: int, view: tuple | None, until: float | None = None) -> Encoded:
     surface = _surface_cached(name, items)
-    xs, ys, z = _grid_in_blocks(surface, n, view)
+    xs, ys, z = _grid_in_blocks(surface, n, view, until)
     finite = np.isfinite(z)
     z = np.where(finite, z, np.nan)
     return Encoded.json({
@@ -222,14 +254,14 @@ def _grid_cached(name: str, items: tuple, n: int, view: tuple | None) -> Encoded
     })
 
 
-def compute_grid(req: GridRequest) -> Encoded:
+def compute_grid(req: GridRequest, until: float | None = None) -> Encoded:
     build_surface(req.surface)  # validates, with field locations
     if req.view is not None:
         x0, x1, y0, y1 = req.view
         if not (x0 < x1 and y0 < y1):
             raise RequestError(["body", "view"], "view must be (xmin, xmax, ymin, ymax) with xmin < xmax and ymin < ymax",
                                list(req.view))
-    return _grid_cached(req.surface.name, _surface_key(req.surface), req.n, tuple(req.view) if req.view else None)
+    return _grid_cached(req.surface.name, _surface_key(req.surface), req.n, tuple(req.view) if req.view else None, until)
 
 
 # --- sweeps -----------------------------------------------------------------
@@ -242,28 +274,32 @@ def _axis(a, log: bool) -> np.ndarray:
 
 #: A sweep slice grows (doubles) while it takes less than this, so cheap sweeps stay one big vectorized call.
 SLICE_SECONDS = 0.25
+#: Cell-steps between deadline checks inside a slice (~0.1 s on the numpy reference, ~2 ms compiled).
+SWEEP_CHECK_WORK = 100_000
 
 
 def _sweep_in_slices(surface: Surface, optimizer: str, lrs: np.ndarray, betas: np.ndarray | None,
-                     **kwargs) -> SweepResult:
+                     until: float | None = None, **kwargs) -> SweepResult:
     """engine.sweep over slices of the grid, within the compute-time cap (a 422 once it is passed).
 
     Slices are runs of β rows (or of η columns when there is no β axis). Cells never interact and
     stochastic optimizers seed each cell on its own, so the slices give the same numbers as one call.
     """
-    limit = get_settings().compute_timeout
-    deadline = time.monotonic() + limit
+    until = deadline() if until is None else until
+    advice = "ask for fewer steps or a smaller grid"
     axis, values = (0, betas) if betas is not None else (1, lrs)
     parts, i, size = [], 0, 1
     while i < len(values):
-        if parts and time.monotonic() > deadline:
-            raise timeout_error(limit, "ask for fewer steps or a smaller grid")
+        check_deadline(until, advice)
         t0 = time.monotonic()
         piece = values[i:i + size]
+        cells = len(piece) * (len(lrs) if axis == 0 else 1)
+        # Within a slice, the deadline is checked between runs of steps too: one cell can take seconds.
+        check = dict(check=lambda: check_deadline(until, advice), check_every=max(1, SWEEP_CHECK_WORK // cells))
         if axis == 0:
-            parts.append(engine.sweep(surface, optimizer, lrs, piece, **kwargs))
+            parts.append(engine.sweep(surface, optimizer, lrs, piece, **kwargs, **check))
         else:
-            parts.append(engine.sweep(surface, optimizer, piece, None, **kwargs))
+            parts.append(engine.sweep(surface, optimizer, piece, None, **kwargs, **check))
         i += len(piece)
         if time.monotonic() - t0 < SLICE_SECONDS:
             size *= 2
@@ -273,7 +309,7 @@ def _sweep_in_slices(surface: Surface, optimizer: str, lrs: np.ndarray, betas: n
                                      for k in ("final_loss", "steps_to_tol", "diverged")))
 
 
-def compute_sweep(req: SweepRequest) -> dict:
+def compute_sweep(req: SweepRequest, until: float | None = None) -> dict:
     s = get_settings()
     surface = build_surface(req.surface)
     cfg = build_optimizer(req.optimizer, ["body", "optimizer"])
@@ -295,7 +331,7 @@ def compute_sweep(req: SweepRequest) -> dict:
     swept = ("lr",) if betas is None else ("lr", engine.get_spec(cfg.name).capabilities.beta)
     params = {k: v for k, v in cfg.params.items() if k not in swept}
     try:
-        result = _sweep_in_slices(surface, cfg.name, lrs, betas, start=start, steps=req.steps, tol=req.tol,
+        result = _sweep_in_slices(surface, cfg.name, lrs, betas, until, start=start, steps=req.steps, tol=req.tol,
                                   params=params, seed=req.seed)
     except ParamError as e:
         field = "betas" if e.param in ("betas",) or e.param.endswith(".momentum") else "lrs"

@@ -10,6 +10,7 @@ checks every step's claims on its own scene, ``tests/browser/test_lesson_steps.p
 from __future__ import annotations
 
 from engine.lessons import a_matrix, backprop, ce_vs_l2, label_smoothing, momentum, newton, saddle, sgd, step_size
+from engine.lessons import activation_shapes, saddles_minima, sgd_one_over_eps, softmax_smoothing
 from engine.lessons.base import Claim, Context, Control, Facts, Lesson, Prediction, Step, evaluate, step_marks
 from engine.lessons.panels import PANELS
 
@@ -17,7 +18,8 @@ from engine.lessons.panels import PANELS
 VIEWS = tuple(PANELS)
 
 LESSONS: tuple[Lesson, ...] = tuple(m.LESSON for m in (
-    step_size, a_matrix, newton, momentum, saddle, ce_vs_l2, label_smoothing, sgd, backprop))
+    step_size, a_matrix, newton, momentum, saddle, ce_vs_l2, label_smoothing, sgd, backprop,
+    softmax_smoothing, activation_shapes, sgd_one_over_eps, saddles_minima))
 
 _BY_ID = {lesson.id: lesson for lesson in LESSONS}
 

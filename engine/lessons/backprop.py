@@ -23,6 +23,7 @@ def _step1(ctx: Context) -> Facts:
         mean = np.mean([theory.backprop_chain(ctx.surface, bp["point"], i)["grad"] for i in range(ctx.surface.n_examples)], axis=0)
         g = ctx.surface.grad(bp["point"])
         f.values.update({"g1": fmt(g[0]), "g2": fmt(g[1])})
+        f.notes[0] = f"its first step follows −η·∇E, ∇E = ({fmt(g[0])}, {fmt(g[1])}) at ({fmt(bp['point'][0])}, {fmt(bp['point'][1])})"
         f.claims.append(Claim(f"each chain's product equals the engine's per-example gradient (largest relative "
                               f"difference {fmt(err)})", err < 1e-9))
         f.claims.append(Claim(f"their mean over the {ctx.surface.n_examples} examples is ∇E = ({fmt(g[0])}, {fmt(g[1])})",
@@ -52,6 +53,7 @@ def _step2(ctx: Context) -> Facts:
     f = Facts(values={"tanh_err": fmt(tanh_err), "relu_diff": fmt(r["diff"]), "left": fmt(r["left"]),
                       "right": fmt(r["right"]), "engine": fmt(r["engine"]), "w2": fmt(r["w2"])})
     f.claims.append(Claim(f"tanh(u) − (2σ(2u) − 1): at most {fmt(tanh_err)}", tanh_err < 1e-12))
+    f.notes[0] = f"hidden activation {ctx.surface.params['activation']}, loss {ctx.surface.params['loss']}"
     f.claims.append(Claim(f"ReLU: E(w1, w2) − E(w1·w2, 1) at most {fmt(r['diff'])} over the view", r["diff"] < 1e-9))
     f.claims.append(Claim(f"ReLU at w1 = 0, w2 = {fmt(r['w2'])}: one-sided slopes {fmt(r['left'])} and "
                           f"{fmt(r['right'])}, the engine's ∂E/∂w1 {fmt(r['engine'])}",

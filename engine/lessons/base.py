@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from engine import theory
+from engine import capabilities, theory
 from engine.runner import OptimizerConfig, Trajectory, configure, run
 from engine.surfaces import Surface, make_surface
 
@@ -59,7 +59,13 @@ def fmt(v, digits: int = 3) -> str:
     return s.replace("-", "−")
 
 
-def scene(surface: str, surface_params: dict, optimizers, start, steps: int, seed: int = 0, **extra) -> dict:
+#: A lesson's runs stop once ‖∇E‖ < TOL ("converged at step k"): far below every distance a step quotes
+#: (10⁻⁶), so the runs on screen show everything the claims measure.
+TOL = 1e-9
+
+
+def scene(surface: str, surface_params: dict, optimizers, start, steps: int, seed: int = 0, tol: float = TOL,
+          **extra) -> dict:
     """A scene in the page's format; floats rounded to what the URL hash keeps."""
     return {
         "surface": surface,
@@ -69,6 +75,7 @@ def scene(surface: str, surface_params: dict, optimizers, start, steps: int, see
         "start": [r12(v) for v in start],
         "steps": steps,
         "seed": seed,
+        "tol": tol,
         **extra,
     }
 
@@ -172,16 +179,17 @@ class Context:
     """The scene on screen, run as the page runs it, with the helpers the claims use."""
 
     def __init__(self, surface: Surface, configs: Sequence[OptimizerConfig], start, steps: int, seed: int = 0,
-                 cursor: int | None = None, compare: dict | None = None, surface_name: str | None = None):
+                 cursor: int | None = None, compare: dict | None = None, tol: float = 0.0):
         self.surface = surface
         self.configs = list(configs)
         self.start = np.asarray(start, dtype=float)
         self.steps = steps
         self.seed = seed
+        self.tol = tol
         self.cursor = cursor
         self.compare = compare
         with np.errstate(all="ignore"):
-            self.runs: list[Trajectory] = run(surface, self.configs, start=self.start, steps=steps, seed=seed)
+            self.runs: list[Trajectory] = run(surface, self.configs, start=self.start, steps=steps, seed=seed, tol=tol)
         self._other = None
 
     @classmethod
@@ -189,7 +197,7 @@ class Context:
         """A context for a scene dict in the page's format (the lesson's own scene, in tests)."""
         s = make_surface(sc["surface"], **sc["surfaceParams"])
         configs = [configure(o["name"], o["params"]) for o in sc["optimizers"]]
-        return cls(s, configs, sc["start"], sc["steps"], sc.get("seed", 0), cursor, sc.get("compare"))
+        return cls(s, configs, sc["start"], sc["steps"], sc.get("seed", 0), cursor, sc.get("compare"), sc.get("tol", 0.0))
 
     # --- what the runs did -----------------------------------------------------------------
 
@@ -245,7 +253,7 @@ class Context:
             s = make_surface(self.compare.get("surface", self.surface.NAME),
                              **{**self.surface.params, **self.compare["surfaceParams"]})
             with np.errstate(all="ignore"):
-                self._other = (s, run(s, self.configs, start=self.start, steps=self.steps, seed=self.seed))
+                self._other = (s, run(s, self.configs, start=self.start, steps=self.steps, seed=self.seed, tol=self.tol))
         return self._other
 
     def note_reach(self, facts: Facts, tol: float = AT_MINIMUM) -> None:
@@ -257,52 +265,11 @@ class Context:
                               else f"not within {fmt(tol)} after {self.runs[i].steps_taken} steps")
 
 
-def surface_curvature(surface: Surface) -> np.ndarray | None:
-    """Eigenvalues of the Hessian where the runs end up: A's on the quadratic, else at the first minimum."""
-    if surface.NAME == "quadratic":
-        return np.sort(surface.eigenvalues)
-    if not surface.minima:
-        return None
-    lam = np.linalg.eigvalsh(surface.hessian(np.asarray(surface.minima[0], dtype=float)))
-    return lam if lam[0] > 0 else None
-
-
 def step_marks(surface: Surface, config: OptimizerConfig) -> list[dict]:
-    """The step-size marks that hold for this optimizer (with its own β) on this surface.
-
-    GD: 1/λmax (the steepest direction settles in one step) and 2/λmax (the stability edge;
-    exactly there it oscillates forever). Heavy ball v ← βv + g, w ← w − ηv: its edge is
-    2(1 + β)/λmax. Nesterov (PyTorch's form): 2(1 + β)/((1 + 2β) λmax). Newton and
-    preconditioned GD rescale by the Hessian, so their natural step is 1 and their edge 2.
-    No marks where no such theory applies (adaptive methods, noisy SGD, schedules).
-    λmax is the Hessian's largest eigenvalue at the minimum (exact on the quadratic).
-    """
-    p = config.params
-    if p.get("schedule", "constant") != "constant":
-        return []
-    if config.name in ("newton", "preconditioned"):
-        return [{"param": "lr", "value": 1.0, "label": "η = 1: one step"}, {"param": "lr", "value": 2.0, "label": "2: edge"}]
-    lam = surface_curvature(surface)
-    if lam is None:
-        return []
-    top = float(lam[-1])
-    where = "" if surface.NAME == "quadratic" else " at the minimum"
-    beta = p.get("momentum", 0.0)
-    if config.name == "sgd" and (p.get("noise", 0) > 0 or p.get("batch_size", 0)):
-        return []
-    if config.name == "gd" or (config.name in ("momentum", "sgd") and beta == 0):
-        return [{"param": "lr", "value": r12(1 / top), "label": f"1/λmax = {fmt(1 / top)}", "title": f"1/λmax{where}"},
-                {"param": "lr", "value": r12(2 / top), "label": f"2/λmax = {fmt(2 / top)}",
-                 "title": f"2/λmax{where}: the stability edge"}]
-    if config.name in ("momentum", "sgd"):
-        edge = 2 * (1 + beta) / top
-        return [{"param": "lr", "value": r12(edge), "label": f"2(1+β)/λmax = {fmt(edge)}",
-                 "title": f"the heavy ball's stability edge at β = {fmt(beta)}{where}"}]
-    if config.name == "nesterov":
-        edge = 2 * (1 + beta) / ((1 + 2 * beta) * top)
-        return [{"param": "lr", "value": r12(edge), "label": f"edge = {fmt(edge)}",
-                 "title": f"Nesterov's stability edge 2(1+β)/((1+2β)λmax) at β = {fmt(beta)}{where}"}]
-    return []
+    """The step-size marks that hold for this optimizer (with its own β) on this surface, as the free page
+    draws them: :func:`engine.capabilities.step_marks` (GD 1/λmax and 2/λmax, heavy ball 2(1 + β)/λmax,
+    Nesterov its own edge, Newton and preconditioned GD η = 1, none where no theory applies)."""
+    return capabilities.step_marks(surface, config.name, config.params)
 
 
 def run_label(config: OptimizerConfig, configs: Sequence[OptimizerConfig]) -> str:

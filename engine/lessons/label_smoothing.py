@@ -41,11 +41,14 @@ def _facts(ctx: Context) -> Facts:
     if soft is not None:
         eps, t = soft
         n = theory.weight_norms(t.points)
-        settled = float(abs(n[-1] - n[-100]))
         f.values.update({"eps": fmt(eps), "norm_soft": fmt(n[-1]), "t_hi": fmt(1 - eps), "t_lo": fmt(eps),
                          "alpha": fmt(2 * eps)})
-        f.claims.append(Claim(f"ε = {fmt(eps)}: ‖w‖ settles at {fmt(n[-1])} (moved {fmt(settled)} in the last 100 steps)",
-                              settled < 1e-6))
+        if t.status == "converged":
+            f.claims.append(Claim(f"ε = {fmt(eps)}: ‖w‖ settles at {fmt(n[-1])} (converged at step {t.steps_taken})", True))
+        else:
+            moved = float(abs(n[-1] - n[-100]))
+            f.claims.append(Claim(f"ε = {fmt(eps)}: ‖w‖ = {fmt(n[-1])}, moved {fmt(moved)} in the last 100 steps",
+                                  moved < 1e-6))
     return f
 
 

@@ -108,9 +108,9 @@ LESSON = Lesson(
                 "The lecture's claim is for convex functions. This logistic neuron with smoothed labels is convex: "
                 "its Hessian is positive definite everywhere (at the start λ = {hmin} and {hmax}), so every local "
                 "model is a bowl, but not the surface itself.",
-                "Newton no longer lands in one step. Its distances to the minimum, {errors}, shrink faster and faster: "
-                "near the minimum each is about the square of the one before. GD (η = {eta0}) needs {reach0} steps, "
-                "Newton {reach1}. The panel shows the model at Newton's current point: press Step.",
+                "Newton no longer lands in one step, but its distances to the minimum shrink faster and faster, each "
+                "about the square of the one before. GD (η = {eta0}) needs {reach0} steps, Newton {reach1}. The panel "
+                "shows the model at Newton's current point: press Step.",
             ),
             scene("logistic_neuron", CONVEX, [("gd", {"lr": 4.0}), ("newton", {"lr": 1.0})], CONVEX_START, 60),
             claims=_step2, controls=(Control("lr", 0),), panels=("taylor",),

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine import sweep, theory
+from engine import capabilities, sweep, theory
 from engine.lessons.base import Context, fmt, run_label
 
 #: Most points per curve a panel sends (runs are decimated evenly, the last point kept).
@@ -66,25 +66,29 @@ def taylor(ctx: Context) -> dict:
     if not (np.all(np.isfinite(p)) and x0 - (x1 - x0) <= p[0] <= x1 + (x1 - x0) and y0 - (y1 - y0) <= p[1] <= y1 + (y1 - y0)):
         return {"run": i, "point": None}
     t = theory.taylor_view(ctx.surface, p, n=41)
-    return {"run": i, "label": _labels(ctx)[i], **{k: t[k] for k in ("point", "kind", "newton_point", "eigenvalues", "x", "y", "z")}}
+    # Drawn as √(m − min m): the same level sets, spaced evenly instead of bunched where the model is steep.
+    shown = np.sqrt(np.maximum(t["z"] - np.min(t["z"]), 0.0))
+    return {"run": i, "label": _labels(ctx)[i], "shown": shown,
+            **{k: t[k] for k in ("point", "kind", "newton_point", "eigenvalues", "x", "y", "z")}}
 
 
 def rate_map(ctx: Context) -> dict:
     """The heavy ball's (η, β) map: per-step rate (analytic on the quadratic), diverged cells apart."""
-    i = ctx.index_of("momentum", "nesterov")
+    i = ctx.index_of("momentum")  # the map is the heavy ball's: ring a heavy-ball run only
     lam = ctx.surface.eigenvalues if ctx.surface.NAME == "quadratic" else None
     top = 4 / float(np.max(lam)) if lam is not None else 1.0
     lrs = np.geomspace(top / 300, top, 60)
     betas = np.linspace(0.0, 0.99, 50)
     res = sweep(ctx.surface, "momentum", lrs, betas, start=ctx.start, steps=min(ctx.steps, 300), tol=1e-6)
-    rate = theory.rate_map(lam, lrs, betas) if lam is not None else None
+    rate = capabilities.analytic_rate_map(ctx.surface, "momentum", {"lr": lrs[0], "momentum": 0.0}, lrs, betas)
     diverged = res.diverged if rate is None else rate >= 1
     q = ctx.quadratic
     current = None if i is None else [ctx.param(i, "lr"), ctx.param(i, "momentum")]
     return {"lrs": lrs, "betas": betas, "rate": rate, "diverged": diverged, "steps_to_tol": res.steps_to_tol,
             "best": [q["momentum_best_lr"], q["momentum_best_beta"], q["momentum_rate"]] if q else None,
             "current": current,
-            "current_rate": float(theory.heavy_ball_rate(current[0], current[1], lam)) if current and lam is not None else None}
+            "current_rate": capabilities.predicted_rate(ctx.surface, "momentum", {"lr": current[0], "momentum": current[1]})
+            if current else None}
 
 
 def grad_norm(ctx: Context) -> dict:
@@ -181,7 +185,13 @@ def weight_norm(ctx: Context) -> dict:
         for t in runs:
             k = _every(len(t.points))
             series.append({"label": f"ε = {fmt(eps)}", "eps": eps, "k": k, "norm": theory.weight_norms(t.points[k])})
-    return {"series": series}
+    hard = next((s for s in series if s["eps"] == 0), None)
+    guide = None
+    if hard is not None and hard["k"][-1] > 1:
+        k = hard["k"][hard["k"] > 0]
+        c = float(hard["norm"][-1] - 2 * np.log(hard["k"][-1]))  # the O(1) term, at the last step
+        guide = {"label": f"2 ln k {'+' if c >= 0 else '−'} {fmt(abs(c))}", "k": k, "norm": 2 * np.log(k) + c}
+    return {"series": series, "guide": guide}
 
 
 def variance(ctx: Context) -> dict:
@@ -239,3 +249,8 @@ PANELS: dict[str, Callable[[Context], dict]] = {
     "backprop": backprop,
     "losses": losses,
 }
+
+# Lessons 10–13's panels live in their own module (engine/lessons/lecture_panels.py), joined here.
+from engine.lessons.lecture_panels import PANELS as _LECTURE_PANELS  # noqa: E402
+
+PANELS.update(_LECTURE_PANELS)

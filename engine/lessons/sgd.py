@@ -21,9 +21,9 @@ LECTURE_N, LECTURE_B = 1000, 100
 
 
 def late_path(ctx: Context, i: int, last: int = 200) -> float:
-    """Distance run i travelled over its last ``last`` steps."""
-    p = ctx.runs[i].points[-last - 1:]
-    return float(np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1)))
+    """Distance run i travelled over the scene's last ``last`` steps (0 for a run that converged before them)."""
+    p = ctx.runs[i].points[max(0, ctx.steps - last):]
+    return float(np.sum(np.linalg.norm(np.diff(p, axis=0), axis=1))) if len(p) > 1 else 0.0
 
 
 def _kind(ctx: Context, i: int) -> str:

@@ -51,7 +51,8 @@ def _regime_claims(ctx: Context, facts: Facts, expected: dict) -> None:
                                   f"{got}", want is None or got == want))
     ctx.note_reach(facts)
     for i in range(len(ctx.runs)):
-        facts.notes[i] = f"{regime(ctx, i)}; " + facts.notes[i]
+        if not facts.notes[i].startswith("diverged"):
+            facts.notes[i] = f"{regime(ctx, i)}; " + facts.notes[i]
 
 
 def _first(ctx: Context, i: int, j: int) -> int:

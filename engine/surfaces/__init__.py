@@ -6,10 +6,13 @@ from engine.surfaces.classic import Beale, Himmelblau, Quadratic, Rosenbrock, Sa
 from engine.surfaces.custom import CustomSurface, FormulaError
 from engine.surfaces.data import LogisticNeuron, TwoWeightNet
 from engine.surfaces.landscape import Landscape
+from engine.surfaces.net221 import Net221
+from engine.surfaces.random_field import RandomField
+from engine.surfaces.softmax3 import Softmax3
 
 SURFACES: dict[str, type[Surface]] = {
     cls.NAME: cls
-    for cls in (Quadratic, Saddle, Rosenbrock, Himmelblau, Beale, Landscape, TwoWeightNet, LogisticNeuron)
+    for cls in (Quadratic, Saddle, Rosenbrock, Himmelblau, Beale, Landscape, TwoWeightNet, LogisticNeuron, Softmax3, RandomField, Net221)
 }
 #: Surfaces defined by text, not by numbers: make_surface builds them, but they stay out of
 #: SURFACES, whose every parameter the catalog, the page's links and their tests treat as a
@@ -34,6 +37,6 @@ def make_surface(name: str, **params) -> Surface:
 
 __all__ = [
     "SURFACES", "TEXT_SURFACES", "make_surface", "Surface", "DataSurface", "as_points",
-    "Quadratic", "Saddle", "Rosenbrock", "Himmelblau", "Beale", "Landscape", "TwoWeightNet", "LogisticNeuron",
+    "Quadratic", "Saddle", "Rosenbrock", "Himmelblau", "Beale", "Landscape", "TwoWeightNet", "LogisticNeuron", "Softmax3", "RandomField", "Net221",
     "CustomSurface", "FormulaError",
 ]

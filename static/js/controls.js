@@ -136,12 +136,12 @@ function setMarks(wrap, slider, scale, marks) {
     tick.className = "mark";
     tick.dataset.value = String(m.value);
     tick.style.left = `${m.pos * 100}%`;
-    tick.style.top = `${row * 13 + 2}px`;
+    tick.style.top = `${row * 14 + 2}px`;
     tick.style.setProperty("--row", row);
     tick.textContent = text;
     tick.title = `${m.title || m.label} = ${formatValue(m.value)}`;
     box.append(tick);
   }
-  box.style.height = `${rowEnds.length * 13 + 4}px`;
+  box.style.height = `${rowEnds.length * 14 + 4}px`;
   slider.parentElement.after(box);
 }

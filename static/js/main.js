@@ -11,6 +11,7 @@ import { applySurface, hasVelocity, runLabels } from "./catalog.js";
 import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectories.js";
 import { renderTheory } from "./panels.js";
 import { LessonMode, stepFromHash } from "./lessons/mode.js";
+import { displaySuffix, initTeach } from "./teach.js";
 
 const $ = (sel) => document.querySelector(sel);
 const GRID_N = 120;
@@ -51,12 +52,13 @@ let lessons = null; // LessonMode, once the catalog is loaded
 
 function names() {
   const labels = lessons?.active ? lessons.labels() : null;
-  return runLabels(app.catalog, app.scene.optimizers).map((label, i) => labels?.[i] ?? label);
+  // In a lesson, the server's labels (what differs, with its symbols); numbered as everywhere else.
+  return runLabels(app.catalog, app.scene.optimizers).map((label, i) => (labels?.[i] ? `${i + 1}. ${labels[i]}` : label));
 }
 
-/** The URL hash of the scene on screen (and of the lesson step, while one is open). */
+/** The URL hash of the scene on screen (and of the lesson step, while one is open; and embed/present flags). */
 function hashOf() {
-  return toHash(app.scene) + (lessons?.hashSuffix() ?? "");
+  return toHash(app.scene) + (lessons?.hashSuffix() ?? "") + displaySuffix();
 }
 
 function colors() {
@@ -156,8 +158,9 @@ function render() {
     store: app.store, colors: colors(), names: names(), start: app.scene.start,
     upto: player.cursor === null ? Infinity : player.cursor, arrows: currentArrows(),
   };
-  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them.
-  const lessonMode = lessons?.active;
+  // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them,
+  // unless an embed link shows them (teach.js).
+  const lessonMode = lessons?.active && !app.display?.embed;
   // A run still streaming in is drawn as it grows, by the path layer alone: the other plots wait for its end.
   const streaming = app.running && app.pending && !app.pending.done && app.store === app.pending.store;
   if (performance.now() < app.busyUntil || streaming) {
@@ -771,6 +774,14 @@ async function start() {
     },
   });
   wireStaticControls();
+  // Present mode's Next/Back (teach.js): the open lesson's next or previous step; false past either end.
+  app.lessonStep = (delta) => {
+    const n = lessons.active ? lessons.n + delta : 0;
+    if (n < 1 || n > lessons.lesson.steps.length) return false;
+    lessons.go(n);
+    return true;
+  };
+  initTeach({ app, toast, download });
   // A teacher's short link (#lesson=id&step=n) opens the step's own scene.
   applyHash(location.hash);
   document.body.dataset.ready = "true";

@@ -146,13 +146,16 @@ def test_play_step_reset_animate_the_run(page, base_url):
     page.wait_for_function("() => document.getElementById('play-btn').textContent.includes('Play')", timeout=10_000)
     assert page.inner_text("#iteration") == "iteration 100 of 100"
     stored = page.evaluate("() => window.lossLab.store.runs.map(r => r.xs.length)")
+    assert stored == [101, 62]  # momentum converges at step 61
     assert [p["idx"][-1] + 1 for p in drawn_paths(page)] == stored  # the path layer shows the whole runs at once
     wait_runs_done(page)  # Plotly's traces (hover, PNG) follow once the animation has stopped
     assert [len(t["x"]) for t in trajectories(page)] == stored
 
 
 def test_theory_rates_and_arrows(page, base_url):
-    open_page(page, base_url + "/")
+    # The default scene with tol = 0 (never stop early), so the rate is measured over all 100 steps
+    open_page(page, base_url + "/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30&o=gd:lr=0.09|momentum:lr=0.04,momentum=0.7"
+                               "&start=-2,-0.5&steps=100&tol=0")
     # Measured against predicted per-step rate on the quadratic: GD at η = 0.09 on λ = (1, 20)
     # contracts by max|1 − ηλ| = 0.91; heavy ball (0.04, 0.7) by its spectral radius 0.837.
     page.wait_for_function("() => document.querySelectorAll('#status-table tbody tr td').length === 8 &&"
@@ -170,7 +173,7 @@ def test_theory_rates_and_arrows(page, base_url):
         const run = window.lossLab.store.runs[0];
         return a.length === 3 && a[0].dataset.from === `${run.xs[1]},${run.ys[1]}` && a[0].getAttribute('d') !== '';
     }""")
-    page.wait_for_function("() => document.getElementById('contour-plot').data.find(t => t.name === '1. Gradient descent').x.length === 2")
+    page.wait_for_function("() => document.getElementById('contour-plot').data.find(t => t.uid === 'losslab-run-0').x.length === 2")
     arrows = page.evaluate("""() => [...document.querySelectorAll('#contour-plot .losslab-paths path.arrow')]
         .map(a => [...a.dataset.from.split(',').map(Number), ...a.dataset.to.split(',').map(Number)])""")
     # GD's arrow points downhill: along its own next step (GD steps along −∇f).

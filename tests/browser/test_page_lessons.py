@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from conftest import PageWatch, open_page, trajectories, wait_runs_done
+from lecture_checks import CHECKS as LECTURE_CHECKS
 from engine.lessons import LESSONS
 
 STEPS = [(lesson.id, n) for lesson in LESSONS for n in range(1, len(lesson.steps) + 1)]
@@ -50,7 +51,8 @@ def wait_panels(page):
 def evaluation(base_url, lesson_id, n, scene) -> dict:
     """What the server says about this scene: the page must show exactly this."""
     body = {"surface": {"name": scene["surface"], "params": scene["surfaceParams"]},
-            "optimizers": scene["optimizers"], "start": scene["start"], "steps": scene["steps"], "seed": scene["seed"]}
+            "optimizers": scene["optimizers"], "start": scene["start"], "steps": scene["steps"], "seed": scene["seed"],
+            "tol": scene["tol"]}
     req = urllib.request.Request(f"{base_url}/api/lessons/{lesson_id}/steps/{n}", data=json.dumps(body).encode(),
                                  headers={"content-type": "application/json"})
     with urllib.request.urlopen(req) as r:
@@ -208,7 +210,7 @@ def check_ce_vs_l2_3(page):
 
 def check_label_smoothing(page):
     traces = {t["name"]: t["y"] for t in plot_data(page, "weight_norm")}
-    assert set(traces) == {"ε = 0", "ε = 0.1"}
+    assert set(traces) == {"ε = 0", "ε = 0.1", "2 ln k − 5.47"}
     assert abs(traces["ε = 0"][-1] - 10.5) < 0.1 and traces["ε = 0.1"][-1] < 2
 
 
@@ -246,6 +248,7 @@ CHECKS = {
     ("sgd", 1): check_sgd_1, ("sgd", 2): check_sgd_2, ("sgd", 3): check_sgd_3,
     ("backprop", 1): check_backprop_1, ("backprop", 2): check_backprop_2,
 }
+CHECKS.update(LECTURE_CHECKS)  # lessons 10–13 (tests/browser/lecture_checks.py)
 
 
 def test_every_step_has_a_check():
@@ -286,10 +289,11 @@ def test_each_step_fits_1280_by_800(big_page, base_url, lesson_id, n):
 def test_on_a_phone_the_text_and_its_controls_sit_right_above_the_plot(big_page, base_url, lesson_id):
     page = big_page
     open_step(page, base_url, lesson_id, 1)
-    tops = page.evaluate("""() => Object.fromEntries(['.step-text', '.step-controls', '.plots', '#contour-plot', '.claims']
+    tops = page.evaluate("""() => Object.fromEntries(['.step-text', '.step-controls', '.player', '#contour-plot', '.claims']
         .map(s => { const r = document.querySelector(s).getBoundingClientRect(); return [s, [r.top, r.bottom, r.width]]; }))""")
     assert tops[".step-text"][1] <= tops[".step-controls"][0] + 1
-    assert tops[".step-controls"][1] <= tops[".plots"][0] + 1 <= tops["#contour-plot"][0] + 1
+    assert tops[".step-controls"][1] <= tops[".player"][0] + 1 <= tops["#contour-plot"][0] + 1
+    assert tops[".player"][0] - tops[".step-controls"][1] < 40  # right above: nothing in between
     assert tops[".claims"][0] >= tops["#contour-plot"][1]  # the rest follows the plot
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 

@@ -15,6 +15,7 @@ import pytest
 
 import engine
 from engine import ParamError, make_surface, run
+from engine.formula import loader, parser, workers
 from engine.surfaces import custom
 from engine.surfaces.custom import CustomSurface, FormulaError, check_formula, compile_formula
 
@@ -223,7 +224,7 @@ def refuse_with_tripwires(monkeypatch, text):
     with monkeypatch.context() as m:
         m.setattr(os, "system", trip("os.system"))
         m.setattr(subprocess, "Popen", trip("subprocess.Popen"))
-        m.setattr(custom, "_derive_in_worker", trip("the sympy worker"))  # refused by the whitelist alone
+        m.setattr(loader, "derive_in_worker", trip("the sympy worker"))  # refused by the whitelist alone
         for name in ("eval", "exec", "open"):  # not compile: ast.parse uses it, to parse only
             m.setattr(builtins, name, trip(name))
         m.setattr(builtins, "__import__", guarded_import)  # last: setattr itself imports
@@ -262,7 +263,7 @@ def test_the_whitelist_check_runs_no_sympy(monkeypatch):
 
 @pytest.mark.parametrize("text", ["x**2 + 3*y**2", "sin(x)*cos(y)"])
 def test_a_megabyte_is_refused_before_it_is_hashed_or_parsed(text, monkeypatch):
-    monkeypatch.setattr(custom.ast, "parse", None)
+    monkeypatch.setattr(parser.ast, "parse", None)
     with pytest.raises(FormulaError, match="more than 500"):
         make_surface("custom", formula=text + " " * 10**6)
 
@@ -270,8 +271,8 @@ def test_a_megabyte_is_refused_before_it_is_hashed_or_parsed(text, monkeypatch):
 def test_printed_code_naming_anything_else_is_refused():
     source = "def _lambdifygenerated(x, y):\n    return [__import__('os').system('true'), x, y]\n"
     with pytest.raises(FormulaError, match="__import__"):
-        custom._load("x", source)
-    fn = custom._load("x", "def _lambdifygenerated(x, y):\n    x0 = sin(x)\n    return [x0, arctan(y), pi]\n")
+        loader.load_code("x", source)
+    fn = loader.load_code("x", "def _lambdifygenerated(x, y):\n    x0 = sin(x)\n    return [x0, arctan(y), pi]\n")
     assert fn(0.0, 1.0) == [0.0, np.arctan(1.0), np.pi]
 
 
@@ -281,7 +282,7 @@ def test_slow_sympy_work_is_stopped_at_the_deadline(monkeypatch):
     # Short, whitelisted, and yet sympy's assumption queries take seconds on its derivative.
     slow = "tanh((((x*(8-x))*(softplus(1)*(((x+e)*atan(y))+(((1.75*(x)**0.5)+x)*0.39)))))**5)"
     compile_formula("x*y")  # a worker is running and warm
-    monkeypatch.setattr(custom, "FORMULA_TIMEOUT", 0.5)
+    monkeypatch.setattr(workers, "FORMULA_TIMEOUT", 0.5)
     t0 = time.perf_counter()
     with pytest.raises(FormulaError, match="longer than 0.5 s"):
         compile_formula(slow)

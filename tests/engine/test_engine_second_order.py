@@ -34,7 +34,8 @@ def test_damped_newton_on_a_quadratic_shrinks_the_error_by_one_minus_eta(lr):
     np.testing.assert_allclose(t.points, (1 - lr) ** np.arange(11)[:, None] * np.array(STARTS[0]), rtol=1e-12)
 
 
-@pytest.mark.parametrize("sp", [{}, dict(curvature_ratio=0.1), dict(curvature_ratio=7.0)], ids=["r1", "r0.1", "r7"])
+@pytest.mark.parametrize("sp", [dict(wall=0.0), dict(curvature_ratio=0.1, wall=0.0), dict(curvature_ratio=7.0, wall=0.0)],
+                         ids=["r1", "r0.1", "r7"])
 @pytest.mark.parametrize("start", STARTS[:4] + [(1.9, 1.9)])
 def test_newton_goes_to_the_saddle_in_one_step(sp, start):
     # f = x² − r y² is a quadratic with an indefinite Hessian: Newton's step solves H d = g

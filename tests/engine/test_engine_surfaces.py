@@ -33,6 +33,12 @@ CASES = [
 ] + [
     ("logistic_neuron", dict(loss=loss, label_smoothing=ls))
     for loss, ls in itertools.product(("ce", "l2"), (0.0, 0.1, 0.4))
+] + [
+    ("softmax3", dict(label_smoothing=ls)) for ls in (0.0, 0.05, 0.3)
+] + [
+    ("random_field", dict(seed=s)) for s in (0, 7)
+] + [
+    ("net221", dict(activation=a)) for a in ("tanh", "sigmoid", "relu")
 ]
 IDS = [f"{name}-{'-'.join(f'{k}={v}' for k, v in p.items()) or 'default'}" for name, p in CASES]
 DATA_CASES = [(n, p) for n, p in CASES if SURFACES[n].IS_DATA]
@@ -183,7 +189,8 @@ def test_saddles_have_zero_gradient_and_one_negative_curvature(name, params):
 
 @pytest.mark.parametrize("name, params, n_minima, n_saddles", [
     ("quadratic", {}, 1, 0),
-    ("saddle", {}, 0, 1),
+    ("saddle", dict(wall=0.0), 0, 1),
+    ("saddle", {}, 2, 1),  # bounded below by default (wall 0.5)
     ("saddle", dict(wall=1.0), 2, 1),
     ("himmelblau", {}, 4, 4),
     ("landscape", {}, 3, 2),
@@ -231,3 +238,12 @@ def test_relu_net_depends_only_on_the_product_of_its_weights(loss):
     w1 = np.array([0.5, 1.0, 2.0, 3.5])
     np.testing.assert_allclose(s.value(np.stack([w1, 1.2 / w1], -1)), s.value([1.0, 1.2]), rtol=1e-13)
     assert s.minima == []
+
+
+@pytest.mark.parametrize("name, params", CASES, ids=IDS)
+def test_results_are_c_contiguous_for_the_json_encoder(name, params):
+    # orjson serialises numpy arrays only when C-contiguous: a sliced Hessian made /api/theory answer 500.
+    s = make_surface(name, **params)
+    p = random_points(s, 3, seed=4)
+    for a in (*s.value_and_grad(p), s.hessian(p), s.grad(p[0]), s.hessian(p[0])):
+        assert np.asarray(a).flags.c_contiguous

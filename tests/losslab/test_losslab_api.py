@@ -378,3 +378,23 @@ def test_a_lesson_step_link_opens_that_steps_scene_as_on_the_page():
     assert ll.Scene.from_url("#lesson=newton&step=99") == third  # the page clamps to the last step
     with pytest.raises(ll.ParamError, match="1 to 3"):
         ll.Scene.from_lesson("newton", step=4)
+
+
+# --- one owner for the scene's limits (issue 12) ------------------------------------------
+
+@pytest.mark.parametrize("change", [dict(seed=2**40), dict(steps=50_000), dict(steps=0), dict(tol=-1.0), dict(tol=1e7)])
+def test_a_scene_outside_the_pages_limits_is_refused_not_silently_clamped(change):
+    (name, value), = change.items()
+    with pytest.raises(ll.ParamError, match=f"^{name} = "):
+        ll.Scene().add("gd").replace(**change)
+    with pytest.raises(ll.ParamError, match=f"^{name} = "):
+        ll.Scene().add("gd").run(**change) if name != "steps" else ll.Scene().add("gd").run(value)
+
+
+@pytest.mark.parametrize("change", [dict(seed=2**31 - 1, steps=20_000), dict(seed=0, steps=1, tol=0.0),
+                                    dict(seed=12345, steps=777, tol=0.003)])
+def test_every_scene_inside_the_limits_round_trips_through_its_link(change):
+    s = ll.Scene("saddle").start(0.5, -0.25).add("sgd", lr=0.02, noise=0.5).add("adam", beta2=0.99999).replace(**change)
+    assert ll.Scene.from_url(s.to_url()) == s
+    from engine import defaults
+    assert _page.STEPS == (1, defaults.MAX_STEPS) and _page.SEEDS == (0, defaults.SEED_MAX)

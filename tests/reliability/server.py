@@ -39,15 +39,24 @@ class RawWebSocket:
     server after a few kilobytes instead of megabytes.
     """
 
-    def __init__(self, url: str, rcvbuf: int | None = None, timeout: float = 10):
-        host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    def __init__(self, url: str, rcvbuf: int | None = None, timeout: float = 10, headers: dict | None = None,
+                 host: str | None = None):
+        """``headers`` (e.g. an Origin) are added to the handshake; ``host`` replaces its Host header."""
+        host_port = url.split("//", 1)[1].split("/", 1)[0]
+        hostname, port = host_port.rsplit(":", 1)
         self.sock = socket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
-        self.sock.connect((host, int(port)))
+        self.sock.connect((hostname, int(port)))
         self.proto = ClientProtocol(parse_uri(url), max_size=None)
-        self.proto.send_request(self.proto.connect())
+        request = self.proto.connect()
+        for k, v in (headers or {}).items():
+            request.headers[k] = v
+        if host is not None:
+            del request.headers["Host"]
+            request.headers["Host"] = host
+        self.proto.send_request(request)
         self._flush()
         self.messages: list[dict] = []
         self.close: Close | None = None

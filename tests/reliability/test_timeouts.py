@@ -73,6 +73,20 @@ def test_a_sweep_over_the_cap_gets_a_422_naming_the_limit(capped_server):
     assert took < 4, f"the sweep went on for {took:.1f} s past a {COMPUTE_TIMEOUT} s cap"
 
 
+def test_a_sweep_of_one_cell_stops_at_the_cap(client, monkeypatch):
+    """One cell is one slice: the deadline is checked between runs of its steps too (it was never checked)."""
+    monkeypatch.setattr(get_settings(), "compute_timeout", 0.3)
+    monkeypatch.setattr(scenes, "SWEEP_CHECK_WORK", 200)  # a check every 200 steps of the one cell
+    body = {"surface": {"name": "two_weight_net"}, "optimizer": {"name": "sgd", "params": {"noise": 0.5}},
+            "start": [0.5, 0.5], "steps": 20000, "lrs": {"min": 0.01, "max": 0.01, "n": 1}}
+    t0 = time.monotonic()
+    r = client.post("/api/sweep", json=body)
+    took = time.monotonic() - t0
+    assert r.status_code == 422, r.text[:300]
+    assert "limit on compute time" in parse_strict(r.text)["message"]
+    assert took < 2.5, f"a one-cell sweep went on for {took:.1f} s past a 0.3 s cap"
+
+
 @pytest.mark.parametrize("surface, optimizer, params, with_betas", [
     ("quadratic", "momentum", {}, True),
     ("two_weight_net", "sgd", {"batch_size": 4, "noise": 0.3, "seed": 2}, True),
@@ -93,16 +107,20 @@ def test_a_sweep_in_slices_gives_the_same_numbers_as_one_call(monkeypatch, surfa
 
 
 def test_a_grid_over_the_cap_gets_a_422_naming_the_limit(client, monkeypatch):
-    """The cap is checked between blocks of rows: with a cap already passed, a 400 × 400 grid stops after one block.
+    """The cap is checked before and between blocks of rows: with a cap already passed, no grid is computed.
 
     In-process with a vanishing cap, because no grid is reliably slower than a real cap: the largest
-    (400 × 400) takes a few tenths of a second on any surface. A grid of one block always finishes.
+    (400 × 400) takes a few tenths of a second on any surface. Even a grid of one block is refused
+    (the check before the first slice), and is computed once the cap allows it.
     """
     monkeypatch.setattr(get_settings(), "compute_timeout", 1e-9)
     r = client.post("/api/grid", json={"surface": {"name": "landscape"}, "n": 400})
     assert r.status_code == 422
     assert parse_strict(r.text)["message"] == ("n: the computation took longer than the 1e-09 s limit on compute "
                                                "time per request; ask for a smaller n")
+    r = client.post("/api/grid", json={"surface": {"name": "landscape"}, "n": 40})
+    assert r.status_code == 422
+    monkeypatch.setattr(get_settings(), "compute_timeout", 10.0)
     r = client.post("/api/grid", json={"surface": {"name": "landscape"}, "n": 40})
     assert r.status_code == 200 and len(r.json()["z"]) == 40
 

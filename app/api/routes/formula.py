@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from app.responses import JSONResponse
-from app.schemas import FormulaRequest, FormulaResponse
+from app.schemas import POST_ERRORS, CustomSurfaceResponse, FormulaRequest, FormulaResponse
 from app.services.scenes import FormulaRequestError
 from engine.surfaces.custom import CustomSurface, FormulaError, compile_formula
 
@@ -22,14 +22,14 @@ def _check(text: str) -> dict:
             "hessian": [list(row) for row in c.hessian], "latex": c.latex}
 
 
-@router.post("/formula", responses={200: {"model": FormulaResponse}})
-async def formula(req: FormulaRequest) -> JSONResponse:
+@router.post("/formula", response_model=FormulaResponse, responses=POST_ERRORS)
+async def formula(req: FormulaRequest):
     """Parse f(x, y) and return its exact gradient and Hessian, or a 422 whose detail names the column."""
-    return JSONResponse(await run_in_threadpool(_check, req.formula))
+    return await run_in_threadpool(lambda: JSONResponse(_check(req.formula)))
 
 
-@router.get("/formula")
-async def custom_surface() -> JSONResponse:
+@router.get("/formula", response_model=CustomSurfaceResponse)
+async def custom_surface():
     """The custom surface's catalog entry: its formula parameter, default view, examples and what a formula may contain."""
     return JSONResponse({"surface": await run_in_threadpool(_catalog_entry)})
 

@@ -17,7 +17,8 @@ from starlette.types import Message
 from starlette.websockets import WebSocketDisconnected
 
 from app.core.config import get_settings
-from app.errors import RequestError, describe, safe_value
+from app.core.limits import json_depth, too_deep
+from app.errors import RequestError, clean_detail, describe, safe_value
 from app.responses import dumps
 from app.schemas import RequestId, WsRunRequest
 from app.services import scenes
@@ -96,10 +97,17 @@ def _echo_id(body) -> int | str | None:
         return None
 
 
-async def _send(ws: WebSocket, msg: dict) -> None:
+def _batch(gen, cancel: threading.Event, first: bool, metrics: Metrics, rid) -> tuple[list[str], object]:
+    """The next batch of the run as message texts, rendered where it was computed, and its last chunk."""
+    chunks = _pull(gen, cancel, first, metrics)
+    return [dumps(m).decode() for m in _merge(chunks, rid)], (chunks[-1] if chunks else None)
+
+
+async def _send(ws: WebSocket, msg: dict | str) -> None:
     timeout = get_settings().ws_send_timeout
     try:
-        await asyncio.wait_for(ws.send_text(dumps(msg).decode()), timeout=timeout)
+        text = msg if isinstance(msg, str) else dumps(msg).decode()
+        await asyncio.wait_for(ws.send_text(text), timeout=timeout)
     except asyncio.TimeoutError:
         raise SlowClient(f"the client did not read for {timeout:g} s (LOSSLAB_WS_SEND_TIMEOUT); dropped") from None
 
@@ -110,10 +118,13 @@ async def _error(ws: WebSocket, rid, detail, status: int = 422) -> None:
 
 
 async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Event, metrics: Metrics,
-                  drop: asyncio.Future) -> None:
-    """Run the scene and send its chunks; a client that stops reading is handed to ``drop`` to be closed."""
+                  drop: asyncio.Future, deadline: float | None = None) -> None:
+    """Run the scene and send its chunks; a client that stops reading is handed to ``drop`` to be closed.
+
+    ``deadline`` (monotonic) counts from the request's arrival: building its scene is part of its time.
+    """
     limit = get_settings().compute_timeout
-    deadline = time.monotonic() + limit
+    deadline = time.monotonic() + limit if deadline is None else deadline
     gen = scene.chunks(chunk_size=scene.stream_chunk)
     # A run of about a millisecond is computed on the event loop: a thread hop per batch would cost more.
     quick = scenes.is_quick(scene.req)
@@ -121,15 +132,14 @@ async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Eve
     try:
         while True:
             if quick:
-                chunks = _pull(gen, cancel, first, metrics)
+                texts, last = _batch(gen, cancel, first, metrics, rid)
             else:
-                chunks = await run_in_threadpool(_pull, gen, cancel, first, metrics)
+                texts, last = await run_in_threadpool(_batch, gen, cancel, first, metrics, rid)
             first = False
             if cancel.is_set():
                 return
-            for msg in _merge(chunks, rid):
-                await _send(ws, msg)
-            last = chunks[-1] if chunks else None
+            for text in texts:
+                await _send(ws, text)
             if last is None or last.done:
                 runs = [{"status": s, "steps_taken": n} for s, n in zip(last.status, last.steps_taken)] if last else []
                 await _send(ws, {"type": "done", "id": rid, "runs": runs})
@@ -213,6 +223,10 @@ async def ws_run(ws: WebSocket) -> None:
                 await _error(ws, None, [{"loc": ["message"], "msg": f"message of {len(text)} characters is too long: "
                                          f"at most {settings.max_body_bytes}", "type": "too_long", "input": None}], 413)
                 continue
+            depth = json_depth(text, settings.max_json_depth)
+            if depth is not None:
+                await _error(ws, None, too_deep(depth, settings.max_json_depth, "message"), 400)
+                continue
             try:
                 body = json.loads(text)
             except (ValueError, RecursionError) as e:
@@ -220,13 +234,14 @@ async def ws_run(ws: WebSocket) -> None:
                                          "type": "json_invalid", "input": safe_value(text)}], 400)
                 continue
             rid = _echo_id(body)
+            until = time.monotonic() + settings.compute_timeout
             try:
                 req = WsRunRequest.model_validate(body)
-                scene = scenes.Scene(req)
+                # Building the scene may compile a typed formula (up to seconds): off the event loop,
+                # unless it is a built-in surface the quick path takes (microseconds).
+                scene = scenes.Scene(req) if scenes.is_quick(req) else await run_in_threadpool(scenes.Scene, req)
             except ValidationError as e:
-                detail = [{"loc": ["body", *d["loc"]], "msg": d["msg"], "type": d["type"], "input": safe_value(d.get("input"))}
-                          for d in e.errors()[:20]]
-                await _error(ws, rid, detail)
+                await _error(ws, rid, clean_detail([{**d, "loc": ("body", *d["loc"])} for d in e.errors()[:20]]))
                 continue
             except RequestError as e:
                 await _error(ws, rid, e.detail(), e.status)
@@ -236,7 +251,7 @@ async def ws_run(ws: WebSocket) -> None:
                 await _error(ws, rid, "internal error while reading the request; it has been logged", 500)
                 continue
             cancel = threading.Event()
-            task = asyncio.create_task(_stream(ws, scene, req.id, cancel, metrics, drop))
+            task = asyncio.create_task(_stream(ws, scene, req.id, cancel, metrics, drop, until))
     except SlowClient as e:
         if not drop.done():
             drop.set_result(str(e))

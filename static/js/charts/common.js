@@ -34,6 +34,29 @@ export function hexToRgba(hex, alpha) {
 
 export const COLORSCALE = "Viridis";
 
+/** How large every chart draws its type, lines and markers (present mode sets 1.6; see teach.js). */
+export const display = { scale: 1 };
+
+function scaleObject(o, keys, k) {
+  if (!o) return o;
+  const out = { ...o };
+  for (const key of keys) if (typeof out[key] === "number") out[key] *= k;
+  return out;
+}
+
+/** Traces and layout with type, line widths and marker sizes multiplied by `k`. */
+function scaled(traces, layout, k) {
+  const t = traces.map((tr) => {
+    const out = { ...tr, line: scaleObject(tr.line, ["width"], k), marker: scaleObject(tr.marker, ["size"], k) };
+    if (tr.marker?.line) out.marker.line = scaleObject(tr.marker.line, ["width"], k);
+    for (const key of ["line", "marker"]) if (out[key] === undefined) delete out[key];
+    return out;
+  });
+  const l = { ...layout, font: scaleObject(layout.font, ["size"], k) };
+  if (layout.annotations) l.annotations = layout.annotations.map((a) => scaleObject(a, ["arrowwidth"], k));
+  return [t, l];
+}
+
 const DATA_KEYS = ["x", "y", "z", "customdata"];
 
 function skeleton(trace) {
@@ -58,6 +81,7 @@ function sameData(a, b) {
  * layout apart from annotations) must match the last draw; otherwise this is react.
  */
 export function draw(el, traces, layout, config) {
+  if (display.scale !== 1) [traces, layout] = scaled(traces, layout, display.scale);
   const prev = el.__losslab;
   const { annotations, ...rest } = layout;
   const layoutKey = JSON.stringify(rest);

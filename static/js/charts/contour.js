@@ -197,7 +197,7 @@ export class ContourChart {
     if (minima.length) traces.push({ type: "scatter", mode: "markers", name: "minimum", showlegend: false, x: minima.map((m) => m[0]), y: minima.map((m) => m[1]),
       marker: { symbol: "x-thin", size: 12, line: { width: 3, color: "white" } }, hovertemplate: "minimum (%{x:.3f}, %{y:.3f})<extra></extra>" });
     if (saddles.length) traces.push({ type: "scatter", mode: "markers", name: "saddle", showlegend: false, x: saddles.map((m) => m[0]), y: saddles.map((m) => m[1]),
-      marker: { symbol: "diamond-open", size: 11, line: { width: 2.5, color: "white" } }, hovertemplate: "saddle (%{x:.3f}, %{y:.3f})<extra></extra>" });
+      marker: { symbol: "diamond-open", size: 11, color: "white", line: { width: 2.5, color: "white" } }, hovertemplate: "saddle (%{x:.3f}, %{y:.3f})<extra></extra>" });
     traces.push({ type: "scatter", mode: "markers", name: "start", showlegend: false, x: [start[0]], y: [start[1]],
       marker: { symbol: "star", size: 16, color: "#ffd166", line: { color: "#1f2933", width: 1.5 } },
       hovertemplate: "start (%{x:.3f}, %{y:.3f})<extra></extra>" });

@@ -8,7 +8,12 @@
 
 import { paramControl } from "../controls.js";
 import { colorOf } from "../state.js";
-import { RENDERERS, TITLES, installRateClick } from "./panels.js";
+import * as lecture from "./lecture_panels.js";
+import { RENDERERS as BASE_RENDERERS, TITLES as BASE_TITLES, installRateClick } from "./panels.js";
+
+// Lessons 10–13's panels come from their own module (lecture_panels.js).
+const RENDERERS = { ...BASE_RENDERERS, ...lecture.RENDERERS };
+const TITLES = { ...BASE_TITLES, ...lecture.TITLES };
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -25,7 +30,7 @@ export function fillText(text, values) {
 }
 
 /** Panels that depend on the animation's current point, so are asked for again as it moves. */
-const POINT_PANELS = ["taylor", "hessian", "backprop"];
+const POINT_PANELS = ["taylor", "hessian", "backprop", ...lecture.POINT_PANELS];
 
 export class LessonMode {
   /**
@@ -93,7 +98,12 @@ export class LessonMode {
 
   go(n) {
     if (!this.lesson) return;
+    const had = document.activeElement?.classList?.contains("step-back") ? ".step-back" : ".step-next";
     this.open(this.lesson, n);
+    // Keep the keyboard where it was: on Next (or Back), or on the other one at either end.
+    const body = this.panel.querySelector("#lesson-body");
+    const target = body.querySelector(`${had}:not([disabled])`) || body.querySelector(".step-nav button:not([disabled])");
+    target?.focus();
   }
 
   // --- the frame of a step: title, navigation, text, controls, prediction, panels ---------------
@@ -200,9 +210,14 @@ export class LessonMode {
 
   pickRate(lr, beta) {
     const scene = this.hooks.scene();
-    const i = scene.optimizers.findIndex((o) => o.name === "momentum" || o.name === "nesterov");
+    // The map is the heavy ball's: the run it sets is the one whose catalog entry declares that theory and a β.
+    const caps = (o) => this.catalog.optimizers[o.name]?.capabilities || {};
+    const i = scene.optimizers.findIndex((o) => caps(o).rate === "heavy_ball" && caps(o).beta);
     if (i < 0) return;
-    this.hooks.setParams(i, { lr: Number(lr.toPrecision(3)), momentum: Math.min(0.999, Math.max(0, Number(beta.toPrecision(3)))) });
+    const name = caps(scene.optimizers[i]).beta;
+    const spec = this.catalog.optimizers[scene.optimizers[i].name].params.find((p) => p.name === name);
+    this.hooks.setParams(i, { lr: Number(lr.toPrecision(3)),
+      [name]: Math.min(spec.max, Math.max(spec.min, Number(beta.toPrecision(3)))) });
   }
 
   // --- the server's answer for the scene on screen ----------------------------------------------
@@ -210,9 +225,14 @@ export class LessonMode {
   /** Ask again for the step's numbers (debounced); `cursorOnly` when only the animation moved. */
   refresh({ cursorOnly = false } = {}) {
     if (!this.lesson) return;
-    if (cursorOnly && !this.step.panels.some((p) => POINT_PANELS.includes(p))) return;
+    if (cursorOnly) {
+      // While the animation plays: at most one request every 120 ms (a debounce would wait for it to stop).
+      if (!this.step.panels.some((p) => POINT_PANELS.includes(p)) || this.timer) return;
+      this.timer = setTimeout(() => { this.timer = null; this.fetch(); }, 120);
+      return;
+    }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fetch(), cursorOnly ? 120 : 60);
+    this.timer = setTimeout(() => { this.timer = null; this.fetch(); }, 60);
   }
 
   async fetch() {
@@ -220,7 +240,6 @@ export class LessonMode {
     const mine = ++this.seq;
     const { id } = this.lesson, n = this.n;
     const body = { ...this.hooks.request(), cursor: this.hooks.cursor() };
-    delete body.tol;
     try {
       const res = await fetch(`/api/lessons/${encodeURIComponent(id)}/steps/${n}`, {
         method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),

@@ -26,8 +26,18 @@ export const TITLES = {
 function layout(extra = {}) {
   return {
     font: FONT, margin: { l: 56, r: 12, t: 8, b: 40 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
-    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } }, ...extra,
+    // Over the plot's top right corner, on a white ground: the legend never takes height from the plot.
+    legend: { x: 1, xanchor: "right", y: 1, yanchor: "top", bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#d9dee4",
+      borderwidth: 1, font: { size: 11 } },
+    ...extra,
   };
+}
+
+/** A log axis with a label every few decades, however many decades the data spans. */
+function logAxis(title, traces) {
+  const ys = traces.flatMap((t) => t.y || []).filter((v) => v > 0);
+  const span = ys.length ? Math.log10(Math.max(...ys)) - Math.log10(Math.min(...ys)) : 1;
+  return { type: "log", title: { text: title }, exponentformat: "power", dtick: Math.max(1, Math.ceil(span / 6)) };
 }
 
 const observed = new WeakSet();
@@ -39,13 +49,15 @@ function follow(el) {
   let last = "";
   new ResizeObserver(() => {
     const key = `${el.clientWidth}x${el.clientHeight}`;
-    if (key === last || !el.data || el.classList.contains("table-view")) return;
+    // A card taken off the page (the next step, a closed lesson) or hidden (present mode's one figure)
+    // reports size 0: nothing to follow, and Plotly would throw.
+    if (key === last || !el.isConnected || !el.clientWidth || !el._fullLayout || el.classList.contains("table-view")) return;
     last = key;
     Plotly.relayout(el, { width: el.clientWidth, height: el.clientHeight > 80 ? el.clientHeight : 280 });
   }).observe(el);
 }
 
-function plot(el, traces, extra) {
+export function plot(el, traces, extra) {
   follow(el);
   el.classList.remove("table-view");
   // The card sizes the plot (a flex item): draw at that size, not at Plotly's default 450 px.
@@ -53,7 +65,7 @@ function plot(el, traces, extra) {
   return Plotly.react(el, traces, layout({ ...size, ...extra }), { ...plotConfig("losslab-lesson"), displayModeBar: false });
 }
 
-function html(el, text) {
+export function html(el, text) {
   if (el.data) Plotly.purge(el);
   el.classList.add("table-view");
   el.innerHTML = text;
@@ -86,14 +98,15 @@ function eigenErrors(el, data, { colors }) {
         marker: { color: colors[i], size: 5, symbol: "circle-open" }, showlegend: i === 0 && j === 0 });
     });
   });
-  return plot(el, traces, { xaxis: { title: { text: "step k" } }, yaxis: { type: "log", title: { text: "|error|" }, exponentformat: "power", dtick: 1 } });
+  return plot(el, traces, { xaxis: { title: { text: "step k" } }, yaxis: logAxis("|error|", traces) });
 }
 
 function taylor(el, data, { colors }) {
   if (!data.point) return html(el, "<p>The run's current point is far outside the view.</p>");
   const traces = [
-    { type: "contour", x: data.x, y: data.y, z: data.z, ncontours: 24, colorscale: "Greys", reversescale: true, showscale: false,
-      contours: { coloring: "lines" }, line: { width: 1 }, name: "model", hoverinfo: "skip" },
+    { type: "contour", x: data.x, y: data.y, z: data.shown, ncontours: 16, colorscale: "Viridis", showscale: false,
+      contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.5)" }, opacity: 0.85,
+      name: "model", hoverinfo: "skip" },
     { x: [data.point[0]], y: [data.point[1]], mode: "markers", name: `${data.label} is here`,
       marker: { size: 11, color: colors[data.run] || "#e4572e", line: { color: "#fff", width: 1.5 } } },
     { x: [data.point[0], data.newton_point[0]], y: [data.point[1], data.newton_point[1]], mode: "lines+markers",
@@ -134,7 +147,7 @@ function rateMap(el, data) {
 
 function gradNorm(el, data, { colors }) {
   const traces = data.runs.map((r, i) => ({ x: r.k, y: positive(r.g), name: r.label, mode: "lines", line: { color: colors[i], width: 2 } }));
-  return plot(el, traces, { xaxis: { title: { text: "step k" } }, yaxis: { type: "log", title: { text: "‖∇E‖" }, exponentformat: "power", dtick: 1 } });
+  return plot(el, traces, { xaxis: { title: { text: "step k" } }, yaxis: logAxis("‖∇E‖", traces) });
 }
 
 function hessian(el, data) {
@@ -153,7 +166,8 @@ function lossCurves(el, data) {
     t(d1, "ce_dy", "dCE/dy, d = 1", "#f0a202", "dash"), t(d0, "ce_dy", "dCE/dy, d = 0", "#3bb273", "dash"),
     t(d1, "l2_dy", "dL2/dy, d = 1", "#f0a202", "dashdot"), t(d0, "l2_dy", "dL2/dy, d = 0", "#3bb273", "dashdot"),
   ];
-  return plot(el, traces, { legend: { font: { size: 10 }, orientation: "h", y: 1.02, yanchor: "bottom" },
+  return plot(el, traces, { legend: { font: { size: 10 }, orientation: "h", x: 0, y: -0.22, yanchor: "top" },
+    margin: { l: 56, r: 12, t: 8, b: 96 },
     xaxis: { title: { text: "output y" }, range: [0, 1] }, yaxis: { title: { text: "loss / slope" }, range: [-4, 4] } });
 }
 
@@ -166,7 +180,7 @@ function compareLosses(el, data, { colors }) {
     type: "line", x0: s.steps_95, x1: s.steps_95, yref: "paper", y0: 0, y1: 1, line: { color: s.loss === "CE" ? colors[0] : GREY, width: 1, dash: "dot" },
   }));
   return plot(el, traces, { shapes, xaxis: { title: { text: "step k" } },
-    yaxis: { type: "log", title: { text: "E − E_min" }, exponentformat: "power", dtick: 1 } });
+    yaxis: logAxis("E − E_min", traces) });
 }
 
 function tuned(el, data) {
@@ -179,7 +193,10 @@ function tuned(el, data) {
 function weightNorm(el, data) {
   const traces = data.series.map((s) => ({ x: s.k, y: s.norm, name: s.label, mode: "lines",
     line: { color: s.eps === 0 ? "#e4572e" : "#2e86ab", width: 2 } }));
-  return plot(el, traces, { xaxis: { title: { text: "step k" }, type: "log" }, yaxis: { title: { text: "‖w‖" }, rangemode: "tozero" } });
+  if (data.guide) traces.push({ x: data.guide.k, y: data.guide.norm, name: data.guide.label, mode: "lines",
+    line: { color: GREY, width: 1.5, dash: "dot" } });
+  return plot(el, traces, { legend: { ...layout().legend, x: 0.02, xanchor: "left" },
+    xaxis: { title: { text: "step k" }, type: "log" }, yaxis: { title: { text: "‖w‖" }, rangemode: "tozero" } });
 }
 
 function variance(el, data) {
@@ -189,7 +206,7 @@ function variance(el, data) {
     { x: data.batch_sizes, y: data.one_over_b, name: "σ²/b", mode: "lines", line: { color: GREY, dash: "dot" } },
   ];
   return plot(el, traces, { xaxis: { type: "log", title: { text: `batch size b (N = ${data.n}; b = N has none)` } },
-    yaxis: { type: "log", title: { text: "E‖g_B − g‖²" }, exponentformat: "power", dtick: 1 } });
+    yaxis: logAxis("E‖g_B − g‖²", traces) });
 }
 
 function backprop(el, data) {
@@ -211,7 +228,7 @@ function backprop(el, data) {
 
 function losses(el, data, { colors }) {
   const traces = data.runs.map((r, i) => ({ x: r.k, y: positive(r.gap), name: r.label, mode: "lines", line: { color: colors[i], width: 2 } }));
-  return plot(el, traces, { xaxis: { title: { text: "step k" } }, yaxis: { type: "log", title: { text: "E − E_min" }, exponentformat: "power", dtick: 1 } });
+  return plot(el, traces, { xaxis: { title: { text: "step k" } }, yaxis: logAxis("E − E_min", traces) });
 }
 
 /** Panel name → renderer(el, data, {colors, names}); the same names as the server's PANELS. */

@@ -11,7 +11,7 @@ def test_healthz_carries_security_headers(client):
     r = client.get("/healthz")
     assert r.status_code == 200
     assert r.headers["x-content-type-options"] == "nosniff"
-    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "frame-ancestors 'self';" in r.headers["content-security-policy"]
 
 
 def test_unknown_path_is_a_json_404(client, strict_json):

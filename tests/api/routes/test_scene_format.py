@@ -73,7 +73,7 @@ def test_theory_marks_hold_for_the_optimizer_they_sit_on(client, strict_json):
     assert marks[0] == [("1/λmax", 0.1), ("2/λmax", 0.2)]
     assert marks[1] == [("2(1+β)/λmax", pytest.approx(2 * 1.5 / 10))]
     assert marks[2] == [("Nesterov edge", pytest.approx(2 * 1.5 / (2 * 10)))]  # 2(1+μ)/((1+2μ)λmax)
-    assert marks[3] == marks[4] == [("η = 1", 1.0)]
+    assert marks[3] == marks[4] == [("full step", 1.0)]
     assert marks[5] == [] and marks[6] == []  # no theory for Adam, nor for a decaying step
     # the heavy ball's edge moves with β
     again = _theory(client, strict_json, [("momentum", {"lr": 0.1, "momentum": 0.9})])

@@ -1,8 +1,8 @@
-"""The formula worker: a separate process that does the sympy work of custom.compile_formula.
+"""The formula worker: a separate process that does the sympy work of engine.formula.loader.compile_formula.
 
 Protocol: one JSON object per line. The worker first writes ``{"ready": true}`` once sympy
 is imported and warm; then for each ``{"formula": text}`` it reads, it writes
-``{"ok": custom.derive(text)}`` or ``{"error": [column, problem]}``.
+``{"ok": derive(text)}`` or ``{"error": [column, problem]}``.
 
 The server kills a worker whose answer is late. As a backstop, should the server be gone,
 each derivation also arms an alarm that ends the worker a few seconds after the deadline.
@@ -15,7 +15,9 @@ import os
 import signal
 import sys
 
-from engine.surfaces import custom
+from engine.formula.derive import derive
+from engine.formula.parser import FormulaError
+from engine.formula.workers import FORMULA_TIMEOUT
 
 #: Exercises every whitelisted function once, so sympy's modules and caches are ready.
 WARMUP = ("(1.5 - x + x*y)**2 + sin(pi*x)*cos(y) + tan(x) + exp(-y) + log(2 + x**2) + sqrt(1 + y**2) + abs(x)"
@@ -24,8 +26,8 @@ WARMUP = ("(1.5 - x + x*y)**2 + sin(pi*x)*cos(y) + tan(x) + exp(-y) + log(2 + x*
 
 def answer(text) -> dict:
     try:
-        return {"ok": custom.derive(text)}
-    except custom.FormulaError as e:
+        return {"ok": derive(text)}
+    except FormulaError as e:
         return {"error": [e.column, e.problem]}
     except Exception as e:  # sympy failing on something unforeseen: refuse the formula, say what happened
         return {"error": [1, f"the formula could not be differentiated ({type(e).__name__}: {str(e)[:100]})"]}
@@ -45,11 +47,11 @@ def limit_memory(extra: int = 1 << 30) -> None:
 
 
 def main() -> None:
-    timeout = float(sys.argv[1]) if len(sys.argv) > 1 else custom.FORMULA_TIMEOUT
+    timeout = float(sys.argv[1]) if len(sys.argv) > 1 else FORMULA_TIMEOUT
     # Answers go to the original stdout; anything printed by a library goes to stderr instead.
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    custom.derive(WARMUP)
+    derive(WARMUP)
     limit_memory()
     out.write(b'{"ready": true}\n')
     out.flush()
