@@ -71,7 +71,7 @@ const STREAM_GRACE_MS = 100;
 // While the learner drags a slider or the start point, or Play runs, only the contour's path layer
 // (charts/paths.js) is redrawn, in a few ms; Plotly's figures, the 3D view and the panels follow
 // once inputs have paused this long, so they never hold up the contour.
-const QUIET_MS = 250;
+const QUIET_MS = 400;
 // A request in flight for less than this is let finish, the newest scene waiting for it (one request
 // in flight, the latest answer always drawn); an older one is superseded (a long run is streaming).
 const COALESCE_MS = 250;
@@ -80,7 +80,10 @@ let quietTimer = null;
 function markBusy() {
   app.busyUntil = performance.now() + QUIET_MS;
   clearTimeout(quietTimer);
-  quietTimer = setTimeout(scheduleRender, QUIET_MS + 5);
+  quietTimer = setTimeout(() => {
+    if (app.scene && location.hash !== hashOf()) history.replaceState(null, "", hashOf()); // the drag's last value
+    scheduleRender();
+  }, QUIET_MS + 5);
 }
 
 function scheduleRender() {
@@ -291,9 +294,11 @@ function requestRun() {
     app.store.runs.every((r, i) => r.optimizer === app.scene.optimizers[i].name);
   if (!same) contour.clearGhosts();
   else if (now - app.runRequestedAt > 2 * QUIET_MS && !app.running) contour.keepGhosts(app.store, colors());
+  // A change soon after another is a drag: until it pauses only the path layer draws. A single
+  // change (a click, a key press) has every plot drawn as soon as its run arrives.
+  if (now - app.runRequestedAt < QUIET_MS) markBusy();
   app.runRequestedAt = now;
   app.running = true;
-  markBusy();
   const p = app.pending;
   if (p && !p.done && now - p.sentAt < COALESCE_MS) {
     app.queued = true; // sent when the request in flight is answered
@@ -377,7 +382,7 @@ function markKey() {
 
 let hashTimer = null;
 /**
- * The scene into the URL: at once, then at most every 200 ms while a slider is dragged (browsers
+ * The scene into the URL: at once, then at most every 500 ms while a slider is dragged (browsers
  * throttle history updates, and each costs a few ms).
  */
 function writeHash() {
@@ -390,8 +395,8 @@ function writeHash() {
       return;
     }
     history.replaceState(null, "", hash);
-    hashTimer = setTimeout(trailing, 200);
-  }, 200);
+    hashTimer = setTimeout(trailing, 500);
+  }, 500);
 }
 
 function sceneChanged({ grid = false, rebuild = false, focus = [] } = {}) {
