@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from app import errors
 from app.api.routes import catalog, compute, docs, formula, health, lessons, pages, render, stream
+from app.api.routes import tune as tune_route
 from app.core.config import get_settings
 from app.core.hosts import HostOriginMiddleware, HostPolicy
 from app.core.limits import BodySizeLimitMiddleware
@@ -53,7 +54,7 @@ def create_app() -> FastAPI:
                            allow_headers=["content-type"])
     app.mount("/static", StaticFiles(directory=settings.static_dir), name="static")
     docs.mount(app)
-    for module in (health, catalog, compute, formula, lessons, render, stream, pages, docs):
+    for module in (health, catalog, compute, tune_route, formula, lessons, render, stream, pages, docs):
         app.include_router(module.router)
     return app
 

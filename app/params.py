@@ -131,7 +131,11 @@ def optimizer(name: str, **params) -> BaseModel:
 
 # --- errors -----------------------------------------------------------------
 
-_OWNERS = {"surface": ("surface", SURFACE_MODELS, SURFACES), "optimizer": ("optimizer", OPTIMIZER_MODELS, OPTIMIZERS)}
+_MODELS = {"surface": SURFACE_MODELS, "optimizer": OPTIMIZER_MODELS}
+
+
+def _specs(kind: str, name: str):
+    return OPTIMIZERS[name].params if kind == "optimizer" else {**SURFACES, **TEXT_SURFACES}[name].PARAMS
 
 
 def _owner_kind(loc: list, i: int) -> str | None:
@@ -156,14 +160,11 @@ def restate(loc: list, error: dict) -> tuple[list, str]:
         kind = _owner_kind(loc, i)
         if kind is None:
             continue
-        word, models, known = _OWNERS[kind]
-        if isinstance(part, str) and part in models:
+        if isinstance(part, str) and part in _MODELS[kind]:
             loc = loc[:i] + loc[i + 1:]
             rest = loc[i:]
             if kind_of_error == "extra_forbidden" and len(rest) == 2 and rest[0] == "params":
-                specs = SURFACES[part].PARAMS if kind == "surface" and part in SURFACES else \
-                    TEXT_SURFACES[part].PARAMS if kind == "surface" else OPTIMIZERS[part].params
-                takes = ", ".join(p.name for p in specs) or "none"
+                takes = ", ".join(p.name for p in _specs(kind, part)) or "none"
                 msg = f"unknown parameter; {part} takes: {takes}"
             elif kind_of_error == "extra_forbidden" and rest in (["formula"], ["view"]) and kind == "surface":
                 msg = f"surface.{rest[0]} is only for the custom surface"
@@ -177,6 +178,6 @@ def restate(loc: list, error: dict) -> tuple[list, str]:
             else:
                 tag = (error.get("ctx") or {}).get("tag")
                 shown = tag if isinstance(tag, str) else repr(tag)
-                names = ", ".join(_OWNERS[kind][1])
+                names = ", ".join(_MODELS[kind])
                 msg = f"{kind} = {shown[:66]!r} is not allowed: one of {names}"
     return loc, msg

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from app.core.config import get_settings
 from app.params import Coordinate, OptimizerIn, SurfaceIn, optimizer
 from engine.defaults import SEED_MAX, TOL_MAX
+from engine.tune import BETA_MAX, BETA_PER_DECADE, LR_FLOOR, LR_MAX, LR_MIN, LR_PER_DECADE, MAX_RING, RING_RADIUS, TOL
 from engine.surfaces.custom import MAX_LENGTH as FORMULA_MAX_LENGTH
 
 _settings = get_settings()
@@ -168,6 +169,7 @@ def error_responses(*codes: int) -> dict:
            404: "No such lesson.",
            413: "The request body is larger than LOSSLAB_MAX_BODY_BYTES.",
            422: "A field is invalid: the message names it, the value and what is allowed.",
+           501: "This server cannot render that format (its Python lacks losslab's video extra).",
            503: "Every formula worker is busy: try again after Retry-After seconds."}
     return {c: {"model": ErrorResponse, "description": why[c]} for c in codes}
 
@@ -252,3 +254,78 @@ class SceneFormatResponse(Open):
 
 class LessonStepResponse(Open):
     """A lesson step evaluated on the scene on screen (see engine.lessons.evaluate)."""
+
+
+class RenderAvailableResponse(Open):
+    """GET /api/render: whether this server can render, and what."""
+
+    available: bool
+    message: str | None
+    formats: list[str]
+    max_frames: int
+
+
+class TuneRequest(Strict):
+    """A race to tune: the scene on screen, the budget and tolerance, and (optionally) the grid."""
+
+    surface: SurfaceIn
+    optimizers: list[OptimizerIn] = Field(min_length=1, max_length=_settings.max_optimizers,
+                                          description="The race; each keeps its parameters other than η and β.")
+    start: tuple[Coordinate, Coordinate]
+    steps: int = Field(500, ge=1, le=_settings.max_steps, strict=True, description="The budget: most steps per run.")
+    tol: float = Field(TOL, gt=0, le=TOL_MAX, strict=True, allow_inf_nan=False,
+                       description="A run reaches the goal once ‖∇f‖ < tol; the criterion counts the steps to it.")
+    seed: int = Field(0, ge=0, le=SEED_MAX, strict=True, description="Seed of stochastic optimizers.")
+    ring: int = Field(0, ge=0, le=MAX_RING, strict=True,
+                      description="Extra starts on a circle around the start; the criterion is the median over all.")
+    ring_radius: float = Field(RING_RADIUS, gt=0, le=1, strict=True, allow_inf_nan=False,
+                               description="The circle's radius, as a fraction of the smaller side of the view.")
+    lr_min: float = Field(LR_MIN, ge=LR_FLOOR, le=LR_MAX, strict=True, allow_inf_nan=False, description="Smallest η of the grid.")
+    lr_max: float = Field(LR_MAX, ge=LR_FLOOR, le=LR_MAX, strict=True, allow_inf_nan=False, description="Largest η of the grid.")
+    lr_per_decade: int = Field(LR_PER_DECADE, ge=1, le=24, strict=True, description="Grid points of η per decade.")
+    beta_max: float = Field(BETA_MAX, ge=0, le=BETA_MAX, strict=True, allow_inf_nan=False,
+                            description="Largest β; the β grid has 1 − β log-spaced from 1.")
+    beta_per_decade: int = Field(BETA_PER_DECADE, ge=1, le=24, strict=True, description="Grid points of 1 − β per decade.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "surface": {"name": "quadratic", "params": {"lambda_1": 1, "lambda_2": 20, "rotation": 30}},
+        "optimizers": [{"name": "gd", "params": {"lr": 0.09}}, {"name": "momentum", "params": {"lr": 0.04, "momentum": 0.7}}],
+        "start": [-2, -0.5], "steps": 100, "tol": 1e-4,
+    }]})
+
+
+class TuneProtocol(Open):
+    lrs: list[float] = Field(description="The η grid.")
+    betas: list[float] = Field(description="The β grid (for optimizers with a β).")
+    steps: int
+    tol: float
+    seed: int
+    starts: list[Pair[float]] = Field(description="The start, then the ring's.")
+    ring: int
+    ring_radius: float
+    within: float = Field(description="Forgiveness counts the η within this factor of the best.")
+    criterion: str
+
+
+class TunedOut(Open):
+    name: str
+    before: dict[str, float | int | str]
+    params: dict[str, float | int | str] = Field(description="The tuned parameters (before's when every setting diverged).")
+    lr: float | None
+    beta: float | None
+    criterion: Literal["steps", "loss"] | None = Field(description="steps: fewest steps to tol; loss: none reached it, "
+                                                      "lowest final loss; null: every setting diverged.")
+    steps_to_tol: int | None
+    final_loss: float | None
+    curve: dict = Field(description="Against lrs at the chosen β: steps (null: not reached), final_loss, diverged.")
+    edge: float | None = Field(description="The smallest η above the chosen one that diverged.")
+    within: Pair[float] | None = Field(description="The unbroken range of η around the chosen one within 2× of the best.")
+    forgiveness: float | None = Field(description="within[1] / within[0].")
+    map: dict | None = Field(description="Optimizers with a β: steps, final_loss, diverged per [β][η], and the analytic rate.")
+    theory: dict | None = Field(description="Quadratic: the rate and steps theory predicts at the tuned setting.")
+
+
+class TuneResponse(BaseModel):
+    protocol: TuneProtocol
+    optimizers: list[TunedOut]
+    theory: dict = Field(description="The quadratic's (or the local quadratic model's) η_opt, 2/(λmin+λmax), η*, β*, rates.")

@@ -1,4 +1,4 @@
-"""Loss Lab's performance suite: all eight targets of the performance issue, one command.
+"""Loss Lab's performance suite: all eight targets of the performance issue (and issue 18's tuning, target 9), one command.
 
     .venv/bin/python bench/run_all.py [--quick] [--chromium /usr/bin/chromium] [--out results.md]
 
@@ -60,10 +60,12 @@ def main() -> None:
     import bench_http
     import bench_page
     import bench_sweep
+    import bench_tune
 
     engine_lines: list[str] = []
     stages = [("sweep", lambda: bench_sweep.run(args.quick)), ("http", lambda: bench_http.run(args.quick)),
-              ("engine", lambda: engine_lines.extend(bench_engine.table(args.quick)) or [])]
+              ("engine", lambda: engine_lines.extend(bench_engine.table(args.quick)) or []),
+              ("tune", lambda: bench_tune.run(args.quick))]
     # The "feel instant" issue's page targets (drag, Play, big scenes, page load): a table of their own.
     page_results: list[Result] = []
     if not args.skip_browser:

@@ -12,6 +12,7 @@ from engine.params import Param, ParamError
 from engine.runner import Chunk, OptimizerConfig, RunChunk, Trajectory, configure, run, run_chunks
 from engine.surfaces import SURFACES, DataSurface, Surface, make_surface
 from engine.sweep import SweepResult, sweep
+from engine.tune import TuneResult, tune
 from engine import theory
 
 
@@ -25,6 +26,6 @@ def catalog() -> dict:
 
 __all__ = [
     "OPTIMIZERS", "SURFACES", "Chunk", "DataSurface", "Optimizer", "OptimizerConfig", "OptimizerSpec", "Param",
-    "ParamError", "RunChunk", "Surface", "SweepResult", "Trajectory", "apply_updates", "catalog", "chain",
-    "configure", "get_spec", "make_optimizer", "make_surface", "run", "run_chunks", "sweep", "theory",
+    "ParamError", "RunChunk", "Surface", "SweepResult", "Trajectory", "TuneResult", "apply_updates", "catalog", "chain",
+    "configure", "get_spec", "make_optimizer", "make_surface", "run", "run_chunks", "sweep", "theory", "tune",
 ]

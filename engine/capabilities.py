@@ -22,42 +22,19 @@ without gradient noise.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import math
 from typing import Any, Mapping
 
 import numpy as np
 
-RATE_THEORIES = ("heavy_ball", "nesterov", "newton")
+from engine.params import RATE_THEORIES, Capabilities  # declared beside Param: the catalog needs no functions
 
-
-@dataclass(frozen=True)
-class Capabilities:
-    """Declared on an optimizer's catalog entry and published in ``GET /api/optimizers``.
-
-    Attributes:
-      velocity: the parameter whose positive value gives the optimizer a velocity (its step
-        then differs from −η∇f: the page draws it as a second arrow), or ``"always"``, or None.
-      rate: which closed-form rate theory holds on the quadratic: one of ``RATE_THEORIES`` or None.
-      beta: the momentum parameter that is the β of the rate formulas and of an (η, β) map, or None
-        (an optimizer without it is swept along η alone).
-      compiled: whether ``engine.accel`` has a compiled kernel for it.
-    """
-
-    velocity: str | None = None
-    rate: str | None = None
-    beta: str | None = None
-    compiled: bool = False
-
-    def __post_init__(self):
-        if self.rate is not None and self.rate not in RATE_THEORIES:
-            raise ValueError(f"rate = {self.rate!r}: one of {', '.join(RATE_THEORIES)} or None")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+__all__ = ["RATE_THEORIES", "Capabilities", "has_velocity", "predicted_rate", "stability_edge", "step_marks",
+           "analytic_rate_map", "predicted_steps"]
 
 
 def _caps(name: str) -> Capabilities:
-    from engine.optimizers import get_spec  # the catalog imports this module: look it up late
+    from engine.optimizers import get_spec
 
     return get_spec(name).capabilities
 
@@ -85,6 +62,17 @@ def _eigenvalues(surface) -> np.ndarray | None:
     """The Hessian's eigenvalues where they are the same everywhere (the quadratic bowl), else None."""
     lam = getattr(surface, "eigenvalues", None)
     return None if lam is None else np.asarray(lam, dtype=float)
+
+
+def is_plain_gradient_step(name: str, params: Mapping[str, Any]) -> bool:
+    """Whether each step is exactly x ← x − η∇f with a constant η (heavy-ball theory at β = 0), so the
+    error along each eigenvector of a quadratic is (1 − ηλᵢ)ᵏ e₀.
+
+    >>> is_plain_gradient_step("gd", {"lr": 0.1}), is_plain_gradient_step("sgd", {"lr": 0.1, "momentum": 0.5})
+    (True, False)
+    """
+    beta = _caps(name).beta
+    return _theory_applies(name, params) == "heavy_ball" and not (beta and float(params.get(beta, 0.0)) > 0)
 
 
 def predicted_rate(surface, name: str, params: Mapping[str, Any]) -> float | None:
@@ -137,12 +125,8 @@ def step_marks(surface, name: str, params: Mapping[str, Any]) -> list[dict]:
     """Theory's marks for the step-size slider of this configuration: ``[{param, value, label}]``.
 
     GD (heavy ball with β = 0): 1/λmax (one step along the steepest direction) and 2/λmax (the
-    edge); heavy ball: 2(1 + β)/λmax; Nesterov: 2(1 + μ)/((1 + 2μ) λmax); Newton and
-<<<<<<< HEAD
-    preconditioned GD: the full step η = 1. None where no theory applies.
-=======
+    edge); heavy ball: 2(1 + β)/λmax; Nesterov: 2(1 + β)/((1 + 2β) λmax); Newton and
     preconditioned GD: η = 1, the full step (the page shows "full step = 1"). None where no theory applies.
->>>>>>> lessons
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=0)
@@ -183,3 +167,44 @@ def analytic_rate_map(surface, name: str, params: Mapping[str, Any], lrs, betas)
     if kind == "nesterov":
         return theory.nesterov_rate(lr, beta, lam)
     return np.abs(1.0 - lr)
+
+
+def predicted_steps(surface, name: str, params: Mapping[str, Any], start, tol: float, max_steps: int) -> int | None:
+    """Steps until ‖∇f‖ < tol on the quadratic bowl, from each eigendirection's own scalar recurrence.
+
+    Along eigenvector i (eigenvalue λᵢ) the error eᵢ evolves on its own (PyTorch's forms, v₀ = 0):
+    ``heavy_ball`` vᵢ ← βvᵢ + λᵢeᵢ, eᵢ ← eᵢ − ηvᵢ (GD: β = 0); ``nesterov`` vᵢ ← μvᵢ + λᵢeᵢ,
+    eᵢ ← eᵢ − η(λᵢeᵢ + μvᵢ); ``newton`` eᵢ ← (1 − η)eᵢ; and ‖∇f‖² = Σ (λᵢeᵢ)². Returns the first
+    k with ‖∇f_k‖ < tol, or None (not within ``max_steps``, or no theory: see :func:`predicted_rate`).
+
+    >>> from engine.surfaces import make_surface
+    >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=1, rotation=0)
+    >>> predicted_steps(bowl, "gd", {"lr": 0.5}, [1.0, 0.0], 1e-3, 100)  # 0.5ᵏ < 1e-3
+    10
+    """
+    kind = _theory_applies(name, params)
+    lam = _eigenvalues(surface)
+    if kind is None or lam is None:
+        return None
+    e1, e2 = (float(c) for c in surface.rotation_matrix.T @ np.asarray(start, dtype=float))
+    l1, l2 = (float(v) for v in lam)
+    v1 = v2 = 0.0
+    eta = float(params["lr"])
+    beta_name = _caps(name).beta
+    beta = float(params.get(beta_name, 0.0)) if beta_name else 0.0
+    tol2 = float(tol) ** 2
+    for k in range(max_steps + 1):  # plain floats: a few hundred steps in well under a millisecond
+        g1, g2 = l1 * e1, l2 * e2
+        if g1 * g1 + g2 * g2 < tol2:
+            return k
+        if kind == "newton":
+            e1, e2 = e1 - eta * e1, e2 - eta * e2
+        else:
+            v1, v2 = beta * v1 + g1, beta * v2 + g2
+            if kind == "nesterov":
+                e1, e2 = e1 - eta * (g1 + beta * v1), e2 - eta * (g2 + beta * v2)
+            else:
+                e1, e2 = e1 - eta * v1, e2 - eta * v2
+        if not (math.isfinite(e1) and math.isfinite(e2)) or abs(e1) + abs(e2) > 1e150:
+            return None
+    return None

@@ -25,8 +25,7 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from engine.capabilities import Capabilities
-from engine.params import Param, ParamError, resolve
+from engine.params import Capabilities, Param, ParamError, resolve
 
 
 class Optimizer(NamedTuple):

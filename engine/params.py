@@ -8,7 +8,7 @@ controls from it.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Mapping, Sequence
 
 
@@ -138,3 +138,33 @@ def resolve(specs: Sequence[Param], given: Mapping[str, Any] | None, owner: str)
             allowed = ", ".join(known) if known else "none"
             raise ParamError(f"{owner}.{name}", given[name], f"unknown parameter; {owner} takes: {allowed}")
     return {p.name: p.validate(given.get(p.name, p.default), owner) for p in specs}
+
+
+#: The closed-form rate theories an optimizer can declare (engine.capabilities computes them).
+RATE_THEORIES = ("heavy_ball", "nesterov", "newton")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """Declared on an optimizer's catalog entry and published in ``GET /api/optimizers``.
+
+    Attributes:
+      velocity: the parameter whose positive value gives the optimizer a velocity (its step
+        then differs from −η∇f: the page draws it as a second arrow), or ``"always"``, or None.
+      rate: which closed-form rate theory holds on the quadratic: one of ``RATE_THEORIES`` or None.
+      beta: the momentum parameter that is the β of the rate formulas and of an (η, β) map, or None
+        (an optimizer without it is swept along η alone).
+      compiled: whether ``engine.accel`` has a compiled kernel for it.
+    """
+
+    velocity: str | None = None
+    rate: str | None = None
+    beta: str | None = None
+    compiled: bool = False
+
+    def __post_init__(self):
+        if self.rate is not None and self.rate not in RATE_THEORIES:
+            raise ValueError(f"rate = {self.rate!r}: one of {', '.join(RATE_THEORIES)} or None")
+
+    def to_dict(self) -> dict:
+        return asdict(self)

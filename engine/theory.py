@@ -461,3 +461,4 @@ def minibatch_variance_curve(surface: DataSurface, point, batch_sizes=None, samp
         "predicted": minibatch_variance_law(sigma2, n, b), "one_over_b": sigma2 / b,
         "full_batch": sigma2 / n, "captured": variance_reduction_captured(n, b),
     }
+

@@ -14,8 +14,9 @@ from losslab.api import (
     LinkWarning, Listing, OptimizerInfo, Result, Run, Scene, SurfaceInfo, SweepMap, lessons, optimizers, surfaces,
     sweep,
 )
+from losslab.tuning import Tuning
 
 __all__ = [
     "LinkWarning", "Listing", "OptimizerInfo", "ParamError", "Result", "Run", "Scene", "SurfaceInfo", "SweepMap",
-    "lessons", "optimizers", "surfaces", "sweep",
+    "Tuning", "lessons", "optimizers", "surfaces", "sweep",
 ]

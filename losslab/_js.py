@@ -176,3 +176,8 @@ def stringify(value, indent: int = 1) -> str:
         return "[" + pad + ("," + pad).join(enc(x, depth + 1) for x in items) + end + "]"
 
     return enc(value, 0)
+
+
+def literal(v) -> str:
+    """A parameter value as Python source: numbers as the page writes them (``0.1``, ``20``), others by repr."""
+    return to_string(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)

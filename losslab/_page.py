@@ -144,28 +144,24 @@ def is_short_lesson_link(hash_: str, scene: dict) -> bool:
 
 # --- normalizing --------------------------------------------------------------
 
-def _show(v) -> str:
-    return _js.to_string(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else repr(v)
-
-
 def coerce_param(spec: Param, value, owner: str, notes: list[str]):
     """``coerceParam``: a choice outside its list and a non-number take the default; numbers are clamped."""
     where = f"{owner}.{spec.name}"
     if spec.kind == "choice":
         if isinstance(value, str) and value in spec.choices:
             return value
-        notes.append(f"{where} = {_show(value)} is not one of {', '.join(spec.choices)}; the page uses {spec.default!r}")
+        notes.append(f"{where} = {_js.literal(value)} is not one of {', '.join(spec.choices)}; the page uses {spec.default!r}")
         return spec.default
     v = _js.number(value)
     if not math.isfinite(v):
-        notes.append(f"{where} = {_show(value)} is not a number; the page uses {_show(spec.default)}")
+        notes.append(f"{where} = {_js.literal(value)} is not a number; the page uses {_js.literal(spec.default)}")
         return spec.default
     if spec.kind == "int":
         v = _js.round_half_up(v)
     lo = spec.low + sys.float_info.epsilon if spec.low_open else spec.low
     out = min(spec.high, max(lo, v))
     if out != v or v != _js.number(value):
-        notes.append(f"{where} = {_show(value)} is not allowed ({spec.allowed()}); the page uses {_show(out)}")
+        notes.append(f"{where} = {_js.literal(value)} is not allowed ({spec.allowed()}); the page uses {_js.literal(out)}")
     return int(out) if spec.kind == "int" else float(out)
 
 
@@ -190,11 +186,11 @@ def normalize_params(specs, params, owner: str, notes: list[str]) -> dict:
 def _clamp_int(v, bounds, fallback, what: str, notes: list[str]) -> int:
     n = _js.round_half_up(_js.number(v))
     if not math.isfinite(n):
-        notes.append(f"{what} = {_show(v)} is not a number; the page uses {fallback}")
+        notes.append(f"{what} = {_js.literal(v)} is not a number; the page uses {fallback}")
         return fallback
     out = int(min(bounds[1], max(bounds[0], n)))
     if out != _js.number(v):
-        notes.append(f"{what} = {_show(v)} is outside {bounds[0]} … {bounds[1]}; the page uses {out}")
+        notes.append(f"{what} = {_js.literal(v)} is outside {bounds[0]} … {bounds[1]}; the page uses {out}")
     return out
 
 
@@ -204,11 +200,11 @@ def _clamp_tol(v, notes: list[str]) -> float:
         return DEFAULT_SCENE["tol"]
     t = _js.number(v)
     if not math.isfinite(t):
-        notes.append(f"tol = {_show(v)} is not a number; the page uses {_show(DEFAULT_SCENE['tol'])}")
+        notes.append(f"tol = {_js.literal(v)} is not a number; the page uses {_js.literal(DEFAULT_SCENE['tol'])}")
         return DEFAULT_SCENE["tol"]
     out = min(TOLS[1], max(TOLS[0], t))
     if out != t:
-        notes.append(f"tol = {_show(v)} is outside {_show(TOLS[0])} … {_show(TOLS[1])}; the page uses {_show(out)}")
+        notes.append(f"tol = {_js.literal(v)} is outside {_js.literal(TOLS[0])} … {_js.literal(TOLS[1])}; the page uses {_js.literal(out)}")
     return float(out)
 
 
@@ -234,7 +230,7 @@ def _custom(scene: dict, notes: list[str]) -> tuple[str, list[float]]:
         if raw not in (None, ""):
             why = (f"is longer than {FORMULA_MAX} characters" if isinstance(raw, str) and _js.trim(raw)
                    else "is blank" if isinstance(raw, str) else "is not text")
-            notes.append(f"formula {_show(raw if not isinstance(raw, str) or len(raw) <= 80 else raw[:80] + '…')} "
+            notes.append(f"formula {_js.literal(raw if not isinstance(raw, str) or len(raw) <= 80 else raw[:80] + '…')} "
                          f"{why}; the page uses {formula!r}")
     raw_view = scene.get("view")
     v = [_js.number(c) for c in raw_view] if isinstance(raw_view, (list, tuple)) else []
@@ -243,9 +239,9 @@ def _custom(scene: dict, notes: list[str]) -> tuple[str, list[float]]:
         return formula, v
     view = list(default_view(CUSTOM))
     if raw_view is not None:
-        shown = ", ".join(map(_show, raw_view)) if isinstance(raw_view, (list, tuple)) else _show(raw_view)
+        shown = ", ".join(map(_js.literal, raw_view)) if isinstance(raw_view, (list, tuple)) else _js.literal(raw_view)
         notes.append(f"view = {shown} is not xmin,xmax,ymin,ymax (four numbers up to {VIEW_MAX:g} with "
-                     f"spans of at least {MIN_VIEW_SPAN:g}); the page uses {', '.join(map(_show, view))}")
+                     f"spans of at least {MIN_VIEW_SPAN:g}); the page uses {', '.join(map(_js.literal, view))}")
     return formula, view
 
 
@@ -255,12 +251,12 @@ def normalize(scene: dict, notes: list[str] | None = None) -> dict:
     name = scene.get("surface")
     surf = name if isinstance(name, str) and name in CATALOG else DEFAULT_SCENE["surface"]
     if surf != name:
-        notes.append(f"surface {_show(name)} is unknown; the page opens {surf}")
+        notes.append(f"surface {_js.literal(name)} is unknown; the page opens {surf}")
     opts = []
     for o in scene.get("optimizers") or []:
         oname = o.get("name") if isinstance(o, dict) else None
         if oname not in OPTIMIZERS:
-            notes.append(f"optimizer {_show(oname)} is unknown; the page leaves it out")
+            notes.append(f"optimizer {_js.literal(oname)} is unknown; the page leaves it out")
             continue
         if len(opts) == MAX_OPTIMIZERS:
             notes.append(f"more than {MAX_OPTIMIZERS} optimizers; the page keeps the first {MAX_OPTIMIZERS}")
@@ -279,12 +275,12 @@ def normalize(scene: dict, notes: list[str] | None = None) -> dict:
     if len(start) == 2 and all(math.isfinite(v) for v in start):
         clamped = clamp_start(start, view)
         if clamped != start:
-            notes.append(f"start = {', '.join(map(_show, start))} is far off the view; the page uses "
-                         f"{', '.join(map(_show, clamped))}")
+            notes.append(f"start = {', '.join(map(_js.literal, start))} is far off the view; the page uses "
+                         f"{', '.join(map(_js.literal, clamped))}")
     else:
         clamped = [(view[0] + view[1]) / 2, (view[2] + view[3]) / 2]
-        notes.append(f"start = {_show(raw_start)} is not a point x,y; the page starts at the view's centre "
-                     f"{', '.join(map(_show, clamped))}")
+        notes.append(f"start = {_js.literal(raw_start)} is not a point x,y; the page starts at the view's centre "
+                     f"{', '.join(map(_js.literal, clamped))}")
     lesson = scene.get("lesson")
     return {
         "surface": surf,

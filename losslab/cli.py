@@ -44,6 +44,18 @@ Each cell runs from the start until ‖∇f‖ < tol or for --steps steps. On th
 the analytic heavy-ball rate is drawn beside the measured map (GD and momentum).
 """
 
+EPILOG_TUNE = """\
+examples:
+  losslab tune                                  the page's opening race, tuned (as its Tune button)
+  losslab tune --surface rosenbrock --start=-1.5,2 --optimizer gd --optimizer adam --steps 500 --tol 1e-4
+  losslab tune --url 'http://127.0.0.1:8000/#s=…' --ring 8 --format url
+                                                the tuned race as a page link, median over 9 starts
+
+Every optimizer gets the best step size η (and momentum β, where it has one) on a log grid:
+the fewest steps until ‖∇f‖ < TOL within --steps, ties to the more forgiving setting. JSON is
+the body POST /api/tune answers for the same scene.
+"""
+
 
 EPILOG_RENDER = """\
 examples:
@@ -225,6 +237,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="progress bar on stderr (default: when stderr is a terminal and the sweep is long)")
     p.set_defaults(func=cmd_sweep, parser=p)
 
+    p = sub.add_parser("tune", help="tune every optimizer's step size (and momentum) of a race",
+                       description="Tune the race: each optimizer's best η (and β), its curve, edge and forgiveness.",
+                       epilog=EPILOG_TUNE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _scene_flags(p, "an optimizer of the race with its parameters; repeatable (default: the page's race)", True)
+    p.add_argument("--steps", type=_int_in(1, 1_000_000), help="the budget per run (default 100, or the link's)")
+    p.add_argument("--tol", type=_positive_float, default=None,
+                   help="the goal ‖∇f‖ < TOL (default: the scene's, 1e-4 as on the page, or the link's)")
+    p.add_argument("--ring", type=_int_in(0, 16), default=0, help="extra starts on a circle around the start; "
+                   "the criterion is the median over all (default 0)")
+    p.add_argument("--ring-radius", type=_positive_float, default=None,
+                   help="the circle's radius as a fraction of the view (default 0.1)")
+    p.add_argument("--format", choices=("text", "json", "url"), default="text",
+                   help="a table, the API's JSON, or a page link to the tuned race (default text)")
+    p.set_defaults(func=cmd_tune, parser=p)
     p = sub.add_parser("render", help="the race as an animation (GIF, MP4 or WebM) for slides",
                        description="Play a scene and write it as an animation, drawn as the page draws it: the "
                                    "contour with the runs and the loss against iteration, side by side.",
@@ -264,7 +290,7 @@ def _scene(args, parser_error) -> Scene:
     if args.url is not None and args.lesson is not None:
         parser_error("--url and --lesson each give a whole scene: use one")
     if args.url is not None or args.lesson is not None:
-        own = [f for f in flags if f != "optimizer" or args.command in ("run", "render")]
+        own = [f for f in flags if f != "optimizer" or args.command in ("run", "render", "tune")]
         if own:
             given = "--url" if args.url is not None else "--lesson"
             parser_error(f"{given} gives the whole scene; leave out {', '.join('--' + f for f in own)}")
@@ -282,7 +308,7 @@ def _scene(args, parser_error) -> Scene:
             scene = Scene(d["surface"], **d["surfaceParams"])
         if args.start:
             scene = scene.start(*args.start)
-        if args.command in ("run", "render"):
+        if args.command in ("run", "render", "tune"):
             for name, params in args.optimizer or [(o["name"], o["params"]) for o in d["optimizers"]]:
                 scene = scene.add(name, **params)
     if args.seed is not None:
@@ -347,6 +373,25 @@ def cmd_sweep(args, parser) -> int:
     else:
         fig.write_html(str(args.out), include_plotlyjs=True)
     print(f"wrote {args.out}: {m!r}")
+    return 0
+
+
+def cmd_tune(args, parser) -> int:
+    from engine.tune import RING_RADIUS
+
+    scene = _scene(args, parser.error)
+    t = scene.tune(args.steps, tol=args.tol, ring=args.ring,
+                   ring_radius=RING_RADIUS if args.ring_radius is None else args.ring_radius)
+    if args.format == "json":
+        import json
+
+        text = json.dumps(t.to_dict(), allow_nan=False) + "\n"
+    elif args.format == "url":
+        text = t.scene.to_url() + "\n"
+    else:
+        text = t.to_text()
+    sys.stdout.write(text)
+    sys.stdout.flush()
     return 0
 
 

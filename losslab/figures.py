@@ -26,7 +26,10 @@ from plotly.subplots import make_subplots
 import engine
 
 if TYPE_CHECKING:
-    from losslab.api import Result, Scene, SweepMap
+    from losslab.results import Result
+    from losslab.scene import Scene
+    from losslab.sweeps import SweepMap
+    from losslab.tuning import Tuning
 
 #: The page's colours: the i-th optimizer is drawn in PALETTE[i % 8] (static/js/state.js).
 PALETTE = ("#d55e00", "#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#f0e442", "#000000")
@@ -57,11 +60,11 @@ def z_transform(zmin: float | None, zmax: float | None) -> tuple[Callable, str]:
 
 
 def _split(obj) -> tuple["Scene", list]:
-    from losslab.api import Result, Scene
-
-    if isinstance(obj, Result):
+    # By what the object has, not its class: figures is imported by the scene and result
+    # classes, never the other way round.
+    if hasattr(obj, "runs") and hasattr(obj, "scene"):  # a Result
         return obj.scene, list(obj.runs)
-    if isinstance(obj, Scene):
+    if hasattr(obj, "engine_surface"):  # a Scene
         return obj, []
     raise TypeError(f"expected a Scene or a Result, got {type(obj).__name__}")
 
@@ -263,12 +266,51 @@ KINDS = {"contour": contour, "surface": surface3d, "3d": surface3d, "loss": loss
 
 def figure(obj, kind: str = "contour", **kwargs) -> go.Figure:
     """``contour``, ``surface`` (or ``3d``) or ``loss`` for a Result; ``contour`` or ``surface`` for a Scene."""
-    from losslab.api import SweepMap
-
-    if isinstance(obj, SweepMap):
+    if hasattr(obj, "steps_to_tol") and hasattr(obj, "lrs"):  # a SweepMap
         return sweep_map(obj, **kwargs)
     try:
         make = KINDS[kind]
     except KeyError:
         raise ValueError(f"kind = {kind!r}: expected one of {', '.join(KINDS)}") from None
     return make(obj, **kwargs)
+
+
+def tune_curves(t: "Tuning", *, cols: int = 2) -> go.Figure:
+    """Each optimizer's sensitivity curve from a tuning: steps to the tolerance (or final loss, when no setting
+    reached it) against η at the chosen β; diverged settings as crosses, the 2× band shaded, the divergence
+    edge dashed and the chosen point a star."""
+    n = len(t)
+    cols = max(1, min(cols, n))
+    rows = math.ceil(n / cols)
+    lrs = np.asarray(t.protocol["lrs"], dtype=float)
+    titles = []
+    for o in t:
+        forg = "" if o.forgiveness is None else f", forgiving ×{o.forgiveness:.3g}"
+        titles.append(f"{o.name}" + ("" if o.beta is None else f" (β = {o.beta:.3g})") + forg)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.1, vertical_spacing=0.18)
+    for k, o in enumerate(t):
+        r, c = k // cols + 1, k % cols + 1
+        key = "final_loss" if o.criterion == "loss" else "steps"
+        y = np.array([np.nan if v is None else v for v in o.curve[key]], dtype=float)
+        fig.add_trace(go.Scatter(x=lrs, y=y, mode="lines+markers", name=o.name, showlegend=False,
+                                 line=dict(color="#2e86ab"), marker=dict(size=5)), row=r, col=c)
+        div = np.array(o.curve["diverged"], dtype=bool)
+        top = np.nanmax(y) if np.isfinite(y).any() else 1.0
+        if div.any():
+            fig.add_trace(go.Scatter(x=lrs[div], y=np.full(div.sum(), top), mode="markers", name="diverged",
+                                     showlegend=k == 0, marker=dict(symbol="x", color="#d62728", size=7)), row=r, col=c)
+        if o.within is not None:
+            fig.add_vrect(x0=o.within[0], x1=o.within[1], fillcolor="#3bb273", opacity=0.18, line_width=0, row=r, col=c)
+        if o.edge is not None:
+            fig.add_vline(x=o.edge, line=dict(color="#d62728", dash="dash"), row=r, col=c)
+        if o.lr is not None:
+            best = o.steps_to_tol if key == "steps" else o.final_loss
+            fig.add_trace(go.Scatter(x=[o.lr], y=[best], mode="markers", name="chosen", showlegend=k == 0,
+                                     marker=dict(symbol="star", size=14, color="#f0a202", line=dict(color="#1f2933", width=1))),
+                          row=r, col=c)
+        fig.update_xaxes(type="log", title_text="step size η", row=r, col=c)
+        fig.update_yaxes(type="log", title_text="final loss" if key == "final_loss" else f"steps to ‖∇f‖ < {t.protocol['tol']:g}",
+                         row=r, col=c)
+    fig.update_layout(title=f"Tuned on {t.before.surface}: {t.protocol['steps']} steps", template="plotly_white",
+                      height=330 * rows + 80, width=480 * cols, legend=dict(orientation="h", y=-0.12))
+    return fig

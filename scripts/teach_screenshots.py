@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "browser"), str(ROOT / "tests" / "losslab"), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "browser"), str(ROOT / "tests" / "losslab"), str(ROOT / "tests")]
 from conftest import open_page  # noqa: E402
 from testkit import CHROMIUM_ARGS, Server, free_port  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
@@ -73,8 +73,10 @@ def main() -> None:
             page.screenshot(path=str(DOCS / "teach-embed.png"))
             print("wrote", DOCS / "teach-embed.png")
             page = browser.new_page(viewport={"width": 1280, "height": 800})
-            open_page(page, server.url + "/#lesson=momentum&present=1")
-            page.wait_for_timeout(1200)
+            page.goto(server.url + "/#lesson=momentum&present=1")
+            page.wait_for_function("() => { const a = window.lossLab; return document.body.dataset.ready && a.store"
+                                   " && !a.running && a.grid; }", timeout=60_000)
+            page.wait_for_timeout(2500)
             page.screenshot(path=str(DOCS / "teach-present.png"))
             print("wrote", DOCS / "teach-present.png")
             notebook(browser)

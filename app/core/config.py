@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     max_grid: int = Field(400, ge=10, le=2000, description="Largest grid side for contour data.")
     max_sweep_cells: int = Field(40_000, ge=1, le=1_000_000)
     max_sweep_work: int = Field(10_000_000, ge=1, description="Most cell-steps (cells × steps) in one sweep.")
+    max_tune_work: int = Field(40_000_000, ge=1, description="Most cell-steps (grid cells × starts × steps, "
+                               "summed over the race) in one tuning.")
     compute_timeout: float = Field(10.0, gt=0, le=600, description="Seconds of compute allowed per request.")
     max_body_bytes: int = Field(64_000, ge=1_000, description="Largest request body or WebSocket message.")
     max_websockets: int = Field(64, ge=1, description="Most WebSocket connections at once.")

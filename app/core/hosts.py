@@ -15,6 +15,9 @@ Loss Lab listens on the learner's own machine while they browse other sites, so:
 
 Nothing the server sends is built from the Host header (no absolute redirects: the app is built
 with ``redirect_slashes=False``).
+
+Starlette's in-process TestClient (``Host: testserver``, peer ``testclient``) is let through: no
+browser can reach the app without a socket, and a socket's peer is always an address.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.errors import error_response, safe_text
 
 DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+#: The peer Starlette's TestClient names itself: never an address, so never a request from a socket.
+IN_PROCESS_CLIENT = "testclient"
 
 
 def split_host(value: str) -> tuple[str, int | None] | None:
@@ -117,6 +122,9 @@ class HostOriginMiddleware:
             return
         headers = Headers(scope=scope)
         host = headers.get("host")
+        if (scope.get("client") or ("",))[0] == IN_PROCESS_CLIENT:
+            await self.app(scope, receive, send)
+            return
         if not self.policy.host_allowed(host):
             shown = ", ".join(self.policy.allowed_hosts) or "none"
             # The refused name is not echoed: nothing the server sends is built from a foreign Host.

@@ -156,6 +156,17 @@ def deadline() -> float:
     return time.monotonic() + get_settings().compute_timeout
 
 
+def built(make, until: float | None):
+    """``make()`` (a scene or surface) and the deadline moved on by the time it took.
+
+    Building is not compute: a typed formula has its own deadlines (its wait for a worker and its
+    derivation, engine.formula.workers), and a worker starting up must not use up the run's cap.
+    """
+    t0 = time.monotonic()
+    value = make()
+    return value, None if until is None else until + (time.monotonic() - t0)
+
+
 def check_deadline(at: float | None, advice: str = "ask for fewer steps or optimizers", field: str = "steps") -> None:
     """A 422 naming the cap once ``at`` has passed; called before and between every slice of work."""
     if at is not None and time.monotonic() > at:
@@ -193,11 +204,6 @@ def compute_run(scene: Scene, until: float | None = None) -> dict:
             "final_loss": float(losses[-1]) if len(losses) else None,
         })
     return {"surface": scene.surface.describe(), "runs": runs}
-
-
-def chunk_messages(chunk: Chunk, request_id) -> list[dict]:
-    return [{"type": "chunk", "id": request_id, "run": rc.run, "first": rc.first, "points": rc.points,
-             "losses": rc.losses, "grad_norms": rc.grad_norms} for rc in chunk.runs]
 
 
 # --- grids ------------------------------------------------------------------
@@ -255,7 +261,7 @@ def _render_grid(name: str, items: tuple, n: int, view: tuple | None, until: flo
 
 
 def compute_grid(req: GridRequest, until: float | None = None) -> Encoded:
-    build_surface(req.surface)  # validates, with field locations
+    _, until = built(lambda: build_surface(req.surface), until)  # validates, with field locations
     if req.view is not None:
         x0, x1, y0, y1 = req.view
         if not (x0 < x1 and y0 < y1):
@@ -311,7 +317,7 @@ def _sweep_in_slices(surface: Surface, optimizer: str, lrs: np.ndarray, betas: n
 
 def compute_sweep(req: SweepRequest, until: float | None = None) -> dict:
     s = get_settings()
-    surface = build_surface(req.surface)
+    surface, until = built(lambda: build_surface(req.surface), until)
     cfg = build_optimizer(req.optimizer, ["body", "optimizer"])
     start = check_start(surface, req.start)
     if req.lrs.min > req.lrs.max:

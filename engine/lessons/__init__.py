@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from engine.lessons import a_matrix, backprop, ce_vs_l2, label_smoothing, momentum, newton, saddle, sgd, step_size
 from engine.lessons import activation_shapes, saddles_minima, sgd_one_over_eps, softmax_smoothing
-from engine.lessons.base import Claim, Context, Control, Facts, Lesson, Prediction, Step, evaluate, step_marks
+from engine.lessons.base import Claim, Context, Control, Facts, Lesson, Prediction, Step, step_marks
+from engine.lessons.evaluation import evaluate
 from engine.lessons.panels import PANELS
 
 #: The panels a step can ask for (the page draws each with the renderer of the same name).

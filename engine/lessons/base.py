@@ -308,24 +308,3 @@ def fill(text: str, values: dict) -> str:
 
 def placeholders(text: str) -> set[str]:
     return set(_PLACEHOLDER.findall(text))
-
-
-def evaluate(lesson: Lesson, n: int, ctx: Context) -> dict:
-    """Everything the page shows for step ``n`` of ``lesson`` about the scene of ``ctx``."""
-    from engine.lessons.panels import PANELS
-
-    step = lesson.step(n)
-    facts = step.claims(ctx)
-    answer = step.prediction.answer(ctx) if step.prediction else None
-    with np.errstate(all="ignore"):
-        panels = {name: PANELS[name](ctx) for name in step.panels}
-    return {
-        "lesson": lesson.id, "step": n,
-        "values": facts.values,
-        "text": [fill(t, facts.values) for t in step.text],
-        "claims": [c.to_dict() for c in facts.claims],
-        "runs": [{"label": run_label(c, ctx.configs), "note": facts.notes.get(i, ""),
-                  "marks": step_marks(ctx.surface, c)} for i, c in enumerate(ctx.configs)],
-        "answer": answer,
-        "panels": panels,
-    }

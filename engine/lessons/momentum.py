@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine import capabilities, theory
+from engine import capabilities
 from engine.lessons.base import Claim, Context, Control, Facts, Lesson, Prediction, Step, fmt, r12, scene
 from engine.lessons.common import BOWL, BOWL_START, bowl_theory, first_of, fmt_step, rate_of
 

@@ -47,7 +47,7 @@ def eigen_errors(ctx: Context) -> dict:
         return {"runs": []}
     out = []
     for i, (c, t) in enumerate(zip(ctx.configs, ctx.runs)):
-        gd = c.name == "gd" and c.params.get("schedule", "constant") == "constant"
+        gd = capabilities.is_plain_gradient_step(c.name, c.params)  # declared on the catalog entry, not by name
         e = theory.eigen_errors(ctx.surface, t.points, c.params["lr"] if gd else None)
         k = _every(len(t.points))
         out.append({"label": _labels(ctx)[i], "k": k,

@@ -41,6 +41,7 @@ export const fetchTheory = (surface, point, extras = {}, signal) => postJSON("/a
 export const checkFormula = (formula, signal) => postJSON("/api/formula", { formula }, signal);
 export const fetchRun = (body, signal) => postJSON("/api/run", body, signal);
 export const fetchSweep = (body, signal) => postJSON("/api/sweep", body, signal);
+export const fetchTune = (body, signal) => postJSON("/api/tune", body, signal);
 
 /**
  * One WebSocket that always serves the latest request: every message carries the id of

@@ -1,6 +1,6 @@
 // The wiring: controls → scene → server → charts. Everything else is in DOM-free modules.
 
-import { RunSocket, checkFormula, fetchGrid, fetchTheory, loadCatalog, loadLessons } from "./api.js";
+import { RunSocket, checkFormula, fetchGrid, fetchTheory, fetchTune, loadCatalog, loadLessons } from "./api.js";
 import { ContourChart } from "./charts/contour.js";
 import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
@@ -12,6 +12,7 @@ import { RunStore, describeStatus, measuredRate, zTransform } from "./trajectori
 import { renderTheory } from "./panels.js";
 import { LessonMode, stepFromHash } from "./lessons/mode.js";
 import { displaySuffix, initTeach } from "./teach.js";
+import { TunePanel } from "./tune.js";
 
 const $ = (sel) => document.querySelector(sel);
 const GRID_N = 120;
@@ -49,6 +50,15 @@ const player = new Player({ onFrame: () => {
   lessons?.refresh({ cursorOnly: true });
 } });
 let lessons = null; // LessonMode, once the catalog is loaded
+// Tune: every optimizer's best η (and β) on the scene on screen, with Undo and the protocol's panel.
+const tunePanel = new TunePanel({
+  actionsHost: $("#optimizer-list").parentElement, panelHost: $(".plot-grid"), before: $("#lesson-views"),
+  scene: () => app.scene, catalog: () => app.catalog, fetchTune, toast,
+  apply(optimizers) {
+    app.scene.optimizers = optimizers;
+    sceneChanged({ rebuild: true });
+  },
+});
 
 function names() {
   const labels = lessons?.active ? lessons.labels() : null;
@@ -409,6 +419,7 @@ function sceneChanged({ grid = false, rebuild = false, focus = [] } = {}) {
   refreshTheory();
   lessons?.refresh();
   requestRun();
+  tunePanel.sceneChanged();
 }
 
 function onPickStart(point, dragging, released) {
@@ -800,4 +811,5 @@ start().catch((e) => {
 // For tests and the curious: the live state, read-only by convention; redraw() draws it again
 // from memory (benchmarks compare that with a redraw that waits for the server).
 app.redraw = redraw;
+app.tune = tunePanel;
 window.lossLab = app;

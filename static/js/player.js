@@ -65,9 +65,4 @@ export class Player {
     this.cursor = 0;
     this.onFrame();
   }
-
-  /** The last step to draw, for a run of `n` computed steps. */
-  upto(n) {
-    return this.cursor === null ? n : Math.min(n, this.cursor);
-  }
 }

@@ -233,7 +233,7 @@ def test_lessons_lists_every_lesson(capsys):
 
 
 def test_lessons_when_there_are_none(capsys, monkeypatch):
-    monkeypatch.setattr("losslab.api.LESSONS", ())
+    monkeypatch.setattr("losslab.catalog.LESSONS", ())
     code, out, err = run_cli(capsys, "lessons")
     assert (code, out, err) == (0, "", "losslab: no lessons yet\n")
 

@@ -1,5 +1,6 @@
 """`losslab render` and losslab.render: the race as GIF, MP4 and WebM, decoded and checked frame by frame."""
 
+import os
 import subprocess
 import sys
 import time
@@ -116,23 +117,29 @@ class _nothing:
 
 
 def test_a_200_step_race_renders_within_10_seconds(tmp_path):
-    """The issue's budget on this machine (the frames are drawn once each; ffmpeg encodes alongside)."""
+    """The issue's budget on this machine: `losslab render` of a 200-step race of three optimizers, 1280 × 720 MP4.
+
+    Wall time when the machine is free for it; on a machine busier than its cores (other work
+    running), the CPU time the command and its ffmpeg used instead, which the load does not inflate.
+    """
+    import resource
+
     scene = (ll.Scene("quadratic", lambda_1=1, lambda_2=20, rotation=30).start(-2, -0.5)
              .add("gd", lr=0.09).add("momentum", lr=0.04, momentum=0.7).add("adam", lr=0.1)).replace(steps=200, tol=0)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    cpu0 = time.process_time()
     proc = subprocess.run([sys.executable, "-m", "losslab", "render", "--url", scene.to_url(), "--out",
-                           str(tmp_path / "race.mp4")], capture_output=True, text=True, timeout=120)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+                           str(tmp_path / "race.mp4")], capture_output=True, text=True, timeout=300)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert proc.returncode == 0, proc.stderr
     assert "201 frames of 1280x720" in proc.stdout
     assert decode(tmp_path / "race.mp4").shape == (201, 720, 1280, 3)
-    assert wall <= 10.0 or _loaded(), f"{wall:.1f} s"
-    del cpu
+    print(f"render 200 steps: wall {wall:.1f} s, CPU {cpu:.1f} s, load {os.getloadavg()[0]:.1f}")
+    assert wall <= 10.0 or (_loaded() and cpu <= 10.0), f"wall {wall:.1f} s, CPU {cpu:.1f} s"
 
 
 def _loaded() -> bool:
     """A machine busy with other work (load above its cores) cannot be held to a wall-clock budget."""
-    import os
-
     return os.getloadavg()[0] > (os.cpu_count() or 1)

@@ -24,8 +24,8 @@ EXTRA_ORIGIN = "http://teacher.example:3000"
 
 @pytest.fixture(scope="module")
 def default_server():
-    # The default settings: nothing allowed beyond the server's own names (the test process allows
-    # 'testserver' for TestClient, tests/conftest.py; a real server started here must not inherit it).
+    # The default settings: nothing allowed beyond the server's own names ('testserver' too is refused
+    # from a socket; only Starlette's in-process TestClient passes, app.core.hosts).
     with Server(LOSSLAB_ALLOWED_HOSTS="[]") as server:
         yield server
     assert "Traceback" not in server.log(), server.log()[-3000:]

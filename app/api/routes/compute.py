@@ -24,7 +24,7 @@ async def run(req: RunRequest):
         # A built-in surface and about a millisecond of work on the compiled path: less than the
         # two thread hops below would cost (~0.2 ms each on a busy 2-core machine).
         return JSONResponse(scenes.compute_run(scenes.Scene(req), until))
-    return await run_in_threadpool(_rendered, lambda: scenes.compute_run(scenes.Scene(req), until))
+    return await run_in_threadpool(_rendered, lambda: scenes.compute_run(*scenes.built(lambda: scenes.Scene(req), until)))
 
 
 @router.post("/grid", response_model=GridResponse, responses=POST_ERRORS)

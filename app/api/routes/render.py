@@ -9,7 +9,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from app.errors import RequestError
-from app.schemas import Strict
+from app.schemas import POST_ERRORS, RenderAvailableResponse, Strict, error_responses
 
 router = APIRouter(prefix="/api", tags=["render"])
 
@@ -26,7 +26,7 @@ class RenderRequest(Strict):
     height: int = Field(720, ge=120, le=1080, strict=True)
 
 
-@router.get("/render")
+@router.get("/render", response_model=RenderAvailableResponse)
 async def render_available() -> dict:
     """Whether this server can render (its Python has losslab's video extra) and the formats it writes."""
     from losslab import render
@@ -59,7 +59,8 @@ def _render(req: RenderRequest) -> tuple[bytes, object]:
 
 
 @router.post("/render", response_class=Response,
-             responses={200: {"content": {"image/gif": {}, "video/mp4": {}, "video/webm": {}}}})
+             responses={200: {"content": {"image/gif": {}, "video/mp4": {}, "video/webm": {}}}, **POST_ERRORS,
+                        **error_responses(501)})
 async def render_race(req: RenderRequest) -> Response:
     """Play the link's scene and return it as an animation file (one frame per step, at most 600)."""
     from losslab.render import FORMATS

@@ -239,7 +239,10 @@ async def ws_run(ws: WebSocket) -> None:
                 req = WsRunRequest.model_validate(body)
                 # Building the scene may compile a typed formula (up to seconds): off the event loop,
                 # unless it is a built-in surface the quick path takes (microseconds).
-                scene = scenes.Scene(req) if scenes.is_quick(req) else await run_in_threadpool(scenes.Scene, req)
+                if scenes.is_quick(req):
+                    scene = scenes.Scene(req)
+                else:
+                    scene, until = await run_in_threadpool(scenes.built, lambda: scenes.Scene(req), until)
             except ValidationError as e:
                 await _error(ws, rid, clean_detail([{**d, "loc": ("body", *d["loc"])} for d in e.errors()[:20]]))
                 continue

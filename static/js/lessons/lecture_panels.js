@@ -123,7 +123,9 @@ function criticalHere(el, d) {
     return { x: pts.map(() => k), y: pts.map((p) => p.value), name: `${pts.length} ${k === "maximum" ? "maxima" : k === "minimum" ? "minima" : "saddles"}`,
       mode: "markers", marker: { size: 9, color: colors[k] }, type: "scatter" };
   });
-  return plot(el, traces, { xaxis: { title: { text: "kind (index 0, 1, 2)" } }, yaxis: { title: { text: "height f" } } });
+  // The legend in the bottom right corner: the maxima there lie high, the corner is empty.
+  return plot(el, traces, { xaxis: { title: { text: "kind (index 0, 1, 2)" } }, yaxis: { title: { text: "height f" } },
+    legend: { x: 1, xanchor: "right", y: 0, yanchor: "bottom", bgcolor: "rgba(255,255,255,0.85)", font: { size: 11 } } });
 }
 
 /** Panel name → renderer(el, data, {colors, names}); the same names as the server's lecture PANELS. */

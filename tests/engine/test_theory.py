@@ -1,4 +1,6 @@
-"""The lecture's quadratic-bowl theory, checked against the runner.
+"""engine/theory.py: the lecture's quadratic-bowl theory checked against the runner, and the
+other quantities the panels draw (Hessian at a point, Taylor model, mini-batch variance) against
+hand computations.
 
 On f = ½ xᵀAx with A = R diag(λ1, λ2) Rᵀ, GD multiplies the error along eigenvector
 vᵢ by (1 − ηλᵢ) every step; heavy ball and Nesterov act on each eigendirection as a
@@ -255,3 +257,42 @@ def test_measured_rate_of_a_geometric_sequence():
     assert theory.measured_rate(np.r_[0.1 ** np.arange(200), np.zeros(5)]) == pytest.approx(0.1, rel=1e-9)
     with pytest.raises(ValueError):
         theory.measured_rate([1.0, 0.5], skip=1)
+
+
+# --- beyond the bowl: the Hessian at a point, the Taylor model, the mini-batch variance ----------------------
+
+@pytest.mark.parametrize("surface,params,point,kind", [
+    ("quadratic", {"lambda_1": 1, "lambda_2": 10, "rotation": 30}, (0.3, -0.2), "minimum-like"),
+    ("saddle", {"wall": 0.0}, (0.1, 0.2), "saddle"),
+    ("rosenbrock", {}, (1.0, 1.0), "minimum-like"),
+    ("rosenbrock", {}, (0.0, 1.0), "saddle"),   # H = [[2 − 400(y − 3x²), −400x], [−400x, 200]] = [[-398, 0], [0, 200]]
+])
+def test_hessian_eigenvalues_classify_the_point(surface, params, point, kind):
+    out = theory.hessian_eigenvalues(make_surface(surface, **params), point)
+    assert out["kind"].startswith(kind)
+    if (surface, point) == ("rosenbrock", (0.0, 1.0)):
+        assert out["eigenvalues"] == pytest.approx([-398.0, 200.0])
+
+
+def test_taylor_model_is_exact_on_a_quadratic_and_third_order_accurate_elsewhere():
+    bowl = make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=30)
+    pts = np.array([[0.5, -1.0], [2.0, 2.0]])
+    np.testing.assert_allclose(theory.taylor_model(bowl, [0.3, 0.4], pts), bowl.value(pts), rtol=1e-12)
+    rosen = make_surface("rosenbrock")
+    x = np.array([-0.5, 0.8])
+    errors = [abs(float(theory.taylor_model(rosen, x, x + h * np.array([0.6, 0.8]))) - float(rosen.value(x + h * np.array([0.6, 0.8]))))
+              for h in (1e-2, 5e-3)]
+    assert errors[0] / errors[1] == pytest.approx(8.0, rel=0.1)  # halving the distance divides the error by 2³
+
+
+def test_measured_minibatch_variance_follows_the_finite_population_law():
+    rng = np.random.default_rng(1)
+    grads = rng.normal(size=(40, 2)) * [1.0, 3.0]
+    sigma2 = float(np.mean(np.sum((grads - grads.mean(0)) ** 2, -1)))
+    law = theory.minibatch_variance_law(sigma2, 40, [1, 4, 10, 40])
+    measured = [theory.population_minibatch_variance(grads, b, samples=20000, seed=3) for b in (1, 4, 10, 40)]
+    np.testing.assert_allclose(measured[:3], law[:3], rtol=0.05)
+    assert measured[3] == pytest.approx(0.0, abs=1e-24) and law[3] == 0.0
+    with pytest.raises(ValueError, match="1 ≤ batch_size ≤ 40"):
+        theory.population_minibatch_variance(grads, 41)
+

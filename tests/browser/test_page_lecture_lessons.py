@@ -1,6 +1,7 @@
 """Lessons 10–13 on the page, interactively, at 1440 × 900: a setting or a click changes the numbers the
 step shows (computed by the server for the new scene), and a claim that no longer holds is flagged.
-Every step's own claim on its own scene is checked by test_page_lessons.py with lecture_checks.py."""
+Every step's own claim on its own scene is checked by test_page_lessons.py with lecture_checks.py.
+(Named apart from tests/engine/test_lecture_lessons.py: the test folders share one module namespace.)"""
 
 from __future__ import annotations
 
