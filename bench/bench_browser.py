@@ -21,15 +21,19 @@ from common import CHROMIUM_ARGS, TYPICAL, TYPICAL_HASH, Result, Server, median,
 JS_MEASURE = """async ([kind, pos]) => {
   const app = window.lossLab;
   const slider = document.querySelector('#optimizer-list .opt-card .param[data-param=lr] input[type=range]');
+  const old = app.store;  // a slider's run replaces it once complete; a redraw draws it again
   return await new Promise((resolve, reject) => {
-    let target = null;
     const t0 = performance.now();
+    let paths = null;
     const timer = setTimeout(() => reject(new Error('no render within 10 s')), 10000);
     const onRendered = (e) => {
-      if (e.detail.store !== target || !e.detail.complete) return;
+      if ((kind === 'slider') === (e.detail.store === old) || !e.detail.complete) return;
+      // The contour's path layer shows the new run first; the other plots follow once inputs pause.
+      if (paths === null) paths = e.detail.pathsDrawn - t0;
+      if (e.detail.lazy) return;
       window.removeEventListener('losslab:rendered', onRendered);
       clearTimeout(timer);
-      resolve({ total: performance.now() - t0, started: e.detail.started - t0, flat: e.detail.flatDrawn - t0 });
+      resolve({ total: performance.now() - t0, started: e.detail.started - t0, flat: e.detail.flatDrawn - t0, paths });
     };
     window.addEventListener('losslab:rendered', onRendered);
     if (kind === 'slider') {
@@ -38,7 +42,6 @@ JS_MEASURE = """async ([kind, pos]) => {
     } else {
       app.redraw();
     }
-    target = app.store;  // a slider's input starts a new run (a new store) synchronously
   });
 }"""
 
@@ -73,7 +76,7 @@ JS_STREAM = """async (body) => {
 JS_DRAWN = """() => {
   const app = window.lossLab;
   const traces = (id) => (document.getElementById(id).data || []);
-  const isRun = (t) => /^\\d+\\. /.test(t.name || '');
+  const isRun = (t) => (t.uid || '').startsWith('losslab-run-');
   return {
     stored: app.store.runs.map((r) => r.xs.length),
     contour: traces('contour-plot').filter(isRun).map((t) => t.x.length),

@@ -176,7 +176,7 @@ def page_loads(base: str, n: int, stats: Stats, prefix: str) -> None:
     except ImportError:
         return
     drawn = """() => { const a = window.lossLab; if (!a || !a.store || a.running || !a.grid) return false;
-        const t = (document.getElementById('contour-plot').data || []).filter(t => /^\\d+\\. /.test(t.name || ''));
+        const t = (document.getElementById('contour-plot').data || []).filter(t => (t.uid || '').startsWith('losslab-run-'));
         return t.length === a.store.runs.length && a.store.runs.every(r => r.xs.length > 1); }"""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None, args=CHROMIUM_ARGS)

@@ -59,6 +59,7 @@ def main() -> None:
     import bench_class
     import bench_engine
     import bench_http
+    import bench_page
     import bench_sweep
     import bench_tune
 
@@ -67,8 +68,11 @@ def main() -> None:
               ("engine", lambda: engine_lines.extend(bench_engine.table(args.quick)) or []),
               ("class", lambda: bench_class.run(args.quick)),
               ("tune", lambda: bench_tune.run(args.quick))]
+    # The "feel instant" issue's page targets (drag, Play, big scenes, page load): a table of their own.
+    page_results: list[Result] = []
     if not args.skip_browser:
         stages.append(("browser", lambda: bench_browser.run(args.chromium, args.quick)))
+        stages.append(("page", lambda: page_results.extend(bench_page.run(args.chromium, args.quick)) or []))
     for name, stage in stages:
         print(f"… {name}", file=sys.stderr, flush=True)
         try:
@@ -100,6 +104,9 @@ def main() -> None:
         "",
         *notes(results),
     ]
+    if page_results:
+        report += ["", "Issue 17, page side (`bench/bench_page.py`: pictures counted from painted frames):", "",
+                   *table(page_results), "", *notes(page_results)]
     if failures:
         report += ["", "Stages that failed:", "", *[f"    {f}" for f in failures]]
     text = "\n".join(report)

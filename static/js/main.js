@@ -27,7 +27,13 @@ const app = {
   theory: null,
   renderQueued: false,
   lastHeavyRender: 0,
+  lastLossRender: 0,
   runRequestedAt: 0,
+  pending: null, // the run request in flight: { store, sentAt, done }
+  queued: false, // the scene changed while a request was in flight: send it when that one is done
+  busyUntil: 0, // a slider drag, a start-point drag or Play is going on until then
+  behind: false, // only the contour's path layer shows the latest change (the rest follows when inputs pause)
+  timing: null, // { sent, done } of the last run request, for benchmarks
 };
 
 // --- charts ---------------------------------------------------------------
@@ -37,6 +43,7 @@ const losses = new LossChart($("#loss-plot"));
 const surface3d = new SurfaceChart($("#surface-plot"));
 // Play, Step and Reset draw at once: an animation frame is already one, a click wants its answer now.
 const player = new Player({ onFrame: () => {
+  if (player.playing) markBusy();
   renderNow();
   if (player.cursor !== null) refreshTheory();
   lessons?.onFrame(player);
@@ -68,19 +75,32 @@ function colors() {
   return app.scene.optimizers.map((_, i) => colorOf(i));
 }
 
-// A run that finishes within this long after its request is drawn once, complete (a slider
-// drag then costs one redraw per value, not one per message); a longer one is drawn as it streams.
+// A run that finishes within this long after its request is drawn once, complete (the page shows
+// the previous run meanwhile); a longer one is drawn as it streams.
 const STREAM_GRACE_MS = 100;
+// While the learner drags a slider or the start point, or Play runs, only the contour's path layer
+// (charts/paths.js) is redrawn, in a few ms; Plotly's figures, the 3D view and the panels follow
+// once inputs have paused this long, so they never hold up the contour.
+const QUIET_MS = 400;
+// A request in flight for less than this is let finish, the newest scene waiting for it (one request
+// in flight, the latest answer always drawn); an older one is superseded (a long run is streaming).
+const COALESCE_MS = 250;
+
+let quietTimer = null;
+function markBusy() {
+  app.busyUntil = performance.now() + QUIET_MS;
+  clearTimeout(quietTimer);
+  quietTimer = setTimeout(() => {
+    if (app.scene && location.hash !== hashOf()) history.replaceState(null, "", hashOf()); // the drag's last value
+    scheduleRender();
+  }, QUIET_MS + 5);
+}
 
 function scheduleRender() {
   if (app.renderQueued) return;
   app.renderQueued = true;
-  requestAnimationFrame(function frame() {
+  requestAnimationFrame(() => {
     if (!app.renderQueued) return; // drawn meanwhile (see renderNowIfQueued)
-    if (app.running && performance.now() - app.runRequestedAt < STREAM_GRACE_MS) {
-      requestAnimationFrame(frame);
-      return;
-    }
     app.renderQueued = false;
     render();
   });
@@ -154,10 +174,29 @@ function render() {
   // Lesson mode hides the loss and 3D views (a lesson draws its own panels): no need to draw them,
   // unless an embed link shows them (teach.js).
   const lessonMode = lessons?.active && !app.display?.embed;
-  const flat = [contour.render(args), lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
+  // A run still streaming in is drawn as it grows, by the path layer alone: the other plots wait for its end.
+  const streaming = app.running && app.pending && !app.pending.done && app.store === app.pending.store;
+  if (performance.now() < app.busyUntil || streaming) {
+    // Only the contour's paths now; the rest once inputs pause (markBusy's timer draws it).
+    contour.render({ ...args, lazy: true });
+    app.behind = true;
+    renderPlayer();
+    // While playing, the loss curves grow once a second (a Plotly draw of 10–100 ms: more would cost frames).
+    if (player.playing && !lessonMode && started - app.lastLossRender > 1000) {
+      app.lastLossRender = started;
+      losses.render({ ...args, zmin: app.grid.zmin });
+    }
+    window.dispatchEvent(new CustomEvent("losslab:rendered", { detail: { store: app.store, complete: !app.running, started,
+      pathsDrawn: contour.pathsDrawn, lazy: true } }));
+    return;
+  }
+  app.behind = false;
+  const contourDrawn = contour.render(args);
+  const pathsAt = contour.pathsDrawn; // the path layer draws at once unless Plotly has yet to draw the axes
+  const flat = [contourDrawn, lessonMode ? null : losses.render({ ...args, zmin: app.grid.zmin })];
   renderStatus();
   renderPlayer();
-  const detail = { store: app.store, complete: !app.running, started, flatDrawn: null };
+  const detail = { store: app.store, complete: !app.running, started, flatDrawn: null, pathsDrawn: contour.pathsDrawn, lazy: false };
   const flatDone = Promise.all(flat).then(() => (detail.flatDrawn = performance.now()));
   // The 3D view is the slowest to draw: it follows in the next frame, so the 2D plots reach the
   // screen first, and while streaming it is refreshed at most every 150 ms.
@@ -165,10 +204,14 @@ function render() {
   const now = performance.now();
   if (!lessonMode && (!app.running || now - app.lastHeavyRender > 150)) {
     app.lastHeavyRender = now;
-    heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(surface3d.render(args))));
+    // Skipped if a drag or Play started meanwhile: markBusy's timer draws it when that pauses.
+    heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now() < app.busyUntil ? null : surface3d.render(args))));
   }
   // For benchmarks and tests: which data the plots now show, once Plotly has drawn it.
-  Promise.all([flatDone, heavy]).then(() => window.dispatchEvent(new CustomEvent("losslab:rendered", { detail })));
+  Promise.all([flatDone, heavy]).then(() => {
+    detail.pathsDrawn = pathsAt > started ? pathsAt : contour.pathsDrawn;
+    window.dispatchEvent(new CustomEvent("losslab:rendered", { detail }));
+  });
 }
 
 function renderStatus() {
@@ -214,17 +257,29 @@ function currentPoint() {
 
 const socket = new RunSocket({
   onChunk(msg) {
-    app.store?.addChunk(msg);
-    scheduleRender();
+    const p = app.pending;
+    if (!p) return;
+    p.store.addChunk(msg);
+    // A run still streaming after the grace period is shown as it grows (unless a newer one waits).
+    if (app.store !== p.store && !app.queued && performance.now() - p.sentAt > STREAM_GRACE_MS) app.store = p.store;
+    if (app.store === p.store) scheduleRender();
   },
   onDone(msg) {
-    app.store?.finish(msg);
-    app.running = false;
+    const p = app.pending;
+    if (!p) return;
+    p.store.finish(msg);
+    p.done = true;
+    app.store = p.store;
+    if (app.timing) app.timing.done = performance.now();
+    if (app.queued) sendRun(); // the newest scene, asked for while this one was in flight
+    else app.running = false;
     renderNowIfQueued();
-    refreshTheory();
+    if (!app.running) refreshTheory();
   },
   onError(msg) {
-    app.running = false;
+    if (app.pending) app.pending.done = true;
+    if (app.queued) sendRun();
+    else app.running = false;
     toast(msg.message || "The server refused the request");
     scheduleRender();
   },
@@ -240,17 +295,36 @@ const socket = new RunSocket({
 });
 
 function requestRun() {
-  // Ghosts compare before and after a parameter change; a different set of optimizers has none.
-  // A ghost belongs to the surface it was run on: a new surface (or lesson) starts without any.
+  const now = performance.now();
+  // Ghosts compare before and after a parameter change, kept at the start of a gesture (not at every
+  // step of a drag); a different set of optimizers has none. A ghost belongs to the surface it was
+  // run on: a new surface (or lesson) starts without any.
   const surfaceKey = JSON.stringify(surfaceSpec(app.scene));
   const same = app.store && app.store.surfaceKey === surfaceKey && app.store.runs.length === app.scene.optimizers.length &&
     app.store.runs.every((r, i) => r.optimizer === app.scene.optimizers[i].name);
   if (!same) contour.clearGhosts();
-  else if (!app.running) contour.keepGhosts(app.store, colors());
-  app.store = new RunStore(app.scene.optimizers);
-  app.store.surfaceKey = surfaceKey;
+  else if (now - app.runRequestedAt > 2 * QUIET_MS && !app.running) contour.keepGhosts(app.store, colors());
+  // A change soon after another is a drag: until it pauses only the path layer draws. A single
+  // change (a click, a key press) has every plot drawn as soon as its run arrives.
+  if (now - app.runRequestedAt < QUIET_MS) markBusy();
+  app.runRequestedAt = now;
   app.running = true;
-  app.runRequestedAt = performance.now();
+  const p = app.pending;
+  if (p && !p.done && now - p.sentAt < COALESCE_MS) {
+    app.queued = true; // sent when the request in flight is answered
+    return;
+  }
+  sendRun();
+}
+
+/** Send the scene as it is now; its answer replaces the drawing when complete (or after the grace period). */
+function sendRun() {
+  app.queued = false;
+  const store = new RunStore(app.scene.optimizers);
+  store.surfaceKey = JSON.stringify(surfaceSpec(app.scene));
+  if (!app.store) app.store = store;
+  app.pending = { store, sentAt: performance.now(), done: false };
+  app.timing = { sent: app.pending.sentAt, done: null };
   socket.run(runRequest(app.scene));
   scheduleRender();
 }
@@ -316,8 +390,27 @@ function markKey() {
 
 // --- scene changes ----------------------------------------------------------
 
-function sceneChanged({ grid = false, rebuild = false, focus = [] } = {}) {
+let hashTimer = null;
+/**
+ * The scene into the URL: at once, then at most every 500 ms while a slider is dragged (browsers
+ * throttle history updates, and each costs a few ms).
+ */
+function writeHash() {
+  if (hashTimer) return;
   history.replaceState(null, "", hashOf());
+  hashTimer = setTimeout(function trailing() {
+    const hash = hashOf();
+    if (location.hash === hash) {
+      hashTimer = null;
+      return;
+    }
+    history.replaceState(null, "", hash);
+    hashTimer = setTimeout(trailing, 500);
+  }, 500);
+}
+
+function sceneChanged({ grid = false, rebuild = false, focus = [] } = {}) {
+  writeHash();
   if (rebuild) {
     buildControls(focus);
     lessons?.buildControls(app.scene);
@@ -340,7 +433,7 @@ function onPickStart(point, dragging, released) {
   app.scene.start = [r(Math.min(x1, Math.max(x0, point[0]))), r(Math.min(y1, Math.max(y0, point[1])))];
   $("#start-x").value = app.scene.start[0];
   $("#start-y").value = app.scene.start[1];
-  history.replaceState(null, "", hashOf());
+  writeHash();
   requestRun();
 }
 

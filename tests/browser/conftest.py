@@ -69,8 +69,9 @@ def wait_runs_done(page, timeout=15_000):
     """Until every run is finished and drawn: the contour's traces end where the runs end."""
     page.wait_for_function("""() => {
         const app = window.lossLab;
-        if (!app || !app.store || app.running || !app.grid) return false;
-        const drawn = (document.getElementById('contour-plot').data || []).filter(t => /^\\d+\\. /.test(t.name || ''));
+        // (app.behind: only the path layer has drawn the latest change; every plot follows when inputs pause)
+        if (!app || !app.store || app.running || !app.grid || app.behind) return false;
+        const drawn = (document.getElementById('contour-plot').data || []).filter(t => (t.uid || '').startsWith('losslab-run-'));
         // (a diverged run is drawn up to where it leaves the view)
         return drawn.length === app.store.runs.length && app.store.runs.every((r, i) =>
             r.xs.length > 0 && (r.status === 'diverged' || drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]));
@@ -78,10 +79,19 @@ def wait_runs_done(page, timeout=15_000):
 
 
 def trajectories(page) -> list[dict]:
-    """The trajectory traces as drawn on the contour plot (named '1. …', '2. …')."""
+    """The runs as Plotly holds them on the contour plot (hover, PNG export; the path layer draws them on screen)."""
     return page.evaluate("""() => document.getElementById('contour-plot').data
-        .filter(t => /^\\d+\\. /.test(t.name || ''))
+        .filter(t => (t.uid || '').startsWith('losslab-run-'))
         .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)}))""")
+
+
+def drawn_paths(page) -> list[dict]:
+    """What the contour's path layer shows of each run: the entries drawn (indices into the run) and the SVG path data."""
+    return page.evaluate("""() => {
+        const layer = document.getElementById('contour-plot').losslabPaths;
+        const paths = [...document.querySelectorAll('#contour-plot .losslab-paths path.run')];
+        return layer.drawn.map((d, i) => ({idx: Array.from(d.idx), d: paths[i].getAttribute('d'), color: d.color}));
+    }""")
 
 
 def pytest_configure(config):

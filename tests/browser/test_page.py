@@ -4,7 +4,7 @@ import csv
 import io
 import re
 
-from conftest import open_page, trajectories, wait_runs_done
+from conftest import drawn_paths, open_page, trajectories, wait_runs_done
 
 
 def test_page_loads_clean_and_offline(page, base_url):
@@ -145,7 +145,11 @@ def test_play_step_reset_animate_the_run(page, base_url):
     page.wait_for_function("() => !window.lossLab.running")
     page.wait_for_function("() => document.getElementById('play-btn').textContent.includes('Play')", timeout=10_000)
     assert page.inner_text("#iteration") == "iteration 100 of 100"
-    assert [len(t["x"]) for t in trajectories(page)] == [101, 62]  # momentum converges at step 61
+    stored = page.evaluate("() => window.lossLab.store.runs.map(r => r.xs.length)")
+    assert stored == [101, 62]  # momentum converges at step 61
+    assert [p["idx"][-1] + 1 for p in drawn_paths(page)] == stored  # the path layer shows the whole runs at once
+    wait_runs_done(page)  # Plotly's traces (hover, PNG) follow once the animation has stopped
+    assert [len(t["x"]) for t in trajectories(page)] == stored
 
 
 def test_theory_rates_and_arrows(page, base_url):
@@ -165,11 +169,13 @@ def test_theory_rates_and_arrows(page, base_url):
     page.get_by_role("button", name="Reset to the start").click()
     page.get_by_role("button", name="Step one iteration").click()
     page.wait_for_function("""() => {
-        const gd = document.getElementById('contour-plot'), a = gd.layout.annotations || [];
-        const run = gd.data.find(t => t.name === '1. Gradient descent');
-        return a.length === 3 && run.x.length === 2 && a[0].ax === run.x[1] && a[0].ay === run.y[1];
+        const a = [...document.querySelectorAll('#contour-plot .losslab-paths path.arrow')];
+        const run = window.lossLab.store.runs[0];
+        return a.length === 3 && a[0].dataset.from === `${run.xs[1]},${run.ys[1]}` && a[0].getAttribute('d') !== '';
     }""")
-    arrows = page.evaluate("() => document.getElementById('contour-plot').layout.annotations.map(a => [a.ax, a.ay, a.x, a.y])")
+    page.wait_for_function("() => document.getElementById('contour-plot').data.find(t => t.uid === 'losslab-run-0').x.length === 2")
+    arrows = page.evaluate("""() => [...document.querySelectorAll('#contour-plot .losslab-paths path.arrow')]
+        .map(a => [...a.dataset.from.split(',').map(Number), ...a.dataset.to.split(',').map(Number)])""")
     # GD's arrow points downhill: along its own next step (GD steps along −∇f).
     t = trajectories(page)[0]
     full = page.evaluate("() => [window.lossLab.store.runs[0].xs.slice(0, 3), window.lossLab.store.runs[0].ys.slice(0, 3)]")

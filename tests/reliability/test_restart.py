@@ -24,13 +24,13 @@ RECONNECTING = "reconnecting to the server…"
 #: The page's runs are finished and drawn: the contour's traces end where the runs end.
 RUNS_DRAWN = """() => {
     const app = window.lossLab;
-    if (!app || !app.store || app.running || !app.grid) return false;
-    const drawn = (document.getElementById('contour-plot').data || []).filter(t => /^\\d+\\. /.test(t.name || ''));
+    if (!app || !app.store || app.running || !app.grid || app.behind) return false;
+    const drawn = (document.getElementById('contour-plot').data || []).filter(t => (t.uid || '').startsWith('losslab-run-'));
     return drawn.length === app.store.runs.length && app.store.runs.every((r, i) =>
         r.xs.length > 0 && drawn[i].x[drawn[i].x.length - 1] === r.xs[r.xs.length - 1]);
 }"""
 DRAWN = """() => document.getElementById('contour-plot').data
-    .filter(t => /^\\d+\\. /.test(t.name || ''))
+    .filter(t => (t.uid || '').startsWith('losslab-run-'))
     .map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))"""
 
 

@@ -3,6 +3,7 @@
 import { Decimator, drawIndices, pick } from "../trajectories.js";
 import { FONT, COLORSCALE, HOVERLABEL, hexToRgba, plotConfig, draw } from "./common.js";
 import { clipAtView } from "./clip.js";
+import { HIDDEN_UID, PathLayer } from "./paths.js";
 
 export class ContourChart {
   /** `onRedraw` is called when the chart wants to be drawn again (its background is ready). */
@@ -15,6 +16,8 @@ export class ContourChart {
     this.background = null; // { source, width, height }: the filled contour as an image
     this.backgroundToken = 0;
     this.decimator = new Decimator();
+    this.paths = new PathLayer(el); // draws what Plotly's hidden "losslab-" traces hold, at once
+    this.plotted = null; // the last figure handed to Plotly (a lazy render leaves it for later)
     this.installPointer();
   }
 
@@ -27,6 +30,7 @@ export class ContourChart {
     for (const row of this.z) for (const v of row) if (v !== null && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
     this.zRange = lo <= hi ? [lo, hi] : [0, 1];
     this.background = null;
+    this.plotted = null; // a new contour: the next render draws Plotly too, lazy or not
     // The first draw shows the contour as a trace; the image is painted when the page is idle.
     const token = ++this.backgroundToken;
     const paint = () => token === this.backgroundToken && this.paintBackground();
@@ -125,8 +129,26 @@ export class ContourChart {
     this.ghosts = [];
   }
 
-  render({ store, colors, names, upto, start, arrows, overlay }) {
+  /**
+   * Draw the scene. The runs, ghosts and arrows reach the screen at once, through the path layer;
+   * Plotly's figure (the same runs as hidden traces for hover, legend and PNG, the contour, the
+   * markers) is redrawn too unless `lazy`, when it waits for the next render that is not.
+   * Returns a promise of Plotly's drawing; `this.pathsDrawn` is when the path layer drew.
+   */
+  render({ store, colors, names, upto, start, arrows, overlay, lazy = false }) {
     if (!this.grid) return;
+    const live = () => {
+      const took = this.paths.draw({
+        runs: (store?.runs || []).map((r, i) => ({ run: r, color: colors[i], upto })),
+        ghosts: this.ghosts, arrows: arrows || [], view: this.info.view,
+      });
+      if (took !== null) this.pathsDrawn = performance.now();
+    };
+    this.live = live;
+    if (lazy && this.plotted) {
+      live();
+      return Promise.resolve(this.el);
+    }
     const [x0, x1, y0, y1] = this.info.view;
     const bg = this.background;
     // With its image ready the contour trace stays, hidden (its z is the loss drawn beneath),
@@ -142,8 +164,8 @@ export class ContourChart {
       traces.push({ type: "contour", x: overlay.x, y: overlay.y, z: overlay.z, showscale: false, ncontours: 16, name: "quadratic model",
         contours: { coloring: "none" }, line: { color: "rgba(255,255,255,0.9)", width: 1.2, dash: "dash" }, hoverinfo: "skip" });
     }
-    for (const g of this.ghosts) {
-      traces.push({ type: "scatter", mode: "lines", x: g.x, y: g.y, line: { color: hexToRgba(g.color, 0.35), width: 2, dash: "dot" },
+    for (const [k, g] of this.ghosts.entries()) {
+      traces.push({ type: "scatter", mode: "lines", x: g.x, y: g.y, uid: `${HIDDEN_UID}ghost-${k}`, line: { color: hexToRgba(g.color, 0.35), width: 2, dash: "dot" },
         hoverinfo: "skip", showlegend: false });
     }
     const exits = [];
@@ -156,17 +178,17 @@ export class ContourChart {
       const idx = c.idx;
       const few = idx.length < 150;
       traces.push({
-        type: "scatter", mode: few ? "lines+markers" : "lines", x: c.xs, y: c.ys, name: names[i],
+        type: "scatter", mode: few ? "lines+markers" : "lines", x: c.xs, y: c.ys, name: names[i], uid: `${HIDDEN_UID}run-${i}`,
         line: { color: colors[i], width: 2.5 }, marker: { size: 4, color: colors[i] },
         customdata: idx, hovertemplate: `${names[i]}<br>step %{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>`,
       });
       const last = c.exit ? undefined : idx[idx.length - 1];
       if (last !== undefined) {
-        traces.push({ type: "scatter", mode: "markers", x: [r.xs[last]], y: [r.ys[last]], showlegend: false,
+        traces.push({ type: "scatter", mode: "markers", x: [r.xs[last]], y: [r.ys[last]], showlegend: false, uid: `${HIDDEN_UID}end-${i}`,
           marker: { size: 11, color: colors[i], line: { color: "white", width: 2 } }, hoverinfo: "skip" });
       }
     });
-    if (exits.length) traces.push({ type: "scatter", mode: "markers+text", name: "left the view", showlegend: false,
+    if (exits.length) traces.push({ type: "scatter", mode: "markers+text", name: "left the view", showlegend: false, uid: `${HIDDEN_UID}exits`,
       x: exits.map((e) => e.x), y: exits.map((e) => e.y), text: exits.map(() => "diverged"), textposition: "top center",
       textfont: { color: "#fff", size: 11 }, customdata: exits.map((e) => e.step),
       marker: { symbol: "x", size: 13, color: exits.map((e) => e.color), line: { color: "white", width: 1.5 } },
@@ -179,10 +201,6 @@ export class ContourChart {
     traces.push({ type: "scatter", mode: "markers", name: "start", showlegend: false, x: [start[0]], y: [start[1]],
       marker: { symbol: "star", size: 16, color: "#ffd166", line: { color: "#1f2933", width: 1.5 } },
       hovertemplate: "start (%{x:.3f}, %{y:.3f})<extra></extra>" });
-    const annotations = (arrows || []).map((a) => ({
-      x: a.to[0], y: a.to[1], ax: a.from[0], ay: a.from[1], xref: "x", yref: "y", axref: "x", ayref: "y",
-      showarrow: true, arrowhead: a.head ?? 2, arrowsize: 1.2, arrowwidth: 2, arrowcolor: a.color, text: "",
-    }));
     const layout = {
       // No legend: the Runs table and the optimizer cards name each colour, so 8 runs never shrink the plot.
       font: FONT, margin: { l: 45, r: 10, t: 12, b: 40 }, dragmode: false, hovermode: "closest", showlegend: false,
@@ -190,7 +208,7 @@ export class ContourChart {
       xaxis: { range: [x0, x1], title: { text: this.info.axes?.[0] || "x" }, zeroline: false, constrain: "domain", showgrid: !bg },
       yaxis: { range: [y0, y1], title: { text: this.info.axes?.[1] || "y" }, zeroline: false, scaleanchor: "x", constrain: "domain",
         showgrid: !bg },
-      annotations, uirevision: this.info.name,
+      uirevision: this.info.name,
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
       images: bg ? [{ source: bg.source, xref: "x", yref: "y", x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0,
         xanchor: "left", yanchor: "top", sizing: "stretch", layer: "below" }] : [],
@@ -201,6 +219,19 @@ export class ContourChart {
     if (bg && size && Math.max(size.w * ratio / bg.width, size.h * ratio / bg.height) > 1.25 && bg.width < 1600) {
       this.paintBackground();
     }
-    return draw(this.el, traces, layout, plotConfig("losslab-contour"));
+    this.plotted = traces;
+    live(); // the axes are Plotly's from its last draw; redrawn below should this draw move them
+    return draw(this.el, traces, layout, plotConfig("losslab-contour")).then((el) => {
+      this.watchPlotly();
+      live();
+      return el;
+    });
+  }
+
+  /** Plotly moved the axes (a resize, a zoom) or hid a run (a legend click): draw the paths again. */
+  watchPlotly() {
+    if (this.watching || !this.el.on) return;
+    this.watching = true;
+    for (const ev of ["plotly_afterplot", "plotly_relayout", "plotly_restyle"]) this.el.on(ev, () => this.live?.());
   }
 }

@@ -1,0 +1,118 @@
+"""The contour's path layer: a slider drag ends on the final value's picture; big runs are drawn decimated but kept whole."""
+
+import csv
+import io
+import json
+import urllib.request
+
+from conftest import drawn_paths, open_page, trajectories, wait_runs_done
+
+TYPICAL = {
+    "surface": {"name": "rosenbrock", "params": {"a": 1, "b": 100}},
+    "optimizers": [
+        {"name": "gd", "params": {"lr": 0.001}},
+        {"name": "momentum", "params": {"lr": 0.001, "momentum": 0.9}},
+        {"name": "adam", "params": {"lr": 0.05}},
+        {"name": "newton", "params": {"lr": 1.0}},
+    ],
+    "start": [-1.2, 1.0], "steps": 500, "seed": 0,
+}
+TYPICAL_HASH = ("#s=rosenbrock:a=1,b=100&o=gd:lr=0.001|momentum:lr=0.001,momentum=0.9|adam:lr=0.05|newton:lr=1"
+                "&start=-1.2,1&steps=500&seed=0")
+
+# One input event per animation frame, as a pointer drag delivers them.
+DRAG = """async ([frames, from, step]) => {
+  const s = document.querySelector('#optimizer-list .opt-card .param[data-param=lr] input[type=range]');
+  from = from ?? Number(s.value);
+  await new Promise((resolve) => {
+    let i = 0;
+    const tick = () => {
+      if (i >= frames) return resolve();
+      s.value = from + step * i++;
+      s.dispatchEvent(new Event('input', { bubbles: true }));
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  // The slider's value, read independently of the page's scene: the catalog's spec and controls.js's scale.
+  const { sliderScale } = await import('/static/js/controls.js');
+  const spec = window.lossLab.catalog.optimizers.gd.params.find((p) => p.name === 'lr');
+  return sliderScale(spec).toValue(Number(s.value));
+}"""
+
+# What the path layer would draw for these runs, computed afresh by decimate.js under the layer's pixel map.
+EXPECTED_PATHS = """async (runs) => {
+  const { decimate, pathData } = await import('/static/js/charts/decimate.js');
+  const { map } = document.getElementById('contour-plot').losslabPaths.box();
+  return runs.map((r) => {
+    const xs = r.points.map((p) => p[0]), ys = r.points.map((p) => p[1]);
+    return pathData(xs, ys, decimate(xs, ys, map), map);
+  });
+}"""
+
+
+def floats(xs):
+    """Numbers from the page as Python floats (Playwright hands whole-valued ones over as ints)."""
+    return [float(x) for x in xs]
+
+
+def post_run(base_url, body):
+    req = urllib.request.Request(base_url + "/api/run", data=json.dumps(body).encode(),
+                                 headers={"content-type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)["runs"]
+
+
+def test_a_drag_ends_on_exactly_the_picture_of_the_final_slider_value(page, base_url):
+    open_page(page, base_url + "/" + TYPICAL_HASH)
+    before = drawn_paths(page)
+    lr = page.evaluate(DRAG, [60, None, 1])  # 60 frames, the slider moving right from η = 0.001
+    wait_runs_done(page)
+    assert lr > 0.001
+    assert page.evaluate("() => window.lossLab.scene.optimizers[0].params.lr") == lr
+    # The scene's request as the page would send it now (its tolerance included), at the slider's value.
+    body = page.evaluate("async () => (await import('/static/js/state.js')).runRequest(window.lossLab.scene)")
+    assert body["optimizers"][0]["params"]["lr"] == lr
+    assert [o["params"]["lr"] for o in body["optimizers"]] == [lr, *(o["params"]["lr"] for o in TYPICAL["optimizers"][1:])]
+    fresh = post_run(base_url, body)
+    # The page holds exactly the fresh run of the final value ...
+    stored = page.evaluate("() => window.lossLab.store.runs.map(r => ({xs: r.xs, ys: r.ys}))")
+    for run, s in zip(fresh, stored, strict=True):
+        assert (floats(s["xs"]), floats(s["ys"])) == ([p[0] for p in run["points"]], [p[1] for p in run["points"]])
+    # ... the path layer draws exactly that run's picture ...
+    drawn = drawn_paths(page)
+    assert [p["d"] for p in drawn] == page.evaluate(EXPECTED_PATHS, fresh)
+    assert drawn[0]["d"] != before[0]["d"] and drawn[1:] == before[1:]  # only gradient descent's path moved
+    # ... and Plotly's traces (hover, legend, PNG export) hold the same points.
+    for run, t in zip(fresh, trajectories(page), strict=True):
+        assert (floats(t["x"]), floats(t["y"])) == ([p[0] for p in run["points"]], [p[1] for p in run["points"]])
+    assert f"lr={lr:g}" in page.url or f"lr={lr}" in page.url
+
+
+def test_long_runs_are_drawn_decimated_keeping_ends_and_divergence_marks_and_exported_whole(page, base_url):
+    # Gradient descent at η = 0.15 > 2/λmax = 0.1 diverges and leaves the view; momentum runs all 20,000 steps.
+    url = (base_url + "/#s=quadratic:lambda_1=1,lambda_2=20,rotation=30&o=gd:lr=0.15|momentum:lr=0.01,momentum=0.5"
+           "&start=-2,-0.5&steps=20000&seed=0&tol=0")
+    open_page(page, url)
+    stored = page.evaluate("() => window.lossLab.store.runs.map(r => ({n: r.xs.length, status: r.status, xs: r.xs, ys: r.ys}))")
+    drawn = drawn_paths(page)
+    diverged, long = stored
+    assert diverged["status"] == "diverged" and long["n"] == 20001
+    # The long run: its first and last points drawn, most of the 20,001 (within a pixel of the one before) not.
+    assert drawn[1]["idx"][0] == 0 and drawn[1]["idx"][-1] == 20000
+    assert len(drawn[1]["idx"]) < 2000
+    # The diverged run is drawn from its start until it leaves the view (the plot area cuts that last
+    # segment at the edge), and marked there: the last point inside and the first outside are drawn.
+    x0, x1, y0, y1 = page.evaluate("() => window.lossLab.catalog.surfaces.quadratic.view")
+    leaves = next(k for k, (x, y) in enumerate(zip(diverged["xs"], diverged["ys"])) if not (x0 <= x <= x1 and y0 <= y <= y1))
+    assert 0 < leaves < diverged["n"] - 1
+    assert drawn[0]["idx"][0] == 0 and drawn[0]["idx"][-2:] == [leaves - 1, leaves]
+    marks = page.evaluate("""() => [...document.querySelectorAll('#contour-plot .losslab-paths path.divergence')]
+        .map(p => p.getAttribute('stroke'))""")
+    assert marks == [drawn[0]["color"]]
+    # Exports stay whole: every step of every run.
+    with page.expect_download() as info:
+        page.get_by_role("button", name="CSV").click()
+    rows = list(csv.DictReader(io.StringIO(open(info.value.path()).read())))
+    assert len(rows) == diverged["n"] + long["n"]
+    assert [float(r["x"]) for r in rows if r["run"] == "1"] == floats(long["xs"])
