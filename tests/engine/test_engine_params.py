@@ -28,7 +28,7 @@ BAD = [
     (lambda: make_surface("logistic_neuron", label_smoothing=0.5),
      "logistic_neuron.label_smoothing = 0.5 is not allowed: a finite number with 0 ≤ label_smoothing ≤ 0.49"),
     (lambda: make_surface("quadrat"),
-     "surface = 'quadrat' is not allowed: one of quadratic, saddle, rosenbrock, himmelblau, beale, landscape, two_weight_net, logistic_neuron, softmax3, random_field, net221"),
+     "surface = 'quadrat' is not allowed: one of quadratic, saddle, rosenbrock, himmelblau, beale, booth, landscape, two_weight_net, logistic_neuron, softmax3, random_field, net221"),
     (lambda: make_surface("quadratic", lam=1), "quadratic.lam = 1 is not allowed: unknown parameter; quadratic takes: lambda_1, lambda_2, rotation"),
     (lambda: make_surface("beale", a=1), "beale.a = 1 is not allowed: unknown parameter; beale takes: none"),
     # optimizers
