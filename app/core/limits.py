@@ -38,8 +38,10 @@ class BodyTooLarge(HTTPException):
 def json_depth(text: bytes | str, limit: int) -> int | None:
     """The nesting depth of a JSON text if it is deeper than ``limit``, else None; never recurses.
 
-    >>> json_depth(b'{"a": [[1], "[[[["]}', 2), json_depth(b"[" * 50 + b"]" * 50, 32)
-    (None, 50)
+    >>> json_depth(b'{"a": [[1], "[[[["]}', 3), json_depth(b'{"a": [[1], "[[[["]}', 2)  # brackets in strings don't count
+    (None, 3)
+    >>> json_depth(b"[" * 50 + b"]" * 50, 32)
+    50
     """
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     if data.count(b"[") + data.count(b"{") <= limit:
