@@ -35,10 +35,10 @@ def drawn_lengths(page_or_frame) -> list[int]:
 
 
 def watch_drawing(page):
-    """From now on, window.__drawn lists the length of run 1's path at every drawing of the contour."""
+    """From now on, window.__drawn lists the iteration the page shows ("iteration k of N") at every drawing."""
     page.add_init_script("""window.__drawn = []; window.addEventListener('losslab:rendered', () => {
-        const t = (document.getElementById('contour-plot').data || []).filter((t) => /^1\\. /.test(t.name || ''))[0];
-        if (t) window.__drawn.push(t.x.length); });""")
+        const m = /iteration (\\d+) of/.exec(document.getElementById('iteration').textContent || '');
+        if (m) window.__drawn.push(Number(m[1])); });""")
 
 
 def wait_ready(page_or_frame, timeout=20_000):
@@ -75,11 +75,11 @@ def test_embed_link_shows_only_the_chosen_parts_filling_the_frame_and_animates(b
     # It plays by itself: the paths grow step by step, from the start to the last step.
     # (How many frames it shows depends on the machine's load; at 30 steps a second it takes 10 s.)
     # (Before it, a long run may be drawn part-way while it streams in: the play starts at step 0.)
-    page.wait_for_function("() => { const d = window.__drawn || []; const i = d.findIndex((n) => n <= 2);"
-                           " return i >= 0 && d.slice(i).includes(301); }", timeout=45_000)
+    page.wait_for_function("() => { const d = window.__drawn || []; const i = d.findIndex((n) => n <= 1);"
+                           " return i >= 0 && d.slice(i).includes(300); }", timeout=45_000)
     seen = page.evaluate("window.__drawn")
-    grew = seen[next(i for i, n in enumerate(seen) if n <= 2):]
-    assert grew[0] <= 2 and any(1 < n < 301 for n in grew) and grew[-1] == 301 and grew == sorted(grew), seen
+    grew = seen[next(i for i, n in enumerate(seen) if n <= 1):]
+    assert any(1 < n < 300 for n in grew) and grew[-1] == 300 and grew == sorted(grew), seen
     page.wait_for_selector("body[data-played=true]", state="attached")
     assert "iteration 300 of 300" in page.inner_text("#iteration")
     # The link keeps its flags through a change of scene (here: a new start point by hand).
@@ -219,9 +219,9 @@ def test_record_plays_the_scene_and_downloads_a_playable_file(page, base_url, tm
     assert page.locator("#record-btn").is_enabled()
     # Meanwhile the page played the race from the start to the end.
     drawn = page.evaluate("window.__drawn")
-    assert 1 in drawn, drawn
-    played = drawn[drawn.index(1):]
-    assert played[-1] == 41 and played == sorted(played), drawn
+    assert 0 in drawn, drawn
+    played = drawn[drawn.index(0):]
+    assert played[-1] == 40 and played == sorted(played), drawn
     # The browser plays it: a <video> loads it, knows its size and length, and reaches the end
     # (on a blank page: the app's own CSP allows no media from blob: URLs, and needs none).
     data = base64.b64encode(path.read_bytes()).decode()
