@@ -7,7 +7,8 @@ ALL_EIGHT = [{"name": "gd", "params": {"lr": 0.01}}, {"name": "momentum"}, {"nam
 
 
 def big_run(rid=None, surface: str = "two_weight_net") -> dict:
-    """8 optimizers × 20 000 steps; on a data surface (no compiled fast path) that is seconds of work."""
+    """8 optimizers × 20 000 steps on a data surface: seconds of work on the numpy reference, which the
+    servers of the tests that need slow work run (LOSSLAB_ACCEL=0: the compiled path does it in milliseconds)."""
     body = {"surface": {"name": surface}, "optimizers": ALL_EIGHT, "start": [0.5, 0.5], "steps": 20000}
     return body if rid is None else {**body, "id": rid}
 

@@ -21,8 +21,9 @@ CORS_ORIGIN = "http://class.example"
 
 @pytest.fixture(scope="session")
 def capped_server():
-    """A real server with the settings above (LOSSLAB_MAX_WEBSOCKETS, _COMPUTE_TIMEOUT, _CORS_ORIGINS)."""
-    with Server(LOSSLAB_MAX_WEBSOCKETS=str(MAX_WEBSOCKETS), LOSSLAB_COMPUTE_TIMEOUT=str(COMPUTE_TIMEOUT),
+    """A real server with the settings above (LOSSLAB_MAX_WEBSOCKETS, _COMPUTE_TIMEOUT, _CORS_ORIGINS), on the
+    numpy reference (LOSSLAB_ACCEL=0), whose big runs and sweeps really take seconds: the caps are what is tested."""
+    with Server(LOSSLAB_ACCEL="0", LOSSLAB_MAX_WEBSOCKETS=str(MAX_WEBSOCKETS), LOSSLAB_COMPUTE_TIMEOUT=str(COMPUTE_TIMEOUT),
                 LOSSLAB_CORS_ORIGINS=f'["{CORS_ORIGIN}"]') as server:
         yield server
     assert "Traceback" not in server.log(), server.log()[-3000:]

@@ -36,7 +36,8 @@ def slow_formula() -> str:
 
 @pytest.fixture(scope="module")
 def server():
-    with Server(LOSSLAB_COMPUTE_TIMEOUT=str(COMPUTE_TIMEOUT), LOSSLAB_MAX_GRID="2000") as s:
+    # The numpy reference (LOSSLAB_ACCEL=0): its long runs take seconds, so the loop's freedom shows.
+    with Server(LOSSLAB_ACCEL="0", LOSSLAB_COMPUTE_TIMEOUT=str(COMPUTE_TIMEOUT), LOSSLAB_MAX_GRID="2000") as s:
         wait_idle(s)
         yield s
     assert "Traceback" not in s.log(), s.log()[-3000:]

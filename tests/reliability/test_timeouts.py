@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import engine
+from engine import accel
 from app.core.config import get_settings
 from app.services import scenes
 
@@ -77,6 +78,7 @@ def test_a_sweep_of_one_cell_stops_at_the_cap(client, monkeypatch):
     """One cell is one slice: the deadline is checked between runs of its steps too (it was never checked)."""
     monkeypatch.setattr(get_settings(), "compute_timeout", 0.3)
     monkeypatch.setattr(scenes, "SWEEP_CHECK_WORK", 200)  # a check every 200 steps of the one cell
+    monkeypatch.setattr(accel, "_ENV_ON", False)  # the numpy reference, in every thread: seconds for this cell
     body = {"surface": {"name": "two_weight_net"}, "optimizer": {"name": "sgd", "params": {"noise": 0.5}},
             "start": [0.5, 0.5], "steps": 20000, "lrs": {"min": 0.01, "max": 0.01, "n": 1}}
     t0 = time.monotonic()
