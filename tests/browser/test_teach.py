@@ -252,7 +252,7 @@ def test_present_mode_shows_one_large_figure_and_steps_with_the_keyboard(page, b
     open_lesson_page(page, base_url + "/#lesson=step-size")
     normal_font = page.evaluate("() => document.getElementById('contour-plot')._fullLayout.font.size")
     page.click("#present-btn")
-    assert "present=1" in page.url
+    page.wait_for_function("() => location.hash.includes('present=1')", timeout=5_000)  # the URL is written within 500 ms
     assert visible_parts(page) == {"player", "contour"}
     assert page.locator("#lesson-panel").is_visible()
     page.wait_for_function("(f) => document.getElementById('contour-plot')._fullLayout.font.size > 1.5 * f",
@@ -270,7 +270,8 @@ def test_present_mode_shows_one_large_figure_and_steps_with_the_keyboard(page, b
         page.wait_for_function(f"() => location.hash.includes('&step={n}')")
     page.keyboard.press("ArrowRight")
     page.wait_for_function("(t) => document.getElementById('lesson-title').textContent !== t", arg=title)
-    assert "lesson=a-matrix" in page.url and "&step=1" in page.url and "present=1" in page.url
+    page.wait_for_function("() => ['lesson=a-matrix', '&step=1', 'present=1'].every((p) => location.hash.includes(p))",
+                           timeout=5_000)
     page.keyboard.press("ArrowLeft")
     page.wait_for_function("(t) => document.getElementById('lesson-title').textContent === t", arg=title)
     page.keyboard.press("Escape")
