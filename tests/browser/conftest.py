@@ -20,8 +20,10 @@ def base_url(server_port):
     return f"http://127.0.0.1:{server_port}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Per module, not per session: a sync Playwright left open on the main thread makes every later
+    # sync Playwright in the session (the widget's and the class-server tests') refuse to start.
     from playwright.sync_api import sync_playwright
 
     exe = os.environ.get("LOSSLAB_CHROMIUM") or None
