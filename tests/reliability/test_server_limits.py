@@ -68,7 +68,9 @@ def test_a_header_section_over_the_limit_is_refused_and_the_connection_closed(se
             pass
         data, _ = read_all(c, 5)
     assert data.startswith(b"HTTP/1.1 400"), data[:200]
-    assert rss(server) - before < 4 << 20, "the server held the header block in memory"
+    # Held, an 8 MB block would add 8 MB; a fresh server's own start-up (the engine compiling in the
+    # background) adds a few MB of its own, so the bound is 6 MB, not the 4 MB it once was.
+    assert rss(server) - before < 6 << 20, "the server held the header block in memory"
 
 
 def test_a_client_that_sends_nothing_is_closed(server):
