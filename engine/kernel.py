@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from engine.surfaces import classic, data, landscape
+from engine.surfaces import booth, classic, data, landscape, net221, random_field, softmax3
 from engine.surfaces import formula_twin as formula
 from engine.transforms import (adagrad_twin, adam_twin, learning_rate_twin, newton_twin, rms_twin,
                                start_hessian_twin, trace_twin)
@@ -41,6 +41,10 @@ SURFACE_TWINS = (
     ("two_weight_net", data.two_weight_net_twin, data.two_weight_net_hessian_twin, data.two_weight_net_examples_twin),
     ("logistic_neuron", data.logistic_neuron_twin, data.logistic_neuron_hessian_twin,
      data.logistic_neuron_examples_twin),
+    ("booth", booth.booth_twin, booth.booth_hessian_twin, no_examples),
+    ("softmax3", softmax3.softmax3_twin, softmax3.softmax3_hessian_twin, no_examples),
+    ("random_field", random_field.random_field_twin, random_field.random_field_hessian_twin, no_examples),
+    ("net221", net221.net221_twin, net221.net221_hessian_twin, no_examples),
     ("formula", formula.formula_twin, formula.formula_hessian_twin, no_examples),
 )
 #: ``Surface.TWIN`` names in table order: a Plan's surface index.
