@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -98,19 +99,34 @@ def _random_field_arg(sp, ip, work, x, y):
 
 
 @twin
+def _random_field_cos(sp, ip, loops, work, x, y):
+    """aⱼ cos(ωⱼᵀp + φⱼ) for every j into work[3]; returns M. The value and the Hessian at one point need the
+    same numbers (Newton asks for both): the last point's are kept (its coordinates in work[4]) and reused."""
+    m = ip[0]
+    key = work[4]
+    if key[2] == 1.0 and key[0] == x and key[1] == y and math.copysign(1.0, key[0]) == math.copysign(1.0, x) \
+            and math.copysign(1.0, key[1]) == math.copysign(1.0, y):
+        return m
+    _random_field_arg(sp, ip, work, x, y)
+    ufunc(loops, UFUNC_COS, work[0], work[1], m)
+    c = work[3]
+    for j in range(m):
+        c[j] = work[1, j] * sp[3 * m + j]
+    key[0], key[1], key[2] = x, y, 1.0
+    return m
+
+
+@twin
 def random_field_twin(sp, ip, loops, work, x, y):
     """``RandomField.value_and_grad`` at one point (``engine.critical_points.RandomField``: value, grad).
     sp = φ, ω·₁, ω·₂, a, ω·₁ω·₁, ω·₂ω·₁, ω·₂ω·₂ (M each), c; ip = M. The value's sum over j is numpy's
     pairwise sum (a contiguous row); the gradient's and the Hessian's run in order, as numpy adds them (their
     products lie with the coordinates innermost in memory, so its loop adds one j at a time)."""
-    m = _random_field_arg(sp, ip, work, x, y)
+    m = _random_field_cos(sp, ip, loops, work, x, y)  # also leaves ωⱼᵀp + φⱼ in work[0]
     arg, trig, prod = work[0], work[1], work[2]
     amp = sp[3 * m:4 * m]
     bowl = sp[7 * m]
-    ufunc(loops, UFUNC_COS, arg, trig, m)
-    for j in range(m):
-        prod[j] = trig[j] * amp[j]
-    f = 0.5 * bowl * (x * x + y * y) + pairwise_sum(prod, 0, m)
+    f = 0.5 * bowl * (x * x + y * y) + pairwise_sum(work[3], 0, m)
     ufunc(loops, UFUNC_SIN, arg, trig, m)
     for j in range(m):
         trig[j] = trig[j] * amp[j]
@@ -125,18 +141,15 @@ def random_field_twin(sp, ip, loops, work, x, y):
 @twin
 def random_field_hessian_twin(sp, ip, loops, work, x, y):
     """``RandomField.hessian`` at one point: c·I − Σⱼ aⱼ cos(·) ωⱼωⱼᵀ, the sums in order."""
-    m = _random_field_arg(sp, ip, work, x, y)
-    arg, trig, prod = work[0], work[1], work[2]
+    m = _random_field_cos(sp, ip, loops, work, x, y)
+    c, prod = work[3], work[2]
     bowl = sp[7 * m]
-    ufunc(loops, UFUNC_COS, arg, trig, m)
-    for j in range(m):
-        trig[j] = trig[j] * sp[3 * m + j]
     out0 = 0.0
     out1 = 0.0
     out2 = 0.0
     for k in range(3):
         for j in range(m):
-            prod[j] = trig[j] * sp[(4 + k) * m + j]
+            prod[j] = c[j] * sp[(4 + k) * m + j]
         s = sum_in_order(prod, m)
         if k == 0:
             out0 = bowl * 1.0 - s
