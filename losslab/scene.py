@@ -261,8 +261,7 @@ class Scene:
         scene = self.replace(steps=steps, seed=seed, tol=tol)
         trajs = engine.run(self._surface, list(self.optimizers), list(self.start_point), scene.steps,
                            tol=scene.tol, seed=scene.seed)
-        return Result(scene, [Run(i, t.optimizer, t.params, t.points, t.losses, t.grad_norms, t.status, t.steps_taken)
-                              for i, t in enumerate(trajs)])
+        return Result(scene, [Run(**vars(t), index=i) for i, t in enumerate(trajs)])
 
     def sweep(self, optimizer: str = "momentum", **kwargs) -> "SweepMap":
         """An (η, β) map of ``optimizer`` on this surface from this start; see :func:`losslab.sweeps.sweep`."""
