@@ -118,8 +118,8 @@ def check_start(surface: Surface, start, loc=("body", "start")) -> np.ndarray:
     return np.array(start, dtype=float)
 
 
-class Scene:
-    """A validated run request: surface, optimizer configs and run settings."""
+class RunPlan:
+    """A run request, validated and built: the engine's surface and optimizer configs, the start and the settings."""
 
     def __init__(self, req: RunRequest):
         self.req = req
@@ -179,7 +179,7 @@ def timeout_error(limit: float, advice: str = "ask for fewer steps or optimizers
                         f"per request; {advice}", None)
 
 
-def compute_run(scene: Scene, until: float | None = None) -> dict:
+def compute_run(scene: RunPlan, until: float | None = None) -> dict:
     """The whole run, as the POST /api/run response body, within the compute-time cap (ending at ``until``)."""
     until = deadline() if until is None else until
     check_deadline(until)
