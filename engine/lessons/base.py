@@ -160,7 +160,8 @@ class Lesson:
         return tuple(s.text[0] for s in self.steps)
 
     @property
-    def views(self) -> list[str]:
+    def panels(self) -> list[str]:
+        """Every panel any step shows beside the plots (``engine.lessons.panels.PANELS``)."""
         return sorted({p for s in self.steps for p in s.panels})
 
     def step(self, n: int) -> Step:
