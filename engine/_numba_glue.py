@@ -1,4 +1,4 @@
-"""What only numba needs: compile every ``@twin`` and the kernel's entry points (imported by ``engine.accel``
+"""What only numba needs: compile every ``@twin`` and the kernel's entry points, one surface at a time (imported by ``engine.accel``
 inside its compile thread, so nothing imports numba until the compiled path is wanted)."""
 
 from __future__ import annotations
@@ -47,36 +47,46 @@ def _call_loop_compiled(fn, data, n, p0, s0, p1, s1, p2, s2):
     return impl
 
 
-def _on_surface_from(i: int):
-    """The compiled ``kernel.on_surface`` from table row ``i`` on: is it row i's kind? then its loop, else the rest."""
-    _, value_and_grad, hessian, example_grads = kernel.SURFACE_TWINS[i]
-    if i == len(kernel.SURFACE_TWINS) - 1:
-        def last(loop, surface, args):
-            return loop(value_and_grad, hessian, example_grads, surface, *args)
-        return last
-    rest = register_jitable(_on_surface_from(i + 1))
-
-    def impl(loop, surface, args):
-        if surface[0] == i:
-            return loop(value_and_grad, hessian, example_grads, surface, *args)
-        return rest(loop, surface, args)
-    return impl
-
-
-@overload(kernel.on_surface)
-def _on_surface_compiled(loop, surface, args):
-    return _on_surface_from(0)
-
-
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 
 
-def compile_kernel() -> dict:
-    """Compile the twins and the kernel's loops; returns the entry points by name, ready to call."""
+_registered = False
+
+
+def _register() -> None:
+    """Make the twins and the kernel's helpers callable from compiled code (once)."""
+    global _registered
+    if _registered:
+        return
     for fn in twins.TWINS:
         if fn is not twins.call_loop:
             register_jitable(fn)
     for fn in kernel.COMPILED:
         if fn not in kernel.ENTRY_POINTS and fn is not kernel.on_surface:
             register_jitable(fn)
-    return {fn.__name__: numba.njit(**_OPTIONS)(fn) for fn in kernel.ENTRY_POINTS}
+    _registered = True
+
+
+def surface_kernel(i: int) -> dict:
+    """The kernel's entry points for surface ``i`` of ``kernel.SURFACE_TWINS`` (by name, not compiled yet).
+
+    Each is its own numba function whose loop calls that surface's twins, so they are inlined into
+    it (a test of the kind at every step kept them out: a sweep 15× slower), and one surface
+    compiles without the others (``engine.accel`` compiles them one at a time). The twins are the
+    closures' cells, which numba's on-disk cache hashes into its key: one cache entry per surface."""
+    _register()
+    _, value_and_grad, hessian, example_grads = kernel.SURFACE_TWINS[i]
+    advance_on, sweep_on, heavy_on = kernel.advance_on, kernel.sweep_on, kernel.sweep_heavy_ball_on
+
+    def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
+        return advance_on(value_and_grad, hessian, example_grads, surface, rows, state, record, rng, which, k0, n,
+                          tol, bound)
+
+    def sweep(surface, rows, state, k0, n, tol, bound):
+        return sweep_on(value_and_grad, hessian, example_grads, surface, rows, state, k0, n, tol, bound)
+
+    def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound):
+        return heavy_on(value_and_grad, hessian, example_grads, surface, heavy, nesterov, lr, mu, columns, state, k0,
+                        n, tol, bound)
+
+    return {fn.__name__: numba.njit(**_OPTIONS)(fn) for fn in (advance, sweep, sweep_heavy_ball)}

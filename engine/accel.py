@@ -35,10 +35,13 @@ from engine.kernel import (ALPHA, BATCH, BETA2, CONVERGED, DECAY_EVERY, DIVERGED
 from engine.transforms import SCHEDULES
 
 _lock = threading.Lock()
+_done = threading.Condition(_lock)
 _local = threading.local()
-_compiled: dict | None = None  # the compiled entry points, once ready
+_compiled: dict[int, dict] = {}  # surface index -> its compiled entry points, once ready
+_wanted: list[int] = []  # surfaces asked for before their turn: compiled next
 _thread: threading.Thread | None = None
 _failed: str | None = None
+_finished = False  # the compile thread has compiled every surface (or failed)
 
 #: LOSSLAB_ACCEL=0 (read at import) turns the compiled path off for the whole process.
 _ENV_ON = os.environ.get("LOSSLAB_ACCEL", "1").strip().lower() not in ("0", "off", "false", "no")
@@ -79,7 +82,9 @@ def _source_key() -> str:
 
 
 def _compile():
-    global _compiled, _failed
+    """Compile surface by surface: the quadratic (the opening scene's) first, then any surface a run asked
+    for, then the rest in table order. Each surface is usable as soon as its loops are compiled."""
+    global _failed, _finished
     try:
         import numba
 
@@ -88,40 +93,84 @@ def _compile():
         base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(tempfile.gettempdir(), "losslab-numba")
         numba.config.CACHE_DIR = os.path.join(base, _source_key())
 
-        entry = _numba_glue.compile_kernel()
-        _smoke(entry)
-        with _lock:
-            _compiled = entry
-    except Exception as e:  # numba missing or unable to compile here: the reference runs everything
+        first = _numba_glue.surface_kernel(0)
+        _smoke(first)
+        _publish(0, first)
+        while True:
+            with _lock:
+                left = [i for i in _wanted + list(range(len(SURFACE_NAMES))) if i not in _compiled]
+            if not left:
+                break
+            entry = _numba_glue.surface_kernel(left[0])
+            for name, fn in entry.items():  # the same argument types as the quadratic's (see _smoke)
+                for sig in first[name].signatures:
+                    fn.compile(sig)
+            _publish(left[0], entry)
+    except Exception as e:  # numba missing or unable to compile here: the reference runs the rest
         _failed = f"{type(e).__name__}: {e}"
+    finally:
+        with _lock:
+            _finished = True
+            _done.notify_all()
 
 
-def warm_up(wait: bool = True) -> bool:
-    """Start compiling the kernel (once); with ``wait``, block until done. Returns whether it is ready."""
+def _publish(i: int, entry: dict) -> None:
+    with _lock:
+        _compiled[i] = entry
+        _done.notify_all()
+
+
+def _index(surface: str | None) -> int | None:
+    """A surface's row in the kernel's table, from its catalog name or its ``TWIN`` name."""
+    if surface is None:
+        return None
+    if surface in SURFACE_NAMES:
+        return SURFACE_NAMES.index(surface)
+    from engine.surfaces import SURFACES
+
+    cls = SURFACES.get(surface)
+    twin = getattr(cls, "TWIN", None)
+    return SURFACE_NAMES.index(twin) if twin in SURFACE_NAMES else None
+
+
+def warm_up(wait: bool = True, surface: str | None = None) -> bool:
+    """Start compiling the kernel (once); with ``wait``, block until ``surface`` (a catalog or twin name)
+    is compiled, or without one until every surface is. Returns whether that is ready."""
     global _thread
     if not enabled():
         return False
+    i = _index(surface)
     with _lock:
-        if _thread is None and _compiled is None and _failed is None:
+        if _thread is None:
             _thread = threading.Thread(target=_compile, name="losslab-accel-compile", daemon=True)
             _thread.start()
-        t = _thread
-    if wait and t is not None:
-        t.join()
-    return _compiled is not None
+        if wait:
+            _done.wait_for(lambda: _finished or (i in _compiled if i is not None else False))
+    return ready(surface)
 
 
-def _entry() -> dict | None:
-    """The compiled entry points if ready (starting the compile in the background if not), else None."""
-    if _compiled is not None:
-        return _compiled if enabled() else None
-    warm_up(wait=False)
-    return None
+def _entry(i: int) -> dict | None:
+    """Surface ``i``'s compiled entry points if ready (else None, and it is compiled next)."""
+    if not enabled():
+        return None
+    entry = _compiled.get(i)
+    if entry is None:
+        with _lock:
+            if i not in _wanted:
+                _wanted.append(i)
+        warm_up(wait=False)
+    return entry
 
 
-def ready() -> bool:
-    """Whether runs use the compiled kernel now (compiled, and not turned off)."""
-    return _compiled is not None and enabled()
+def ready(surface: str | None = None) -> bool:
+    """Whether runs on ``surface`` (a catalog or twin name; without one: on every surface) use the
+    compiled kernel now (compiled, and not turned off). A surface not compiled yet runs on the reference."""
+    if not enabled():
+        return False
+    if surface is None:
+        return len(_compiled) == len(SURFACE_NAMES)
+    i = _index(surface)
+    return i is not None and i in _compiled
 
 
 def covers(surface_name: str, optimizer_name: str, params: Mapping | None = None) -> bool:
@@ -140,13 +189,15 @@ def status() -> str:
     """One line for logs and benchmarks: whether runs use the compiled kernel."""
     if not enabled():
         return "off (LOSSLAB_ACCEL=0)"
-    if _compiled is not None:
+    if _failed and not _compiled:
+        return f"unavailable ({_failed})"
+    if len(_compiled) == len(SURFACE_NAMES):
         import numba
 
         return f"on (numba {numba.__version__})"
     if _failed:
-        return f"unavailable ({_failed})"
-    return "compiling"
+        return f"on for {len(_compiled)} of {len(SURFACE_NAMES)} surfaces ({_failed})"
+    return f"compiling (ready for {len(_compiled)} of {len(SURFACE_NAMES)} surfaces)"
 
 
 # --- plans: a run's rows as the kernel's arrays ----------------------------------------------
@@ -242,7 +293,9 @@ _IDLE_RNG = np.random.default_rng(0)  # handed to the kernel for rows that draw 
 
 def plan(surface, configs: Sequence) -> Plan | None:
     """A Plan when the kernel is ready and covers this surface and every configuration (``(name, params)`` pairs)."""
-    entry = _entry()
+    if surface.TWIN not in SURFACE_NAMES:
+        return None
+    entry = _entry(SURFACE_NAMES.index(surface.TWIN))
     if entry is None or surface.twin_arrays is None:
         return None
     if any(c[0] not in RULE_OF for c in configs):

@@ -42,7 +42,7 @@ def is_quick(req: RunRequest) -> bool:
 
     Never a typed formula: building its surface may take seconds (sympy, in a worker process).
     """
-    return (req.surface.name not in TEXT_SURFACES and accel.ready() and req.steps * len(req.optimizers) <= QUICK_WORK
+    return (req.surface.name not in TEXT_SURFACES and accel.ready(req.surface.name) and req.steps * len(req.optimizers) <= QUICK_WORK
             and all(accel.covers(req.surface.name, o.name, o.params) for o in req.optimizers))
 
 
@@ -138,7 +138,7 @@ class RunPlan:
     @property
     def compiled(self) -> bool:
         """Whether the engine's compiled path runs this scene."""
-        return accel.ready() and all(accel.covers(self.surface.NAME, c.name, c.params) for c in self.configs)
+        return accel.ready(self.surface.NAME) and all(accel.covers(self.surface.NAME, c.name, c.params) for c in self.configs)
 
     @property
     def stream_chunk(self) -> int:
