@@ -29,8 +29,8 @@ def no_examples(sp, ip, work, ex):
 
 #: Every surface with a twin: (``Surface.TWIN``, its value-and-gradient twin, its Hessian twin, its per-example
 #: gradients twin). A surface's row here is all the kernel needs to run it: the loops below take the three
-#: functions as arguments, and ``on_surface`` hands them a surface's by its index here (compiled, a chain of
-#: tests on the index, each branch calling a loop numba specialized for that surface).
+#: functions as arguments, and ``on_surface`` hands them a surface's by its index here (compiled,
+#: ``engine._numba_glue.surface_kernel`` makes each surface's entry points of its own, one surface at a time).
 SURFACE_TWINS = (
     ("quadratic", classic.quadratic_twin, classic.quadratic_hessian_twin, no_examples),
     ("saddle", classic.saddle_twin, classic.saddle_hessian_twin, no_examples),
@@ -71,10 +71,10 @@ RUNNING, CONVERGED, DIVERGED = 0, 1, 2
 def on_surface(loop, surface, args):
     """``loop(value_and_grad, hessian, example_grads, surface, *args)`` with the twins of ``surface``'s kind.
 
-    In Python a look-up in SURFACE_TWINS; compiled (``engine._numba_glue``), a chain of tests on the
-    kind generated from that table, whose branches call ``loop`` specialized for their surface: its
-    twins are inlined into the loop, where a test of the kind at every step kept them out (a
-    sweep 15× slower)."""
+    In Python a look-up in SURFACE_TWINS. Compiled, not used: ``engine._numba_glue.surface_kernel``
+    binds one row's twins to the ``*_on`` loops, a numba function per surface, so its twins are
+    inlined into the loop (a test of the kind at every step kept them out: a sweep 15× slower), and
+    each surface compiles on its own when it is wanted."""
     _, value_and_grad, hessian, example_grads = SURFACE_TWINS[surface[0]]
     return loop(value_and_grad, hessian, example_grads, surface, *args)
 
@@ -302,7 +302,7 @@ def sweep_heavy_ball_on(value_and_grad, hessian, example_grads, surface, heavy, 
     return done
 
 
-#: Compiled by engine.accel, callers after callees.
+#: Compiled by engine.accel (the entry points as each surface's own, engine._numba_glue.surface_kernel).
 ENTRY_POINTS = (advance, sweep, sweep_heavy_ball)
 COMPILED = (no_examples, on_surface, update, needs_hessian, stop_code, batch_mean, advance_on, sweep_on,
             sweep_heavy_ball_on) + ENTRY_POINTS

@@ -247,3 +247,27 @@ def test_the_reference_can_be_forced():
     with accel.disabled():
         assert not accel.enabled() and accel.plan(s, [configure("gd")]) is None
     assert accel.enabled() and accel.plan(s, [configure("gd")]) is not None
+
+
+def test_each_surface_is_ready_on_its_own(monkeypatch):
+    """The kernel compiles one surface at a time: a surface not compiled yet runs on the reference
+    (same results) and is asked for next, while the compiled ones keep running on the kernel."""
+    from engine.kernel import SURFACE_NAMES
+
+    assert accel.ready() and all(accel.ready(n) for n in SURFACE_NAMES) and not accel.ready("no such surface")
+    assert accel.status().startswith("on (numba")
+    i = SURFACE_NAMES.index("rosenbrock")
+    monkeypatch.setattr(accel, "_compiled", {k: v for k, v in accel._compiled.items() if k != i})
+    monkeypatch.setattr(accel, "_wanted", [])
+    assert not accel.ready() and not accel.ready("rosenbrock") and accel.ready("quadratic")
+    assert accel.status() == f"compiling (ready for {len(SURFACE_NAMES) - 1} of {len(SURFACE_NAMES)} surfaces)"
+    rosen, start = make_surface("rosenbrock"), np.array([[-1.2, 1.0]])
+    assert Stepper(rosen, [configure("gd", {"lr": 1e-3})], start).plan is None
+    assert accel._wanted == [i]  # compiled next
+    assert Stepper(make_surface("quadratic"), [configure("gd")], start).plan is not None
+    waiting = run(rosen, [("gd", dict(lr=1e-3)), ("adam", dict(lr=0.05))], start=(-1.2, 1.0), steps=200)
+    monkeypatch.undo()
+    assert Stepper(rosen, [configure("gd", {"lr": 1e-3})], start).plan is not None
+    compiled = run(rosen, [("gd", dict(lr=1e-3)), ("adam", dict(lr=0.05))], start=(-1.2, 1.0), steps=200)
+    for a, b in zip(waiting, compiled):
+        assert_same(a, b)
