@@ -40,9 +40,9 @@ class Quadratic(Surface):
     STEP_SIZES = {"gd": 0.09, "momentum": 0.04, "nesterov": 0.04, "newton": 1.0, "preconditioned": 1.0,
                   "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1, "sgd": 0.09}
     PARAMS = (
-        Param("lambda_1", 1.0, 1e-3, 1e3, "Curvature along the first eigenvector (cos θ, sin θ).", log=True, label="λ1"),
-        Param("lambda_2", 10.0, 1e-3, 1e3, "Curvature along the second eigenvector (−sin θ, cos θ).", log=True, label="λ2"),
-        Param("rotation", 30.0, -180.0, 180.0, "Counter-clockwise rotation θ of the eigenvectors, in degrees.", label="Rotation θ (°)"),
+        Param("lambda_1", 1.0, 1e-3, 1e3, "Curvature along the first eigenvector (cos θ, sin θ).", log=True, label="λ1", symbol="λ1"),
+        Param("lambda_2", 10.0, 1e-3, 1e3, "Curvature along the second eigenvector (−sin θ, cos θ).", log=True, label="λ2", symbol="λ2"),
+        Param("rotation", 30.0, -180.0, 180.0, "Counter-clockwise rotation θ of the eigenvectors, in degrees.", label="Rotation θ (°)", symbol="θ"),
     )
 
     def setup(self, lambda_1, lambda_2, rotation):

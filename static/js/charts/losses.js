@@ -44,10 +44,10 @@ function tickText(v) {
 /**
  * The loss axis's ticks over `range` (log₁₀). Across fewer than three decades Plotly labels every
  * digit 2…9 in small type that runs together (and reads 5 for 0.5): there, 1, 2 and 5 of each decade,
- * written out. Wider ranges keep Plotly's powers of ten.
+ * written out. Wider ranges: powers of ten only (Plotly would add 2 and 5 in small digits).
  */
 export function logTicks([lo, hi]) {
-  if (!(hi - lo < 3)) return {};
+  if (!(hi - lo < 3)) return { dtick: Math.max(1, Math.ceil((hi - lo) / 6)) }; // powers of ten, six at most
   const vals = [];
   for (let n = Math.floor(lo); n <= Math.ceil(hi); n++) {
     for (const m of [1, 2, 5]) {
