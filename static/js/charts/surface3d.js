@@ -48,7 +48,7 @@ export class SurfaceChart {
     });
     const pad = 0.03 * (zhi - zlo || 1);
     // Few ticks in small type: the box is small, and Plotly's own choice crowds them into each other.
-    const axis = (title, extra) => ({ title: { text: title, font: { size: 11 } }, nticks: 4, tickfont: { size: 10 }, ...extra });
+    const axis = (title, extra) => ({ title: { text: title, font: { size: 11 } }, nticks: 6, tickfont: { size: 10 }, ...extra });
     const layout = {
       font: FONT, margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: this.info.name,
       scene: {
