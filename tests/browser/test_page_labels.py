@@ -186,3 +186,17 @@ def test_every_other_surface_starts_without_divergence_and_names_its_axes(page, 
             s = document.getElementById('surface-plot').layout.scene;
             return [c.xaxis.title.text, c.yaxis.title.text, s.xaxis.title.text, s.yaxis.title.text]; }""")
         assert axes == catalog[name]["axes"] * 2, (name, axes)
+
+
+def test_a_diverged_run_does_not_flatten_the_3d_view(page, base_url):
+    """GD at η = 2 on the bumpy bowl leaves the view at step 3 with a loss in the thousands: the 3D view
+    keeps the surface's own loss range (0 … 12) and draws only the part of the run over the surface."""
+    open_page(page, base_url + "/#s=custom&f=x**2%2F4%20%2B%20y**2%20%2B%20sin(3*x)*cos(2*y)%2F2"
+              "&o=gd:lr=2|momentum:lr=0.1,momentum=0.7&start=-1.8,1.8&steps=100")
+    assert page.evaluate("window.lossLab.store.runs.map(r => r.status)") == ["diverged", "converged"]
+    assert max(page.evaluate("window.lossLab.store.runs[0].losses")) > 1000
+    scene = page.evaluate("""() => { const s = document.getElementById('surface-plot');
+        return { z: s.layout.scene.zaxis.range, xs: s.data.slice(1).flatMap(t => t.x.filter(v => v !== null)),
+                 ys: s.data.slice(1).flatMap(t => t.y.filter(v => v !== null)) }; }""")
+    assert -1.5 < scene["z"][0] < 0 and 11 < scene["z"][1] < 13, scene["z"]
+    assert all(-3 <= v <= 3 for v in scene["xs"] + scene["ys"])
