@@ -175,6 +175,7 @@ export class ContourChart {
         hoverinfo: "skip", showlegend: false });
     }
     const exits = [];
+    const [ax, ay] = this.axisNames();
     store?.runs.forEach((r, i) => {
       const d = this.decimator.of(r, upto);
       // A diverged run is drawn up to where it leaves the view, and marked there.
@@ -186,7 +187,7 @@ export class ContourChart {
       traces.push({
         type: "scatter", mode: few ? "lines+markers" : "lines", x: c.xs, y: c.ys, name: names[i], uid: `${HIDDEN_UID}run-${i}`,
         line: { color: colors[i], width: 2.5 }, marker: { size: 4, color: colors[i] },
-        customdata: idx, hovertemplate: `${names[i]}<br>step %{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>`,
+        customdata: idx, hovertemplate: `${names[i]}<br>step %{customdata}<br>${ax} = %{x:.4f}, ${ay} = %{y:.4f}<extra></extra>`,
       });
       const last = c.exit ? undefined : idx[idx.length - 1];
       if (last !== undefined) {
