@@ -104,14 +104,14 @@ def adam(*, lr, beta1=0.9, beta2=0.999, eps=1e-8) -> Optimizer:
 
 def _lr(default, high=10.0):
     return Param("lr", default, 0.0, high, "Step size η: how far each step moves along the (scaled) gradient.",
-                 log=True, label="Step size", low_open=True)
+                 log=True, label="Step size", low_open=True, symbol="η")
 
 
 MOMENTUM = Param("momentum", 0.9, 0.0, 0.999, "Momentum β: the fraction of the velocity kept from one step to the next.",
-                 label="Momentum", near_one=True)
+                 label="Momentum", near_one=True, symbol="β")
 SCHEDULE = Param("schedule", "constant", kind="choice", choices=SCHEDULES,
                  description="How η changes with the step k: constant, η/k, η/√k, or halved every 'decay_every' steps.", label="Schedule")
-DECAY_EVERY = Param("decay_every", 100, 1, 100_000, "Steps between halvings of η for the 'step' schedule.", kind="int", label="Decay every")
+DECAY_EVERY = Param("decay_every", 100, 1, 100_000, "Steps between halvings of η for the 'step' schedule.", kind="int", label="Decay every", symbol="every")
 
 
 @dataclass(frozen=True)
@@ -164,26 +164,26 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {s.name: s for s in (
                   capabilities=Capabilities(rate="newton", compiled=True)),
     OptimizerSpec("adagrad", "Adagrad", "s ← s + g²;  x ← x − η g / (√s + ε)",
                   "A step size per coordinate that shrinks with the gradients seen so far.",
-                  (_lr(0.5), Param("eps", 1e-10, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), adagrad,
+                  (_lr(0.5), Param("eps", 1e-10, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε", symbol="ε")), adagrad,
                   capabilities=Capabilities(compiled=True)),
     OptimizerSpec("rmsprop", "RMSprop", "v ← α v + (1 − α) g²;  x ← x − η g / (√v + ε)",
                   "Divides each coordinate by a running root-mean-square of its gradient.",
-                  (_lr(0.01), Param("alpha", 0.99, 0.0, 0.9999, "Smoothing constant α of the squared-gradient average.", label="α", near_one=True),
-                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), rmsprop,
+                  (_lr(0.01), Param("alpha", 0.99, 0.0, 0.9999, "Smoothing constant α of the squared-gradient average.", label="α", near_one=True, symbol="α"),
+                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε", symbol="ε")), rmsprop,
                   capabilities=Capabilities(compiled=True)),
     OptimizerSpec("adam", "Adam", "m ← β1 m + (1−β1) g;  v ← β2 v + (1−β2) g²;  x ← x − η m̂ / (√v̂ + ε)",
                   "Momentum plus RMSprop scaling, with bias correction of both moving averages.",
-                  (_lr(0.05), Param("beta1", 0.9, 0.0, 0.9999, "Decay β1 of the gradient average (momentum).", label="β1", near_one=True),
-                   Param("beta2", 0.999, 0.0, 0.99999, "Decay β2 of the squared-gradient average.", label="β2", near_one=True),
-                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε")), adam,
+                  (_lr(0.05), Param("beta1", 0.9, 0.0, 0.9999, "Decay β1 of the gradient average (momentum).", label="β1", near_one=True, symbol="β1"),
+                   Param("beta2", 0.999, 0.0, 0.99999, "Decay β2 of the squared-gradient average.", label="β2", near_one=True, symbol="β2"),
+                   Param("eps", 1e-8, 0.0, 1.0, "ε added to the denominator for stability.", log=True, label="ε", symbol="ε")), adam,
                   capabilities=Capabilities(velocity="beta1", compiled=True)),
     OptimizerSpec("sgd", "SGD / mini-batch", "g_B = mean of a batch;  v ← β v + g_B;  x ← x − η_k v",
                   "Follows the gradient of a random mini-batch (data surfaces), or a noisy gradient elsewhere. "
                   "Batches are drawn without replacement within each epoch.",
-                  (_lr(0.1), Param("momentum", 0.0, 0.0, 0.999, MOMENTUM.description, label="Momentum", near_one=True),
-                   Param("batch_size", 1, 1, 10_000, "Examples per mini-batch (1 = pure SGD, N = full batch); data surfaces only.", kind="int", label="Batch size"),
-                   Param("noise", 0.0, 0.0, 100.0, "Std of Gaussian noise added to every gradient.", label="Gradient noise"),
-                   Param("seed", 0, 0, 2**31 - 1, "Seed of this run's batches and noise.", kind="int", label="Seed"),
+                  (_lr(0.1), Param("momentum", 0.0, 0.0, 0.999, MOMENTUM.description, label="Momentum", near_one=True, symbol="β"),
+                   Param("batch_size", 1, 1, 10_000, "Examples per mini-batch (1 = pure SGD, N = full batch); data surfaces only.", kind="int", label="Batch size", symbol="b"),
+                   Param("noise", 0.0, 0.0, 100.0, "Std of Gaussian noise added to every gradient.", label="Gradient noise", symbol="noise"),
+                   Param("seed", 0, 0, 2**31 - 1, "Seed of this run's batches and noise.", kind="int", label="Seed", symbol="seed"),
                    SCHEDULE, DECAY_EVERY), sgd, stochastic=True, sampling=("batch_size", "noise", "seed"),
                   capabilities=Capabilities(velocity="momentum", rate="heavy_ball", beta="momentum", compiled=True)),
 )}

@@ -46,6 +46,7 @@ class Param:
       near_one: whether a slider for it should move on a log scale of 1 − value (momenta β, β2):
         equal steps then resolve 0.9, 0.99 and 0.999.
       label: short human label for the page.
+      symbol: how a run label, a slider's read-out and the lessons write it (η, β, β1…); empty for none.
     """
 
     name: str
@@ -59,6 +60,7 @@ class Param:
     label: str = ""
     low_open: bool = False
     near_one: bool = False
+    symbol: str = ""
 
     def allowed(self) -> str:
         if self.kind == "choice":
@@ -116,6 +118,8 @@ class Param:
             "default": self.default,
             "description": self.description,
         }
+        if self.symbol:
+            d["symbol"] = self.symbol
         if self.kind == "choice":
             d["choices"] = list(self.choices)
         elif self.kind == "text":

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from engine import capabilities, theory
+from engine.optimizers import OPTIMIZERS
 from engine.runner import OptimizerConfig, Trajectory, configure, run
 from engine.surfaces import Surface, make_surface
 
@@ -290,8 +291,7 @@ def run_label(config: OptimizerConfig, configs: Sequence[OptimizerConfig]) -> st
     short = {"gd": "GD", "momentum": "Heavy ball", "nesterov": "Nesterov", "newton": "Newton",
              "preconditioned": "Preconditioned", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adam": "Adam",
              "sgd": "SGD"}
-    symbols = {"lr": "η", "momentum": "β", "batch_size": "b", "noise": "noise", "schedule": "", "seed": "seed",
-               "beta1": "β1", "beta2": "β2", "alpha": "α"}
+    symbols = {p.name: p.symbol for p in OPTIMIZERS[config.name].params}  # the catalog's, as the page writes them
     same = [c for c in configs if c.name == config.name]
     parts = []
     for k, v in config.params.items():
@@ -306,7 +306,7 @@ def run_label(config: OptimizerConfig, configs: Sequence[OptimizerConfig]) -> st
         elif k == "seed":
             parts.append(f"seed {v}")
         else:
-            parts.append(f"{symbols.get(k, k)} = {fmt(v)}")
+            parts.append(f"{symbols.get(k) or k} = {fmt(v)}")
     parts = [p for p in parts if p]
     return short.get(config.name, config.name) + (" " + ", ".join(parts) if parts else "")
 

@@ -149,7 +149,8 @@ LESSON = Lesson(
         Step(
             "…if η is large enough",
             (
-                "The guarantee needs η > 1/(2μ) = {threshold}. Above it (η = {lr_big}, 2ημ = {two_eta_mu_big}) the "
+                "The guarantee needs η > 1/(2μ) = {threshold}, where μ = λmin = {mu} is the bowl's flattest "
+                "curvature. Above it (η = {lr_big}, 2ημ = {two_eta_mu_big}) the "
                 "slope is {slope_big}; below it (η = {lr_small}, 2ημ = {two_eta_mu_small}) the flattest direction "
                 "shrinks only as k^(−2ημ): slope {slope_small}, theory {theory_small}.",
                 "Move the second run's η across {threshold} and watch its slope (Nemirovski et al. 2009).",

@@ -157,6 +157,7 @@ class CustomSurface(Surface):
     def describe(self) -> dict:
         d = super().describe()
         d["expression"] = self.compiled.expression
+        d["step_sizes"] = _step_sizes(self.formula, self._view)
         return d
 
     @classmethod
@@ -190,3 +191,28 @@ def _critical_points(formula: str, view: tuple) -> CriticalPoints:
         iters=60, max_step=0.1 * scale, curvature="exact", merge_distance=1e-6 * scale,
     )
 
+
+@functools.lru_cache(maxsize=128)
+def _step_sizes(formula: str, view: tuple) -> dict[str, float]:
+    """Each optimizer's step size on this formula, from its largest curvature L = max |λ(∇²f)| over a
+    41 × 41 grid of the view (the surfaces with a fixed formula declare theirs in STEP_SIZES instead).
+
+    GD and SGD take 1/L, half the stability edge 2/L of the steepest spot; heavy ball and Nesterov
+    0.5/L (their edges, 2(1 + β)/L for the heavy ball, are wider still); Newton the full step 1 where
+    f is convex over the view and half a step where it is not (there the full step jumps to critical
+    points far outside it); preconditioned GD 0.5. Adagrad, RMSprop and Adam move about η a step whatever the slope, so
+    theirs are a share of the view's span. Two significant digits.
+    """
+    x0, x1, y0, y1 = view
+    grid = np.stack(np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41)), -1).reshape(-1, 2)
+    with np.errstate(all="ignore"):
+        h = CustomSurface(formula=formula, view=view).hessian(grid)
+        ok = np.isfinite(h).all(axis=(-2, -1))
+        eig = np.linalg.eigvalsh(h[ok]) if ok.any() else np.zeros((1, 2))
+    L = float(np.abs(eig).max())
+    L = L if np.isfinite(L) and L > 1e-9 else 1.0
+    convex = bool((eig > 0).all())
+    span = max(x1 - x0, y1 - y0)
+    sizes = {"gd": 1 / L, "sgd": 1 / L, "momentum": 0.5 / L, "nesterov": 0.5 / L, "newton": 1.0 if convex else 0.5,
+             "preconditioned": 0.5, "adagrad": 0.1 * span, "rmsprop": 0.01 * span, "adam": 0.02 * span}
+    return {k: float(f"{v:.2g}") for k, v in sizes.items()}

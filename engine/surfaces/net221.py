@@ -34,8 +34,9 @@ class Net221(Surface):
     AXES = ("w₂₁", "w₂₂")
     DEFAULT_START = (-1.5, 2.5)
     DEFAULT_STEPS = 300
-    # Newton's full step overshoots from this far out (the logistic loss is nearly linear there).
-    STEP_SIZES = {"gd": 2.0, "momentum": 0.5, "nesterov": 0.5, "newton": 0.5, "preconditioned": 1.0,
+    # Newton's full step overshoots from this far out (the logistic loss is nearly linear there);
+    # so does preconditioned GD's, which then stalls above the minimum.
+    STEP_SIZES = {"gd": 2.0, "momentum": 0.5, "nesterov": 0.5, "newton": 0.5, "preconditioned": 0.5,
                   "adagrad": 1.0, "rmsprop": 0.05, "adam": 0.1, "sgd": 2.0}
     PARAMS = (
         Param("activation", "tanh", kind="choice", choices=("tanh", "sigmoid", "relu"),

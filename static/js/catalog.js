@@ -2,10 +2,10 @@
 // surface names: capabilities are read from each optimizer's catalog entry (engine/capabilities.py),
 // a surface's start, steps and step sizes from its own entry.
 
-export const SYMBOLS = {
-  lr: "η", momentum: "β", beta1: "β1", beta2: "β2", alpha: "α", eps: "ε", lambda_1: "λ1", lambda_2: "λ2", rotation: "θ",
-  batch_size: "batch", seed: "seed", noise: "noise", schedule: "", decay_every: "every",
-};
+/** How a parameter is written in a label or a read-out (η, β, β1…): its catalog entry's symbol, "" for none. */
+export function symbolOf(spec) {
+  return spec?.symbol || "";
+}
 
 /** The capabilities an optimizer's catalog entry declares: { velocity, rate, beta, compiled }. */
 export function capabilities(catalog, name) {
@@ -70,7 +70,11 @@ export function runLabels(catalog, optimizers) {
     const same = optimizers.filter((q) => q.name === o.name);
     if (same.length < 2) return `${i + 1}. ${title}`;
     const keys = Object.keys(o.params).filter((k) => same.some((q) => q.params[k] !== o.params[k]));
-    const parts = keys.map((k) => (SYMBOLS[k] === "" ? show(o.params[k]) : `${SYMBOLS[k] || k}=${show(o.params[k])}`));
+    const specs = catalog.optimizers[o.name]?.params || [];
+    const parts = keys.map((k) => {
+      const sym = symbolOf(specs.find((p) => p.name === k));
+      return sym ? `${sym}=${show(o.params[k])}` : show(o.params[k]); // a schedule is named by its value
+    });
     return `${i + 1}. ${title}${parts.length ? ` (${parts.join(", ")})` : ""}`;
   });
 }

@@ -1,6 +1,6 @@
 // Controls built from catalog parameter specs: one labelled, keyboard-usable control per parameter.
 
-import { SYMBOLS } from "./catalog.js";
+import { symbolOf } from "./catalog.js";
 
 const SLIDER_STEPS = 1000;
 
@@ -92,10 +92,10 @@ export function paramControl(spec, value, onInput, { idPrefix = "p" } = {}) {
   const slider = document.createElement("input");
   Object.assign(slider, { type: "range", id, min: 0, max: SLIDER_STEPS, step: 1 });
   slider.value = scale.toPos(value);
-  slider.setAttribute("aria-valuetext", `${SYMBOLS[spec.name] || spec.name} = ${formatValue(value)}`);
+  slider.setAttribute("aria-valuetext", `${symbolOf(spec) || spec.label || spec.name} = ${formatValue(value)}`);
   const out = document.createElement("output");
   out.htmlFor = id;
-  const sym = SYMBOLS[spec.name];
+  const sym = symbolOf(spec);
   const show = (v) => {
     out.textContent = sym ? `${sym} = ${formatValue(v)}` : formatValue(v);
     slider.setAttribute("aria-valuetext", out.textContent);

@@ -71,7 +71,7 @@ export class TunePanel {
     card.hidden = true;
     card.setAttribute("aria-labelledby", "tune-heading");
     card.innerHTML = `
-      <div class="card-head"><h2 id="tune-heading">Tuned race</h2>
+      <div class="card-head"><h2 id="tune-heading" class="caps">Tuned race</h2>
         <button type="button" class="icon" id="tune-close" aria-label="Close the tuning panel">×</button></div>
       <p class="tune-note" id="tune-note" role="status"></p>
       <p class="tune-protocol" id="tune-protocol"></p>

@@ -7,9 +7,12 @@ import { describeStatus } from "../../static/js/trajectories.js";
 
 const catalog = {
   optimizers: {
-    gd: { title: "Gradient descent", capabilities: { velocity: null, rate: "heavy_ball", beta: null } },
-    momentum: { title: "Momentum", capabilities: { velocity: "momentum", rate: "heavy_ball", beta: "momentum" } },
-    sgd: { title: "SGD", capabilities: { velocity: "momentum", rate: "heavy_ball", beta: "momentum" } },
+    gd: { title: "Gradient descent", capabilities: { velocity: null, rate: "heavy_ball", beta: null },
+      params: [{ name: "lr", symbol: "η" }, { name: "schedule" }] },
+    momentum: { title: "Momentum", capabilities: { velocity: "momentum", rate: "heavy_ball", beta: "momentum" },
+      params: [{ name: "lr", symbol: "η" }, { name: "momentum", symbol: "β" }] },
+    sgd: { title: "SGD", capabilities: { velocity: "momentum", rate: "heavy_ball", beta: "momentum" },
+      params: [{ name: "lr", symbol: "η" }, { name: "momentum", symbol: "β" }, { name: "batch_size", symbol: "b" }] },
     adam: { title: "Adam", capabilities: { velocity: "beta1", rate: null, beta: null } },
   },
   surfaces: {
@@ -35,6 +38,9 @@ test("runs are labelled by what differs between them", () => {
   assert.deepEqual(labels, ["1. Gradient descent (η=0.1)", "2. Gradient descent (η=0.2)", "3. Momentum"]);
   assert.deepEqual(runLabels(catalog, [{ name: "gd", params: { lr: 0.1, schedule: "constant" } },
     { name: "gd", params: { lr: 0.1, schedule: "inverse" } }]), ["1. Gradient descent (constant)", "2. Gradient descent (inverse)"]);
+  // The symbols are the catalog's (one home: the engine's Param.symbol), as the lessons' labels write them.
+  assert.deepEqual(runLabels(catalog, [{ name: "sgd", params: { lr: 0.1, momentum: 0.5, batch_size: 1 } },
+    { name: "sgd", params: { lr: 0.1, momentum: 0.9, batch_size: 8 } }]), ["1. SGD (β=0.5, b=1)", "2. SGD (β=0.9, b=8)"]);
 });
 
 test("picking a surface applies its start, steps and step sizes, keeping two runs of one optimizer apart", () => {

@@ -38,12 +38,18 @@ export class ContourChart {
     else setTimeout(paint, 200);
   }
 
+  /** The axes' names as the surface's catalog entry gives them (w1, w2 on a network's weights). */
+  axisNames() {
+    return [this.info?.axes?.[0] || "x", this.info?.axes?.[1] || "y"];
+  }
+
   contourTrace() {
+    const [ax, ay] = this.axisNames();
     return {
       type: "contour", x: this.grid.x, y: this.grid.y, z: this.z, colorscale: COLORSCALE, ncontours: 28,
       contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5, color: "rgba(255,255,255,0.35)" },
       colorbar: { title: { text: this.transform.label, side: "right" }, thickness: 10, len: 0.9 },
-      hovertemplate: "x=%{x:.3f}<br>y=%{y:.3f}<extra></extra>", name: "loss", showlegend: false,
+      hovertemplate: `${ax}=%{x:.3f}<br>${ay}=%{y:.3f}<br>${this.transform.label} %{z:.3g}<extra></extra>`, name: "loss", showlegend: false, uid: "contour",
     };
   }
 
@@ -155,13 +161,13 @@ export class ContourChart {
     // and an empty trace carries the colour bar.
     const traces = [bg ? { ...this.contourTrace(), visible: false } : this.contourTrace()];
     if (bg) {
-      traces.push({ type: "scatter", mode: "markers", x: [null], y: [null], hoverinfo: "skip", showlegend: false, name: "loss scale",
+      traces.push({ type: "scatter", mode: "markers", x: [null], y: [null], hoverinfo: "skip", showlegend: false, name: "loss scale", uid: "loss-scale",
         marker: { color: this.zRange, cmin: this.zRange[0], cmax: this.zRange[1], colorscale: COLORSCALE, showscale: true,
           colorbar: this.contourTrace().colorbar } });
     }
     if (overlay) {
       // The local quadratic model: its centre is where a Newton step from the current point lands.
-      traces.push({ type: "contour", x: overlay.x, y: overlay.y, z: overlay.z, showscale: false, ncontours: 16, name: "quadratic model",
+      traces.push({ type: "contour", x: overlay.x, y: overlay.y, z: overlay.z, showscale: false, ncontours: 16, name: "quadratic model", uid: "model",
         contours: { coloring: "none" }, line: { color: "rgba(255,255,255,0.9)", width: 1.2, dash: "dash" }, hoverinfo: "skip" });
     }
     for (const [k, g] of this.ghosts.entries()) {
@@ -169,6 +175,7 @@ export class ContourChart {
         hoverinfo: "skip", showlegend: false });
     }
     const exits = [];
+    const [ax, ay] = this.axisNames();
     store?.runs.forEach((r, i) => {
       const d = this.decimator.of(r, upto);
       // A diverged run is drawn up to where it leaves the view, and marked there.
@@ -180,7 +187,7 @@ export class ContourChart {
       traces.push({
         type: "scatter", mode: few ? "lines+markers" : "lines", x: c.xs, y: c.ys, name: names[i], uid: `${HIDDEN_UID}run-${i}`,
         line: { color: colors[i], width: 2.5 }, marker: { size: 4, color: colors[i] },
-        customdata: idx, hovertemplate: `${names[i]}<br>step %{customdata}<br>(%{x:.4f}, %{y:.4f})<extra></extra>`,
+        customdata: idx, hovertemplate: `${names[i]}<br>step %{customdata}<br>${ax} = %{x:.4f}, ${ay} = %{y:.4f}<extra></extra>`,
       });
       const last = c.exit ? undefined : idx[idx.length - 1];
       if (last !== undefined) {
@@ -189,24 +196,25 @@ export class ContourChart {
       }
     });
     if (exits.length) traces.push({ type: "scatter", mode: "markers+text", name: "left the view", showlegend: false, uid: `${HIDDEN_UID}exits`,
-      x: exits.map((e) => e.x), y: exits.map((e) => e.y), text: exits.map(() => "diverged"), textposition: "top center",
+      x: exits.map((e) => e.x), y: exits.map((e) => e.y), text: exits.map(() => "diverged"),
+      textposition: exits.map((e) => labelPosition(e, this.info.view)),
       textfont: { color: "#fff", size: 11 }, customdata: exits.map((e) => e.step),
       marker: { symbol: "x", size: 13, color: exits.map((e) => e.color), line: { color: "white", width: 1.5 } },
       hovertext: exits.map((e) => e.name), hovertemplate: "%{hovertext}<br>left the view at step %{customdata}: diverged<extra></extra>" });
     const minima = this.info.minima || [], saddles = this.info.saddles || [];
-    if (minima.length) traces.push({ type: "scatter", mode: "markers", name: "minimum", showlegend: false, x: minima.map((m) => m[0]), y: minima.map((m) => m[1]),
+    if (minima.length) traces.push({ type: "scatter", mode: "markers", name: "minimum", showlegend: false, uid: "minima", x: minima.map((m) => m[0]), y: minima.map((m) => m[1]),
       marker: { symbol: "x-thin", size: 12, line: { width: 3, color: "white" } }, hovertemplate: "minimum (%{x:.3f}, %{y:.3f})<extra></extra>" });
-    if (saddles.length) traces.push({ type: "scatter", mode: "markers", name: "saddle", showlegend: false, x: saddles.map((m) => m[0]), y: saddles.map((m) => m[1]),
+    if (saddles.length) traces.push({ type: "scatter", mode: "markers", name: "saddle", showlegend: false, uid: "saddles", x: saddles.map((m) => m[0]), y: saddles.map((m) => m[1]),
       marker: { symbol: "diamond-open", size: 11, color: "white", line: { width: 2.5, color: "white" } }, hovertemplate: "saddle (%{x:.3f}, %{y:.3f})<extra></extra>" });
-    traces.push({ type: "scatter", mode: "markers", name: "start", showlegend: false, x: [start[0]], y: [start[1]],
+    traces.push({ type: "scatter", mode: "markers", name: "start", showlegend: false, uid: "start", x: [start[0]], y: [start[1]],
       marker: { symbol: "star", size: 16, color: "#ffd166", line: { color: "#1f2933", width: 1.5 } },
       hovertemplate: "start (%{x:.3f}, %{y:.3f})<extra></extra>" });
     const layout = {
       // No legend: the Runs table and the optimizer cards name each colour, so 8 runs never shrink the plot.
       font: FONT, margin: { l: 45, r: 10, t: 12, b: 40 }, dragmode: false, hovermode: "closest", showlegend: false,
       hoverlabel: HOVERLABEL,
-      xaxis: { range: [x0, x1], title: { text: this.info.axes?.[0] || "x" }, zeroline: false, constrain: "domain", showgrid: !bg },
-      yaxis: { range: [y0, y1], title: { text: this.info.axes?.[1] || "y" }, zeroline: false, scaleanchor: "x", constrain: "domain",
+      xaxis: { range: [x0, x1], title: { text: this.axisNames()[0] }, zeroline: false, constrain: "domain", showgrid: !bg },
+      yaxis: { range: [y0, y1], title: { text: this.axisNames()[1] }, zeroline: false, scaleanchor: "x", constrain: "domain",
         showgrid: !bg },
       uirevision: this.info.name,
       paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
@@ -234,4 +242,13 @@ export class ContourChart {
     this.watching = true;
     for (const ev of ["plotly_afterplot", "plotly_relayout", "plotly_restyle"]) this.el.on(ev, () => this.live?.());
   }
+}
+
+/**
+ * Where the label of a mark at (x, y) goes so that it stays on the plot (PNG export: Plotly draws
+ * these; in the page the path layer does): above the mark, below it at the top, inward at the sides.
+ */
+function labelPosition({ x, y }, [x0, x1, y0, y1]) {
+  const fx = (x - x0) / (x1 - x0), fy = (y - y0) / (y1 - y0);
+  return `${fy > 0.9 ? "bottom" : "top"} ${fx < 0.15 ? "right" : fx > 0.85 ? "left" : "center"}`;
 }

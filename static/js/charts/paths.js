@@ -122,19 +122,26 @@ export class PathLayer {
       set(c, { class: "end", cx: ok ? r1(x) : -99, cy: ok ? r1(y) : -99, r: 5.5, fill: color, stroke: "white", "stroke-width": 2,
         visibility: ok ? "visible" : "hidden" });
     });
-    const marks = this.drawn.flatMap(({ marks: m, color }) => m.map(([x, y]) => ({ x: map.px(x), y: map.py(y), color })));
+    // A mark on the edge (where its run leaves the view) is moved in by its own size: wholly on the plot.
+    const s = 6, inside = (v, n) => (n > 2 * s + 4 ? Math.min(n - s - 2, Math.max(s + 2, v)) : v);
+    const marks = this.drawn.flatMap(({ marks: m, color }) => m.map(([x, y]) => ({ x: inside(map.px(x), map.width), y: inside(map.py(y), map.height), color })));
     this.sync(this.groups.marks, marks.length, "path", (p, i) => {
       const { x, y, color } = marks[i];
-      const s = 6;
       set(p, { class: "divergence", d: `M${r1(x - s)} ${r1(y - s)}L${r1(x + s)} ${r1(y + s)}M${r1(x - s)} ${r1(y + s)}L${r1(x + s)} ${r1(y - s)}`,
         stroke: color, "stroke-width": 3, "paint-order": "stroke", fill: "none", "stroke-linecap": "round" });
     });
+    // Each mark's label lies wholly inside the plot area (it is clipped there), above its mark or
+    // below it at the top edge; a label that would overlap one already placed is left out (both say
+    // "diverged", and each run keeps its own coloured mark).
+    const placed = [];
     this.sync(this.groups.labels, marks.length, "text", (t, i) => {
-      const { x, y } = marks[i];
-      set(t, { x: r1(Math.min(map.width - 30, Math.max(30, x))), y: r1(Math.min(map.height - 4, Math.max(24, y - 10))), "text-anchor": "middle",
-        fill: "white", "font-size": 11, "font-family": "Inter, system-ui, sans-serif", stroke: "rgba(0,0,0,0.45)", "stroke-width": 2.5,
-        "paint-order": "stroke" });
+      set(t, { "text-anchor": "middle", fill: "white", "font-size": LABEL_SIZE, "font-family": "Inter, system-ui, sans-serif",
+        stroke: "rgba(0,0,0,0.45)", "stroke-width": 2.5, "paint-order": "stroke" });
       if (t.textContent !== "diverged") t.textContent = "diverged";
+      const box = labelBox(marks[i], labelWidth(t), map);
+      const free = box && !placed.some((b) => b.left < box.right && box.left < b.right && b.top < box.bottom && box.top < b.bottom);
+      if (free) placed.push(box);
+      set(t, { x: free ? r1(box.x) : -999, y: free ? r1(box.y) : -999, visibility: free ? "visible" : "hidden" });
     });
     this.sync(this.groups.arrows, arrows.length, "path", (p, i) => {
       const a = arrows[i];
@@ -173,6 +180,33 @@ export class PathLayer {
 }
 
 const r1 = (v) => Math.round(v * 10) / 10;
+
+/** The divergence label's type size, and the margin it keeps from the plot area's edges (px). */
+const LABEL_SIZE = 11, LABEL_PAD = 3;
+
+/** A label's rendered width, or an estimate before it is laid out (a hidden plot). */
+function labelWidth(t) {
+  let w = 0;
+  try {
+    w = t.getComputedTextLength();
+  } catch { /* not rendered */ }
+  return w > 0 ? w : 0.6 * LABEL_SIZE * t.textContent.length;
+}
+
+/**
+ * Where a mark's label goes: centred above the mark (below it when the mark is at the top edge),
+ * moved in so that its box lies inside the plot area `map`. Returns its anchor (x, baseline y) and box.
+ */
+function labelBox(mark, width, map) {
+  if (!Number.isFinite(mark.x) || !Number.isFinite(mark.y)) return null;
+  const ascent = 0.8 * LABEL_SIZE, descent = 0.25 * LABEL_SIZE, gap = 9;
+  const clamp = (v, lo, hi) => (lo > hi ? (lo + hi) / 2 : Math.min(hi, Math.max(lo, v)));
+  const x = clamp(mark.x, LABEL_PAD + width / 2, map.width - LABEL_PAD - width / 2);
+  let y = mark.y - gap - descent;
+  if (y - ascent < LABEL_PAD) y = mark.y + gap + ascent;
+  y = clamp(y, LABEL_PAD + ascent, map.height - LABEL_PAD - descent);
+  return { x, y, left: x - width / 2, right: x + width / 2, top: y - ascent, bottom: y + descent };
+}
 
 function set(node, attrs) {
   for (const [k, v] of Object.entries(attrs)) {

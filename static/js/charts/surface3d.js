@@ -18,6 +18,9 @@ export class SurfaceChart {
     this.grid = { x: keep(grid.x), y: keep(grid.y), z: keep(grid.z).map((row) => keep(row).map(transform.f)) };
     this.info = info;
     this.transform = transform;
+    let lo = Infinity, hi = -Infinity;
+    for (const row of this.grid.z) for (const v of row) if (v !== null && Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+    this.zRange = lo <= hi ? [lo, hi] : [0, 1];
   }
 
   render({ store, colors, names, upto }) {
@@ -27,20 +30,32 @@ export class SurfaceChart {
       type: "surface", x: this.grid.x, y: this.grid.y, z: this.grid.z, colorscale: COLORSCALE, showscale: false,
       opacity: 0.92, hoverinfo: "skip", contours: { z: { show: false } },
     }];
+    const [x0, x1, y0, y1] = this.info.view;
+    // Only what lies over the drawn surface: a run that leaves the view (a diverged one, say) is
+    // cut there, so it never stretches the axes and flattens the surface into a sheet.
+    const inside = (x, y) => x >= x0 && x <= x1 && y >= y0 && y <= y1;
+    let [zlo, zhi] = this.zRange;
     store?.runs.forEach((r, i) => {
       const d = this.decimator.of(r, upto);
+      const xs = d.pick(r.xs), ys = d.pick(r.ys), zs = d.pick(r.losses, f);
+      const keep = xs.map((x, k) => inside(x, ys[k]) && Number.isFinite(zs[k]));
+      const z = zs.map((v, k) => (keep[k] ? v : null));
+      for (const v of z) if (v !== null) { zlo = Math.min(zlo, v); zhi = Math.max(zhi, v); }
       traces.push({
-        type: "scatter3d", mode: "lines", x: d.pick(r.xs), y: d.pick(r.ys), z: d.pick(r.losses, f),
-        name: names[i], line: { color: colors[i], width: 5 }, hoverinfo: "skip",
+        type: "scatter3d", mode: "lines", x: xs.map((v, k) => (keep[k] ? v : null)), y: ys.map((v, k) => (keep[k] ? v : null)), z,
+        connectgaps: false, name: names[i], line: { color: colors[i], width: 5 }, hoverinfo: "skip",
       });
     });
-    const [x0, x1, y0, y1] = this.info.view;
+    const pad = 0.03 * (zhi - zlo || 1);
+    // Few ticks in small type: the box is small, and Plotly's own choice crowds them into each other.
+    const axis = (title, extra) => ({ title: { text: title, font: { size: 11 } }, nticks: 6, tickfont: { size: 10 }, ...extra });
     const layout = {
       font: FONT, margin: { l: 0, r: 0, t: 0, b: 0 }, showlegend: false, uirevision: this.info.name,
       scene: {
-        xaxis: { range: [x0, x1], title: { text: this.info.axes?.[0] || "x" } },
-        yaxis: { range: [y0, y1], title: { text: this.info.axes?.[1] || "y" } },
-        zaxis: { title: { text: this.transform.label } }, aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
+        xaxis: axis(this.info.axes?.[0] || "x", { range: [x0, x1] }),
+        yaxis: axis(this.info.axes?.[1] || "y", { range: [y0, y1] }),
+        zaxis: axis(this.transform.label, { range: [zlo - pad, zhi + pad], nticks: 4 }),
+        aspectmode: "manual", aspectratio: { x: 1, y: 1, z: 0.6 },
         camera: { eye: { x: 1.5, y: -1.5, z: 1.1 } },
       },
       paper_bgcolor: "rgba(0,0,0,0)",

@@ -1,6 +1,6 @@
 // The tuning's plots: each optimizer's sensitivity curve, and its (η, β) map beside the analytic one.
 
-import { FONT, plotConfig } from "./common.js";
+import { FONT, HOVERLABEL, plotConfig } from "./common.js";
 
 const STAR = { symbol: "star", size: 15, color: "#ffd166", line: { color: "#1f2933", width: 1.2 } };
 const CURRENT = { symbol: "circle-open", size: 13, line: { width: 2.5, color: "#1f2933" } };
@@ -8,7 +8,7 @@ const CURRENT = { symbol: "circle-open", size: 13, line: { width: 2.5, color: "#
 function layout(extra = {}) {
   return {
     font: { ...FONT, size: 11 }, margin: { l: 52, r: 8, t: 8, b: 38 }, paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "#fff", showlegend: false, ...extra,
+    plot_bgcolor: "#fff", showlegend: false, hoverlabel: HOVERLABEL, ...extra,
   };
 }
 

@@ -2,7 +2,7 @@
 // (engine/lessons/panels.py) by name in RENDERERS. Each draws what the server computed for
 // the scene on screen; none computes anything of its own.
 
-import { FONT, plotConfig } from "../charts/common.js";
+import { FONT, HOVERLABEL, plotConfig } from "../charts/common.js";
 
 const GREY = "#6c757d";
 
@@ -25,7 +25,7 @@ export const TITLES = {
 
 function layout(extra = {}) {
   return {
-    font: FONT, margin: { l: 56, r: 12, t: 8, b: 40 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff",
+    font: FONT, margin: { l: 56, r: 12, t: 8, b: 40 }, paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "#fff", hoverlabel: HOVERLABEL,
     // Over the plot's top right corner, on a white ground: the legend never takes height from the plot.
     legend: { x: 1, xanchor: "right", y: 1, yanchor: "top", bgcolor: "rgba(255,255,255,0.85)", bordercolor: "#d9dee4",
       borderwidth: 1, font: { size: 11 } },
