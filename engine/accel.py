@@ -13,8 +13,8 @@ reference draws from, in the same order (numba's Generator reproduces numpy's st
 ``tests/engine/test_engine_accel.py`` and ``test_recorded_runs.py`` check the equality.
 
 ``LOSSLAB_ACCEL=0`` turns it off. The kernel compiles in a background thread the first
-time it is wanted, one surface at a time (the quadratic first, ~17 s of CPU; then any surface a
-run asked for; all of them ~80 s; cached on disk by numba afterwards, keyed by the twins' source:
+time it is wanted, one surface at a time (the quadratic first, ~13–17 s of CPU; then any surface a
+run asked for; all of them ~70 s; cached on disk by numba afterwards, keyed by the twins' source:
 seconds); a surface not compiled yet runs on the reference, with identical results.
 """
 
