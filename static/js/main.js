@@ -3,7 +3,9 @@
 // scene_controls.js (the controls panel) and navigation.js (the URL hash and lessons). Everything
 // else is in DOM-free modules (state.js, trajectories.js, player.js, catalog.js) and the charts.
 
-import { fetchTune, loadCatalog, loadLessons } from "./api.js";
+import { firstRequests } from "./boot.js"; // first: its requests start before Plotly.js is evaluated
+import "/vendor/plotly/plotly-2d.js"; // sets window.Plotly (the 3D view's trace types load later: charts/surface3d.js)
+import { fetchTune } from "./api.js";
 import { ContourChart } from "./charts/contour.js";
 import { LossChart } from "./charts/losses.js";
 import { SurfaceChart } from "./charts/surface3d.js";
@@ -111,7 +113,7 @@ function onPickStart(point, dragging, released) {
 // --- start --------------------------------------------------------------------
 
 async function start() {
-  [app.catalog, app.lessons] = await Promise.all([loadCatalog(), loadLessons().catch(() => [])]);
+  [app.catalog, app.lessons] = await firstRequests;
   const lessonSel = $("#lesson-select");
   for (const l of app.lessons) lessonSel.append(new Option(`${l.number}. ${l.title}`, l.id));
   lessonSel.hidden = app.lessons.length === 0;

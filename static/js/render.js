@@ -139,7 +139,9 @@ export function createRenderer(ctx) {
     if (!lessonMode && (!app.running || now - app.lastHeavyRender > 150)) {
       app.lastHeavyRender = now;
       // Skipped if a drag or Play started meanwhile: markBusy's timer draws it when that pauses.
-      heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now() < app.busyUntil ? null : surface3d.render(args))));
+      // (Until its code is loaded, which starts once the 2D plots are drawn: charts/surface3d.js.)
+      heavy = new Promise((resolve) => requestAnimationFrame(() => resolve(performance.now() < app.busyUntil ? null
+        : surface3d.render({ ...args, after: flatDone }))));
     }
     // For benchmarks and tests: which data the plots now show, once Plotly has drawn it.
     Promise.all([flatDone, heavy]).then(() => {
