@@ -11,7 +11,7 @@ from engine.optimizers import OPTIMIZERS, Optimizer, OptimizerSpec, apply_update
 from engine.params import Param, ParamError
 from engine.runner import Chunk, OptimizerConfig, RunChunk, Trajectory, configure, run, run_chunks
 from engine.surfaces import SURFACES, DataSurface, Surface, make_surface
-from engine.sweep import SweepResult, sweep
+from engine.sweep import SweepResult, sweep, sweep_in_slices
 from engine.tune import TuneResult, tune
 from engine import theory
 
@@ -27,5 +27,5 @@ def catalog() -> dict:
 __all__ = [
     "OPTIMIZERS", "SURFACES", "Chunk", "DataSurface", "Optimizer", "OptimizerConfig", "OptimizerSpec", "Param",
     "ParamError", "RunChunk", "Surface", "SweepResult", "Trajectory", "TuneResult", "apply_updates", "catalog", "chain",
-    "configure", "get_spec", "make_optimizer", "make_surface", "run", "run_chunks", "sweep", "theory", "tune",
+    "configure", "get_spec", "make_optimizer", "make_surface", "run", "run_chunks", "sweep", "sweep_in_slices", "theory", "tune",
 ]

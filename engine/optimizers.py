@@ -57,11 +57,13 @@ def nesterov(*, lr, momentum, schedule="constant", decay_every=100) -> Optimizer
     return chain(trace(momentum, nesterov=True), scale_by_learning_rate(lr, schedule, decay_every))
 
 
-def sgd(*, lr, momentum=0.0, schedule="constant", decay_every=100, batch_size=1, noise=0.0, seed=0) -> Optimizer:
+def sgd(*, lr, momentum=0.0, schedule="constant", decay_every=100) -> Optimizer:
     """Stochastic gradient descent: the momentum rule applied to a mini-batch gradient.
 
-    The runner samples the batches (without replacement within an epoch, seeded) on
-    data surfaces, and adds Gaussian noise of std ``noise`` to the gradient on any surface.
+    The update is the heavy ball's; what makes it stochastic is the gradient it is given. The
+    runner samples that (its catalog entry's ``sampling`` parameters ``batch_size``, ``noise`` and
+    ``seed``): batches without replacement within an epoch on data surfaces, and Gaussian noise
+    of std ``noise`` added to the gradient on any surface.
     """
     return momentum_(lr=lr, momentum=momentum, schedule=schedule, decay_every=decay_every)
 
@@ -124,6 +126,9 @@ class OptimizerSpec:
     stochastic: bool = False
     #: What the rest of Loss Lab may ask of this optimizer (engine.capabilities): declared here only.
     capabilities: Capabilities = Capabilities()
+    #: Parameters of how the runner samples the gradient (mini-batches, noise), not of the update: never
+    #: passed to ``build``.
+    sampling: Sequence[str] = ()
 
     def resolve(self, params) -> dict:
         return resolve(self.params, params, self.name)
@@ -179,7 +184,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {s.name: s for s in (
                    Param("batch_size", 1, 1, 10_000, "Examples per mini-batch (1 = pure SGD, N = full batch); data surfaces only.", kind="int", label="Batch size"),
                    Param("noise", 0.0, 0.0, 100.0, "Std of Gaussian noise added to every gradient.", label="Gradient noise"),
                    Param("seed", 0, 0, 2**31 - 1, "Seed of this run's batches and noise.", kind="int", label="Seed"),
-                   SCHEDULE, DECAY_EVERY), sgd, stochastic=True,
+                   SCHEDULE, DECAY_EVERY), sgd, stochastic=True, sampling=("batch_size", "noise", "seed"),
                   capabilities=Capabilities(velocity="momentum", rate="heavy_ball", beta="momentum", compiled=True)),
 )}
 
@@ -203,5 +208,5 @@ def make_optimizer(name: str, **params) -> Optimizer:
 
 
 def _build(spec: OptimizerSpec, params: dict) -> Optimizer:
-    keep = {k: v for k, v in params.items() if k not in ("batch_size", "noise", "seed")}
+    keep = {k: v for k, v in params.items() if k not in spec.sampling}
     return spec.build(**keep)

@@ -9,7 +9,7 @@ four optimizers and a sweep of ten thousand (η, β) cells use the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -52,12 +52,21 @@ class Trajectory:
     status: str
     steps_taken: int
 
-    def to_dict(self) -> dict:
+    @property
+    def final_loss(self) -> float | None:
+        return float(self.losses[-1]) if len(self.losses) else None
+
+    def fields(self) -> dict:
+        """Every field, arrays as they are: the body of one run in ``POST /api/run`` (``RunOut``)."""
         return {
-            "optimizer": self.optimizer, "params": self.params, "points": self.points.tolist(),
-            "losses": self.losses.tolist(), "grad_norms": self.grad_norms.tolist(),
-            "status": self.status, "steps_taken": self.steps_taken,
+            "optimizer": self.optimizer, "params": self.params, "points": self.points,
+            "losses": self.losses, "grad_norms": self.grad_norms,
+            "status": self.status, "steps_taken": self.steps_taken, "final_loss": self.final_loss,
         }
+
+    def to_dict(self) -> dict:
+        """:meth:`fields` with the arrays as lists (for ``json.dumps``)."""
+        return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in self.fields().items()}
 
 
 class RunChunk(NamedTuple):
@@ -325,8 +334,12 @@ def run_chunks(surface: Surface, optimizers: Sequence, start, steps: int, *, tol
         yield Chunk(runs, list(st.status), st.steps_taken.tolist())
 
 
-def run(surface: Surface, optimizers: Sequence, start, steps: int, *, tol: float = 0.0, seed: int = 0) -> list[Trajectory]:
+def run(surface: Surface, optimizers: Sequence, start, steps: int, *, tol: float = 0.0, seed: int = 0,
+        chunk_size: int | None = None, between: Callable[[], None] | None = None) -> list[Trajectory]:
     """Run to the end and return one Trajectory per optimizer.
+
+    ``chunk_size`` steps are taken at a time (default: all of them) and ``between()`` is
+    called after each chunk but the last: a caller's deadline check, which may raise to stop.
 
     >>> from engine.surfaces import make_surface
     >>> bowl = make_surface("quadratic", lambda_1=2, lambda_2=2, rotation=0)
@@ -337,10 +350,13 @@ def run(surface: Surface, optimizers: Sequence, start, steps: int, *, tol: float
     configs, _ = _validated(surface, optimizers, start, steps, tol, seed)
     parts: list[list[RunChunk]] = [[] for _ in configs]
     last = None
-    for chunk in run_chunks(surface, configs, start, steps, tol=tol, seed=seed, chunk_size=max(steps, 1)):
+    for chunk in run_chunks(surface, configs, start, steps, tol=tol, seed=seed,
+                            chunk_size=max(steps, 1) if chunk_size is None else chunk_size):
         for rc in chunk.runs:
             parts[rc.run].append(rc)
         last = chunk
+        if between is not None and not chunk.done:
+            between()
     out = []
     for i, cfg in enumerate(configs):
         pieces = parts[i]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -15,7 +17,7 @@ from engine.surfaces.base import Surface
 MAX_CELLS = 250_000
 
 
-@dataclass
+@dataclass(eq=False)
 class SweepResult:
     """Per cell ``[j, i]`` (β = betas[j], η = lrs[i]): final loss, steps to ‖g‖ < tol (−1 if never), diverged."""
 
@@ -24,6 +26,15 @@ class SweepResult:
     final_loss: np.ndarray
     steps_to_tol: np.ndarray
     diverged: np.ndarray
+
+    def __eq__(self, other) -> bool:
+        """Cell for cell the same grid and outcomes (NaN losses equal where both are NaN)."""
+        if not isinstance(other, SweepResult):
+            return NotImplemented
+        same = lambda a, b: (a is None and b is None) or (a is not None and b is not None and  # noqa: E731
+                                                         np.array_equal(a, b, equal_nan=True))
+        return all(same(getattr(self, k), getattr(other, k))
+                   for k in ("lrs", "betas", "final_loss", "steps_to_tol", "diverged"))
 
     def to_dict(self) -> dict:
         loss = np.where(self.diverged | ~np.isfinite(self.final_loss), np.nan, self.final_loss)
@@ -100,3 +111,56 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
     steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)
     return SweepResult(lrs, betas, st.f.reshape(shape).copy(), steps_to.reshape(shape),
                        (st.status == DIVERGED).reshape(shape))
+
+
+#: A slice of a sliced sweep grows (doubles) while it takes less than this, so cheap sweeps stay
+#: a few big vectorized calls while an expensive one reports (and can be stopped) often.
+SLICE_SECONDS = 0.25
+#: Cell-steps between ``check`` calls inside a slice (~0.1 s on the numpy reference, ~2 ms compiled).
+CHECK_WORK = 100_000
+
+
+def sweep_in_slices(surface: Surface, optimizer: str, lrs, betas=None, *,
+                    progress: Callable[[int, int], None] | None = None, check: Callable[[], None] | None = None,
+                    **kwargs) -> SweepResult:
+    """:func:`sweep` over slices of the grid, reporting between slices; cell for cell the same result.
+
+    Slices are runs of β rows (of η columns without a β axis), growing while each takes less than
+    ``SLICE_SECONDS``. ``progress(cells_done, cells)`` is called before each slice and once at the
+    end; ``check()`` also every ``CHECK_WORK`` cell-steps inside a slice (one cell can take seconds).
+    Either may raise to stop. Cells never interact and stochastic optimizers seed each cell on its
+    own, so the slices give the numbers of one call.
+
+    >>> from engine.surfaces import make_surface
+    >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=3, rotation=0)
+    >>> seen = []
+    >>> r = sweep_in_slices(bowl, "momentum", [0.1, 0.3], [0.0, 0.5, 0.9], start=[1, 1], steps=40,
+    ...                     progress=lambda done, cells: seen.append(done))
+    >>> seen[0], seen[-1], r.steps_to_tol.shape
+    (0, 6, (3, 2))
+    >>> r == sweep(bowl, "momentum", [0.1, 0.3], [0.0, 0.5, 0.9], start=[1, 1], steps=40)
+    True
+    """
+    lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
+    betas = None if betas is None else np.atleast_1d(np.asarray(betas, dtype=float))
+    axis, values = (0, betas) if betas is not None else (1, lrs)
+    per_value = len(lrs) if axis == 0 else 1
+    cells = len(values) * per_value
+    parts, i, size = [], 0, 1
+    while i < len(values):
+        if progress is not None:
+            progress(i * per_value, cells)
+        t0 = time.monotonic()
+        piece = values[i:i + size]
+        inner = {} if check is None else dict(check=check, check_every=max(1, CHECK_WORK // (len(piece) * per_value)))
+        parts.append(sweep(surface, optimizer, lrs, piece, **kwargs, **inner) if axis == 0
+                     else sweep(surface, optimizer, piece, None, **kwargs, **inner))
+        i += len(piece)
+        if time.monotonic() - t0 < SLICE_SECONDS:
+            size *= 2
+    if progress is not None:
+        progress(cells, cells)
+    if len(parts) == 1:
+        return parts[0]
+    return SweepResult(lrs, betas, *(np.concatenate([getattr(r, k) for r in parts], axis=axis)
+                                     for k in ("final_loss", "steps_to_tol", "diverged")))

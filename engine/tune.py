@@ -50,6 +50,8 @@ LR_MIN, LR_MAX, LR_PER_DECADE = 1e-4, 10.0, 8
 LR_FLOOR, MAX_GRID = 1e-8, 1000
 #: The momentum grid: 1 − β log-spaced from 1 (β = 0) to 1 − BETA_MAX, this many points a decade.
 BETA_MAX, BETA_PER_DECADE = 0.999, 8
+#: The smallest β above 0 on the grid (see beta_grid).
+SMALL_BETA = 0.01
 #: Default tolerance on ‖∇f‖ (the page's scene's) and the ring's radius, as a fraction of the view's smaller side.
 TOL, RING_RADIUS = DEFAULT_TOL, 0.1
 #: The most starts (the learner's plus a ring).
@@ -82,17 +84,25 @@ def lr_grid(lr_min: float = LR_MIN, lr_max: float = LR_MAX, per_decade: int = LR
 
 def beta_grid(beta_max: float = BETA_MAX, per_decade: int = BETA_PER_DECADE) -> np.ndarray:
     """β = 1 − 10^(−k/per_decade), k = 0, 1, … while β ≤ beta_max: even steps in log(1 − β) (1 − β to three
-    significant digits).
+    significant digits); and below the first of those, β log-spaced from ``SMALL_BETA``, half as densely:
+    a nearly round bowl's β* is small (((√κ − 1)/(√κ + 1))² = 0.03 at κ = 2, 0.11 at κ = 4), where steps in
+    log(1 − β) leave 0 to 1 − 10^(−1/per_decade) (0.25 by default) empty.
 
     >>> beta_grid(0.99, 2).tolist()
-    [0.0, 0.684, 0.9, 0.9684, 0.99]
+    [0.0, 0.01, 0.1, 0.684, 0.9, 0.9684, 0.99]
+    >>> beta_grid()[:8].tolist()
+    [0.0, 0.01, 0.0178, 0.0316, 0.0562, 0.1, 0.178, 0.25]
     """
     if not 0 <= beta_max < 1:
         raise ParamError("beta_max", beta_max, "a number with 0 ≤ beta_max < 1")
     if isinstance(per_decade, bool) or not isinstance(per_decade, (int, np.integer)) or not 1 <= per_decade <= 100:
         raise ParamError("beta_per_decade", per_decade, "an integer with 1 ≤ beta_per_decade ≤ 100")
     n = int(np.floor(-np.log10(1 - beta_max) * per_decade + 1e-9)) + 1
-    return np.array([float(f"{1 - x:.12g}") for x in _round3(10.0 ** (-np.arange(n) / per_decade))])  # 0.438, not 0.43799…
+    near_one = [float(f"{1 - x:.12g}") for x in _round3(10.0 ** (-np.arange(n) / per_decade))]  # 0.438, not 0.43799…
+    small_n = int(np.floor(-np.log10(SMALL_BETA) * max(1, per_decade // 2) + 1e-9))
+    small = _round3(SMALL_BETA * 10.0 ** (np.arange(small_n) / max(1, per_decade // 2)))
+    small = [float(b) for b in small if b < near_one[1]] if n > 1 else []
+    return np.array(sorted({0.0, *small, *near_one}))
 
 
 def _round3(v: np.ndarray) -> np.ndarray:

@@ -208,6 +208,26 @@ def _clamp_tol(v, notes: list[str]) -> float:
     return float(out)
 
 
+def apply_surface(scene: dict, entry: dict) -> dict:
+    """The scene after choosing the surface ``entry`` (its catalog entry, ``Surface.describe()``): its
+    default start and steps, and each optimizer's step size for it; ``static/js/catalog.js``'s
+    ``applySurface``. A second run of an optimizer keeps its step's ratio to the first's."""
+    sizes = entry.get("step_sizes") or {}
+    optimizers = []
+    for o in scene["optimizers"]:
+        size = sizes.get(o["name"])
+        if not size:
+            optimizers.append({"name": o["name"], "params": dict(o["params"])})
+            continue
+        first = next(q for q in scene["optimizers"] if q["name"] == o["name"])
+        lr = first["params"].get("lr")
+        ratio = 1 if first is o or not (isinstance(lr, (int, float)) and lr > 0) else o["params"]["lr"] / lr
+        optimizers.append({"name": o["name"], "params": {**o["params"], "lr": float(f"{size * ratio:.3g}")}})
+    return {**scene, "surface": entry["name"], "surfaceParams": {}, "formula": "", "view": None,
+            "start": list(entry["default_start"]) if entry.get("default_start") else list(scene["start"]),
+            "steps": entry.get("default_steps") or scene["steps"], "optimizers": optimizers}
+
+
 def clamp_start(start, view) -> list[float]:
     """``clampStart``: inside the view enlarged by its own size on every side."""
     x0, x1, y0, y1 = view

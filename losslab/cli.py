@@ -216,7 +216,9 @@ def _scene(args, parser_error) -> Scene:
         if args.start:
             scene = scene.start(*args.start)
         if args.command in ("run", "render", "tune"):
-            for name, params in args.optimizer or [(o["name"], o["params"]) for o in d["optimizers"]]:
+            # The page's opening race; on another surface as the page shows it once that surface is chosen.
+            opening = d if scene.surface == d["surface"] else _page.apply_surface(d, scene.engine_surface.describe())
+            for name, params in args.optimizer or [(o["name"], o["params"]) for o in opening["optimizers"]]:
                 scene = scene.add(name, **params)
     if args.seed is not None:
         scene = scene.replace(seed=args.seed)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 import numpy as np
 
 import engine
+from engine.runner import Trajectory
 
 from losslab import _js
 
@@ -18,26 +19,21 @@ if TYPE_CHECKING:
 
 # --- results ------------------------------------------------------------------
 
-@dataclass(frozen=True, eq=False)
-class Run:
-    """One optimizer's trajectory: ``points[0]`` is the start, one more entry per step taken.
+@dataclass(eq=False)
+class Run(Trajectory):
+    """One optimizer's trajectory (the engine's :class:`~engine.runner.Trajectory`), numbered as on the page.
 
-    ``status`` is ``converged`` (‖∇f‖ < tol), ``diverged`` (a value stopped being finite or
-    the iterate flew off; only finite entries are kept) or ``max_steps``.
+    ``points[0]`` is the start, one more entry per step taken. ``status`` is ``converged``
+    (‖∇f‖ < tol), ``diverged`` (a value stopped being finite or the iterate flew off; only finite
+    entries are kept) or ``max_steps``.
     """
 
-    index: int
-    optimizer: str
-    params: dict
-    points: np.ndarray
-    losses: np.ndarray
-    grad_norms: np.ndarray
-    status: str
-    steps_taken: int
+    #: The run's place in the race (0-based): its colour and its number in the legend.
+    index: int = 0
 
-    @property
-    def final_loss(self) -> float | None:
-        return float(self.losses[-1]) if len(self.losses) else None
+    # A run is itself, not its values (its arrays have no single truth value): compare by identity.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     @property
     def final_point(self) -> tuple[float, float] | None:

@@ -62,8 +62,10 @@ class Scene:
       surface_params: its parameters, every one filled in (none for ``custom``).
       formula, view: the custom surface's formula and view (for other surfaces ``""`` and None).
       optimizers: ``(name, params)`` pairs, every parameter filled in.
-      start_point: ``(x, y)``; by default the page's (−2, −0.5), moved into the view when outside it.
-      steps, seed: what :meth:`run` uses unless told otherwise (the page's 100 and 0 by default).
+      start_point: ``(x, y)``; by default the surface's own start, as the page picks it when the
+        surface is chosen (e.g. (−4, −2) on ``booth``), moved into the view when outside it.
+      steps, seed: what :meth:`run` uses unless told otherwise (the surface's steps, e.g. 100 on the
+        quadratic, and seed 0 by default).
       lesson: the id of the page's lesson this scene came from, or ``""``.
 
     >>> Scene("quadratic", lambda_1=-1)
@@ -73,7 +75,7 @@ class Scene:
     >>> Scene("rosenbrock").start(-1.5, 2).add("adam", lr=0.1)
     Scene('rosenbrock', a=1, b=100).start(-1.5, 2).add('adam', lr=0.1)
     >>> Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2)).add("newton")
-    Scene('custom', formula='x**2 + 3*y**2', view=(-2, 2, -2, 2)).start(-2, -0.5).add('newton')
+    Scene('custom', formula='x**2 + 3*y**2', view=(-2, 2, -2, 2)).start(-1.2, 1.2).add('newton')
     """
 
     __slots__ = ("surface", "surface_params", "formula", "view", "optimizers", "start_point", "steps", "seed",
@@ -83,11 +85,11 @@ class Scene:
         built = _make_surface(surface, params)
         text = {p.name for p in type(built).PARAMS if p.kind == "text"}
         custom = surface == _page.CUSTOM
-        start = _page.clamp_start(_page.DEFAULT_SCENE["start"], built.view)
+        start = _page.clamp_start(list(built.default_start), built.view)
         self._set(surface=surface, surface_params={k: v for k, v in built.params.items() if k not in text},
                   formula=built.params["formula"] if custom else "",
                   view=tuple(float(c) for c in built.view) if custom else None,
-                  optimizers=(), start_point=(float(start[0]), float(start[1])), steps=_page.DEFAULT_SCENE["steps"],
+                  optimizers=(), start_point=(float(start[0]), float(start[1])), steps=built.DEFAULT_STEPS,
                   seed=_page.DEFAULT_SCENE["seed"], tol=_page.DEFAULT_SCENE["tol"], lesson="", _surface=built)
 
     def _set(self, **values):
@@ -119,6 +121,7 @@ class Scene:
 
     def add(self, optimizer: str, /, **params: Any) -> "Scene":
         """The same scene with one more optimizer; its parameters are checked now, defaults filled in.
+
 
         >>> Scene().add("momentum", lr=0.04).optimizers[0].params["momentum"]
         0.9
@@ -232,9 +235,9 @@ class Scene:
         The page writes numbers with 12 significant digits, and so does this link.
 
         >>> Scene("saddle").add("newton").to_url("http://localhost:9000")
-        'http://localhost:9000#s=saddle:curvature_ratio=1,wall=0.5&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0&tol=0.0001'
+        'http://localhost:9000#s=saddle:curvature_ratio=1,wall=0.5&o=newton:lr=1&start=-1.8,0.01&steps=150&seed=0&tol=0.0001'
         >>> Scene("custom", formula="x**2 + 3*y**2", view=(-2, 2, -2, 2)).add("newton").to_url("")
-        '#s=custom:&o=newton:lr=1&start=-2,-0.5&steps=100&seed=0&tol=0.0001&f=x**2%20%2B%203*y**2&view=-2,2,-2,2'
+        '#s=custom:&o=newton:lr=1&start=-1.2,1.2&steps=100&seed=0&tol=0.0001&f=x**2%20%2B%203*y**2&view=-2,2,-2,2'
         """
         return base.split("#", 1)[0] + _page.to_hash(self.to_dict())
 
@@ -261,8 +264,7 @@ class Scene:
         scene = self.replace(steps=steps, seed=seed, tol=tol)
         trajs = engine.run(self._surface, list(self.optimizers), list(self.start_point), scene.steps,
                            tol=scene.tol, seed=scene.seed)
-        return Result(scene, [Run(i, t.optimizer, t.params, t.points, t.losses, t.grad_norms, t.status, t.steps_taken)
-                              for i, t in enumerate(trajs)])
+        return Result(scene, [Run(**vars(t), index=i) for i, t in enumerate(trajs)])
 
     def sweep(self, optimizer: str = "momentum", **kwargs) -> "SweepMap":
         """An (η, β) map of ``optimizer`` on this surface from this start; see :func:`losslab.sweeps.sweep`."""
@@ -331,8 +333,8 @@ class Scene:
         for o in self.optimizers:
             extra = _kwargs(_non_default(engine.get_spec(o.name).params, o.params))
             out += f".add({o.name!r}{', ' if extra else ''}{extra})"
-        changes = {k: v for k, v in (("steps", self.steps), ("seed", self.seed), ("tol", self.tol))
-                   if v != _page.DEFAULT_SCENE[k]}
+        defaults = {**_page.DEFAULT_SCENE, "steps": self._surface.DEFAULT_STEPS}  # as the constructor sets them
+        changes = {k: v for k, v in (("steps", self.steps), ("seed", self.seed), ("tol", self.tol)) if v != defaults[k]}
         if self.lesson:
             changes["lesson"] = self.lesson
         if changes:

@@ -130,7 +130,7 @@ def sweep(scene: "Scene", optimizer: str = "momentum", *, lrs=None, betas="auto"
       steps, tol: each cell runs until ‖∇f‖ < tol or for ``steps`` steps.
       params: the optimizer's other parameters (e.g. ``{"schedule": "inverse"}``).
       progress: True draws a progress bar on stderr; a callable gets ``(cells_done, cells)``.
-        Either sweeps in blocks of β rows (cell for cell the same numbers as one sweep).
+        Both are called between slices of β rows (cell for cell the same numbers as one sweep).
 
     >>> from losslab.scene import Scene
     >>> bowl = Scene("quadratic", lambda_1=1, lambda_2=10, rotation=0).start(-2, -0.5)
@@ -157,28 +157,9 @@ def sweep(scene: "Scene", optimizer: str = "momentum", *, lrs=None, betas="auto"
     surf = scene.engine_surface
     report = _ProgressBar() if progress is True else progress or None
 
-    def part(lr_part, beta_part):
-        return engine.sweep(surf, optimizer, lr_part, beta_part, start=start, steps=steps, tol=tol,
-                            params=params, seed=seed)
-
-    if report is None:
-        res = part(lrs, betas)
-        loss, to_tol, div = res.final_loss, res.steps_to_tol, res.diverged
-    else:
-        # Blocks of β rows (of η columns without a β axis): each block is an independent sweep.
-        along = lrs if betas is None else betas
-        edges = np.linspace(0, len(along), min(20, len(along)) + 1).round().astype(int)
-        cells = lrs.size * (1 if betas is None else betas.size)
-        per = cells // len(along)
-        pieces = []
-        report(0, cells)
-        for a, b in zip(edges[:-1], edges[1:]):
-            pieces.append(part(lrs[a:b], None) if betas is None else part(lrs, betas[a:b]))
-            report(int(b) * per, cells)
-        axis = 1 if betas is None else 0
-        loss = np.concatenate([p.final_loss for p in pieces], axis)
-        to_tol = np.concatenate([p.steps_to_tol for p in pieces], axis)
-        div = np.concatenate([p.diverged for p in pieces], axis)
+    res = engine.sweep_in_slices(surf, optimizer, lrs, betas, progress=report, start=start, steps=steps, tol=tol,
+                                 params=params, seed=seed)
+    loss, to_tol, div = res.final_loss, res.steps_to_tol, res.diverged
     beta_name = spec.capabilities.beta
     resolved = spec.resolve({**params, "lr": float(lrs[0]),
                              **({beta_name: float(betas[0])} if betas is not None else {})})

@@ -8,7 +8,7 @@ from engine.tune import beta_grid, has_momentum, lr_grid
 from app.core.config import get_settings
 from app.errors import RequestError
 from app.schemas import RunRequest, TuneRequest
-from app.services import scenes
+from app.services import compute
 
 #: Request fields an engine refusal may name (anything else is an optimizer's parameter).
 _FIELDS = ("tol", "steps", "seed", "ring", "ring_radius", "lr_min", "lr_max", "lr_per_decade", "beta_max",
@@ -20,7 +20,7 @@ def compute_tune(req: TuneRequest, until: float | None = None) -> dict:
     within the compute-time cap ending at ``until``."""
     s = get_settings()
     # The same checks as a run of this scene: surface, optimizers, start, batch sizes.
-    scene = scenes.Scene(RunRequest(surface=req.surface, optimizers=req.optimizers, start=req.start,
+    scene = compute.RunPlan(RunRequest(surface=req.surface, optimizers=req.optimizers, start=req.start,
                                     steps=req.steps, tol=req.tol, seed=req.seed))
     if req.lr_min > req.lr_max:
         raise RequestError(["body", "lr_min"], f"lr_min = {req.lr_min:g} must not exceed lr_max = {req.lr_max:g}",
@@ -34,10 +34,10 @@ def compute_tune(req: TuneRequest, until: float | None = None) -> dict:
         raise RequestError(["body", "steps"], f"{cells} grid cells × {starts} starts × {req.steps} steps = {work} "
                            f"cell-steps is too much work: at most {s.max_tune_work}; ask for fewer steps, starts "
                            "or optimizers, or a coarser grid", req.steps)
-    until = scenes.deadline() if until is None else until
+    until = compute.deadline() if until is None else until
 
     def check():
-        scenes.check_deadline(until, "ask for fewer steps, starts or optimizers, or a coarser grid")
+        compute.check_deadline(until, "ask for fewer steps, starts or optimizers, or a coarser grid")
 
     try:
         result = tune(scene.surface, scene.configs, scene.start, steps=req.steps, tol=req.tol, seed=req.seed,

@@ -37,6 +37,9 @@ def _errors(ctx: Context, i: int) -> np.ndarray:
 
 def _step1(ctx: Context) -> Facts:
     f = Facts(values=_values(ctx))
+    if short := ctx.too_short(0, 1):
+        f.claims.append(short)
+        return f
     e = _errors(ctx, 0)
     lr, lam = ctx.configs[0].params["lr"], np.sort(ctx.surface.eigenvalues)
     f.claims.append(Claim(f"steep error after one step: {fmt(e[1, 1])} (factor 1 − ηλmax = {fmt(1 - lr * lam[1])})",
@@ -50,6 +53,9 @@ def _step1(ctx: Context) -> Facts:
 
 def _step2(ctx: Context) -> Facts:
     f = Facts(values=_values(ctx))
+    if short := ctx.too_short(0, 2):
+        f.claims.append(short)
+        return f
     e = _errors(ctx, 0)
     lr, lam = ctx.configs[0].params["lr"], np.sort(ctx.surface.eigenvalues)
     grow = e[2, 1] / e[1, 1] if e[1, 1] > 0 else np.nan

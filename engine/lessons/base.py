@@ -43,7 +43,9 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def fmt(v, digits: int = 3) -> str:
-    """A number as the page prints it: 3 significant digits, exponent form when tiny or huge."""
+    """A number as the page prints it: 3 significant digits, exponent form when tiny or huge; "—" for none."""
+    if v is None:
+        return "—"
     v = float(v)
     if v == 0:
         return "0"
@@ -160,7 +162,8 @@ class Lesson:
         return tuple(s.text[0] for s in self.steps)
 
     @property
-    def views(self) -> list[str]:
+    def panels(self) -> list[str]:
+        """Every panel any step shows beside the plots (``engine.lessons.panels.PANELS``)."""
         return sorted({p for s in self.steps for p in s.panels})
 
     def step(self, n: int) -> Step:
@@ -220,6 +223,16 @@ class Context:
             return None
         bad = np.nonzero(~ok)[0]
         return int(bad[-1] + 1) if len(bad) else 0
+
+    def too_short(self, i: int, need: int) -> Claim | None:
+        """A claim saying run i took fewer than ``need`` steps, too few for what a step measures (a run
+        of one step, or one that starts at a minimum); None when it took enough."""
+        t = self.runs[i]
+        if t.steps_taken >= need:
+            return None
+        took = "stopped at its start" if t.steps_taken == 0 else f"took {t.steps_taken} step" + "s" * (t.steps_taken > 1)
+        return Claim(f"Run {i + 1} {took} ({t.status.replace('_', ' ')}): this step measures its first {need} steps; "
+                     "give it more steps or another start", False)
 
     def diverged_at(self, i: int) -> int | None:
         t = self.runs[i]

@@ -62,8 +62,9 @@ def _step3(ctx: Context) -> Facts:
     f.claims.append(Claim(f"each at its best η: CE {f.values['ce_k']} step(s) (η = {f.values['ce_lr']}), L2 "
                           f"{f.values['l2_k']} steps (η = {f.values['l2_lr']})",
                           ce["best_steps"] is not None and l2["best_steps"] is not None))
-    f.claims.append(Claim(f"L2's best η is {fmt(l2['best_lr'] / ce['best_lr'])}× CE's, above the slider's cap of {fmt(cap)}",
-                          l2["best_lr"] > cap))
+    found = ce["best_lr"] is not None and l2["best_lr"] is not None
+    f.claims.append(Claim(f"L2's best η is {fmt(l2['best_lr'] / ce['best_lr']) if found else '—'}× CE's, above the "
+                          f"slider's cap of {fmt(cap)}", found and l2["best_lr"] > cap))
     f.notes[0] = f"CE: 95 % of the way down at step {_fmt_k(k_ce)}; L2 (same η): {_fmt_k(k_l2)}"
     return f
 

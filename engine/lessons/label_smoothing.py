@@ -25,7 +25,10 @@ def _norms(ctx: Context):
 def _facts(ctx: Context) -> Facts:
     hard, soft = _norms(ctx)
     f = Facts()
-    if hard is not None:
+    if hard is not None and len(hard.points) < 11:  # ‖w‖ against 2 ln k needs some k, and its half
+        f.claims.append(Claim(f"ε = 0: the run took {len(hard.points) - 1} steps, too few to see ‖w‖ grow like "
+                              "2 ln k (give it at least 10)", False))
+    elif hard is not None:
         n = theory.weight_norms(hard.points)
         k = len(n) - 1
         h = k // 2
@@ -45,6 +48,9 @@ def _facts(ctx: Context) -> Facts:
                          "alpha": fmt(2 * eps)})
         if t.status == "converged":
             f.claims.append(Claim(f"ε = {fmt(eps)}: ‖w‖ settles at {fmt(n[-1])} (converged at step {t.steps_taken})", True))
+        elif len(n) <= 100:
+            f.claims.append(Claim(f"ε = {fmt(eps)}: the run took {len(n) - 1} steps, too few to see whether ‖w‖ "
+                                  "settles (this step looks at its last 100)", False))
         else:
             moved = float(abs(n[-1] - n[-100]))
             f.claims.append(Claim(f"ε = {fmt(eps)}: ‖w‖ = {fmt(n[-1])}, moved {fmt(moved)} in the last 100 steps",

@@ -50,7 +50,9 @@ def _step1(ctx: Context) -> Facts:
 def _step2(ctx: Context) -> Facts:
     f = _facts(ctx)
     n = ctx.index_of("newton")
-    if n is not None:
+    if n is not None and (short := ctx.too_short(n, 1)):
+        f.claims.append(short)
+    elif n is not None:
         d = float(np.linalg.norm(ctx.runs[n].points[1]))
         f.values["newton_dist"] = fmt(d)
         f.claims.append(Claim(f"Newton, after one step: {fmt(d)} from the saddle, and stays", escape_step(ctx, n) is None))

@@ -110,7 +110,8 @@ class Surface:
         if self.DEFAULT_START is not None:
             return tuple(map(float, self.DEFAULT_START))
         x0, x1, y0, y1 = self.view
-        return (x0 + 0.2 * (x1 - x0), y1 - 0.2 * (y1 - y0))
+        # 12 significant digits, as the page writes numbers: (-1.8, 1.8), not (-1.7999999999999998, …)
+        return (float(f"{x0 + 0.2 * (x1 - x0):.12g}"), float(f"{y1 - 0.2 * (y1 - y0):.12g}"))
 
     def describe(self) -> dict:
         return {

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlparse
 
 import pytest
-from testkit import CHROMIUM_ARGS, Server  # noqa: F401  (CHROMIUM_ARGS: for scripts/screenshots.py)
+from testkit import CHROMIUM_ARGS, Server, launch_chromium  # noqa: F401  (CHROMIUM_ARGS: for scripts/screenshots.py)
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +25,8 @@ def browser():
     # sync Playwright in the session (the widget's and the class-server tests') refuse to start.
     from playwright.sync_api import sync_playwright
 
-    exe = os.environ.get("LOSSLAB_CHROMIUM") or None
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        b = launch_chromium(p)
         yield b
         b.close()
 

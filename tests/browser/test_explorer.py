@@ -6,7 +6,6 @@ request left the machine.
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import os
 import re
@@ -14,7 +13,7 @@ import re
 import pytest
 
 from conftest import open_page, trajectories, wait_runs_done
-from testkit import CHROMIUM_ARGS, Server
+from testkit import Server, in_own_playwright
 
 SURFACES = ["quadratic", "saddle", "rosenbrock", "himmelblau", "beale", "landscape", "two_weight_net", "logistic_neuron"]
 STATUSES = "() => window.lossLab.store.runs.map(r => [r.optimizer, r.status, r.stepsTaken])"
@@ -252,16 +251,6 @@ def _restart_scenario(browser):
 
 
 def test_a_server_restart_refetches_the_contour():
-    playwright = pytest.importorskip("playwright.sync_api")
-
-    def body():
-        with playwright.sync_playwright() as p:
-            b = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None, args=CHROMIUM_ARGS)
-            try:
-                _restart_scenario(b)
-            finally:
-                b.close()
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(body).result()
+    pytest.importorskip("playwright.sync_api")
+    in_own_playwright(_restart_scenario)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from engine import make_surface, run
-from engine.optimizers import make_optimizer
+from engine.optimizers import OPTIMIZERS, make_optimizer
 
 
 def reference(name, grad, x0, steps, lr, momentum=0.0, alpha=0.99, beta1=0.9, beta2=0.999, eps=None):
@@ -132,3 +132,16 @@ def test_momentum_convention_differs_from_eta_inside_the_velocity_when_eta_chang
         x_inside = x_inside - v_inside
     np.testing.assert_allclose(t.points[-1], x, rtol=1e-13)
     assert np.linalg.norm(t.points[-1] - x_inside) > 1e-3
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_each_builder_takes_exactly_its_catalog_parameters_but_the_samplings(name):
+    # No phantom arguments: a parameter the catalog lists either reaches the update rule or is
+    # declared as the runner's (how the gradient is sampled), never accepted and dropped.
+    import inspect
+
+    spec = OPTIMIZERS[name]
+    built = set(inspect.signature(spec.build).parameters)
+    listed = {p.name for p in spec.params}
+    assert built == listed - set(spec.sampling)
+    assert set(spec.sampling) <= listed

@@ -121,7 +121,15 @@ def test_grids():
     np.testing.assert_allclose(np.diff(np.log10(lrs)), 1 / LR_PER_DECADE, atol=0.005)  # 3 significant digits
     b = beta_grid()
     assert b[0] == 0.0 and b[-1] == pytest.approx(0.999)
-    np.testing.assert_allclose(np.diff(np.log10(1 - b)), -1 / BETA_PER_DECADE, atol=0.005)
+    upper = b[b >= 1 - float(f"{10 ** (-1 / BETA_PER_DECADE):.3g}") - 1e-12]  # even steps in log(1 − β) towards 1
+    np.testing.assert_allclose(np.diff(np.log10(1 - upper)), -1 / BETA_PER_DECADE, atol=0.005)
+    lower = b[(b > 0) & (b < upper[0])]  # and even steps in log β near 0, from 0.01: no gap 0 → 0.25
+    assert lower[0] == 0.01 and len(lower) >= 5 and np.all(np.diff(b) > 0)
+    np.testing.assert_allclose(np.diff(np.log10(lower)), 2 / BETA_PER_DECADE, atol=0.005)
+    # a nearly round bowl's optimal β is on the grid to its resolution: κ = 2 gives β* = 0.0294
+    kappa = 2.0
+    best = ((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) ** 2
+    assert np.min(np.abs(np.log10(lower) - np.log10(best))) <= 1 / BETA_PER_DECADE
     with pytest.raises(ParamError, match="lr_min"):
         lr_grid(1.0, 0.1)
     with pytest.raises(ParamError, match="beta_max"):

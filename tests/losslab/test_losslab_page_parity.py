@@ -24,6 +24,7 @@ from losslab import _js, _page
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE_JS = ROOT / "static" / "js" / "state.js"
+CATALOG_JS = ROOT / "static" / "js" / "catalog.js"
 
 HASHES = [
     "",
@@ -74,11 +75,18 @@ HASHES += [h for h, _ in CUSTOM_LINKS]
 HASHES += [ll.Scene(name).add("gd").to_url("") for name in _page.CATALOG]
 WARNING = set(HASHES[2:6]) | {h for h, outcome in CUSTOM_LINKS if outcome == WARNS}
 REFUSED = {h: outcome for h, outcome in CUSTOM_LINKS if outcome not in (OPENS, WARNS)}
+# (scene, surface) pairs: the opening scene, and a race with a second momentum run at a different step
+# (which keeps its ratio to the first's), each switched to every surface.
+_RACE = {**_page.DEFAULT_SCENE, "optimizers": [{"name": "momentum", "params": {"lr": 0.04, "momentum": 0.7}},
+                                               {"name": "momentum", "params": {"lr": 0.1, "momentum": 0.9}},
+                                               {"name": "adam", "params": {"lr": 0.05}}]}
+APPLIED = [[scene, name] for scene in (_page.DEFAULT_SCENE, _RACE) for name in _page.CATALOG]
 NUMBERS = [0.09, 20, 1e-7, 1e21, 1e20, 123456789012345680000, -0.0, 5e-324, 1.7976931348623157e308, 0.1 + 0.2,
            2**-18, 2**-18 * 1e6, 1 / 3, -2.5e-6, 1e-6, 0.000001234, 4.35, 1234567.8901234567]
 
 NODE_SCRIPT = """
 import { fromHash, normalizeScene, toHash, runRequest, surfaceSpec } from %s;
+import { applySurface } from %s;
 import { readFileSync } from "node:fs";
 const input = JSON.parse(readFileSync(0, "utf8"));
 const catalog = { surfaces: {}, optimizers: {}, scene: input.catalog.scene };
@@ -88,9 +96,11 @@ const scenes = input.hashes.map((h) => {
   const scene = normalizeScene(fromHash(h, catalog), catalog);
   return { scene, hash: toHash(scene), body: runRequest(scene), spec: surfaceSpec(scene) };
 });
+// Choosing each surface from each starting scene, as the page's surface menu does.
+const applied = input.applied.map(([from, name]) => applySurface(from, catalog, name));
 const numbers = input.numbers.map((x) => [String(x), String(Number(x.toPrecision(12)))]);
 const json = JSON.stringify(input.json, null, 1);
-process.stdout.write(JSON.stringify({ scenes, numbers, json }));
+process.stdout.write(JSON.stringify({ scenes, applied, numbers, json }));
 """
 
 
@@ -102,12 +112,13 @@ def page():
         if os.environ.get("CI") or os.environ.get("LOSSLAB_REQUIRE_NODE"):
             pytest.fail("Node is not installed: the page's state.js cannot be run, and CI must run it")
         pytest.skip("Node is not installed: the page's state.js cannot be run")
-    script = NODE_SCRIPT % json.dumps(STATE_JS.as_uri())
+    script = NODE_SCRIPT % (json.dumps(STATE_JS.as_uri()), json.dumps(CATALOG_JS.as_uri()))
     export = ll.Scene.from_url(HASHES[7]).run(steps=5).to_dict()
     catalog = engine.catalog()
     catalog["surfaces"] += [cls.catalog_entry() for cls in TEXT_SURFACES.values()]  # as api.js adds GET /api/formula's
     catalog["scene"] = json.loads(TestClient(app).get("/api/scene").text)  # the scene format, as the page loads it
-    payload = json.dumps({"catalog": catalog, "hashes": HASHES, "numbers": NUMBERS, "json": export})
+    payload = json.dumps({"catalog": catalog, "hashes": HASHES, "numbers": NUMBERS, "json": export,
+                          "applied": APPLIED})
     out = subprocess.run([node, "--input-type=module", "-e", script], input=payload, capture_output=True,
                          text=True, timeout=60, check=True)
     data = json.loads(out.stdout)
@@ -158,6 +169,27 @@ def test_scene_from_a_link_asks_the_engine_what_the_page_asks_the_server(page, i
     assert list(scene.start_point) == body["start"]
     assert (scene.steps, scene.seed, scene.tol) == (body["steps"], body["seed"], body["tol"])
     assert json.loads(json.dumps(_page.run_request(scene.to_dict()))) == body
+
+
+@pytest.mark.parametrize("i", range(len(APPLIED)))
+def test_choosing_a_surface_gives_the_pages_scene(page, i):
+    scene, name = APPLIED[i]
+    ours = _page.apply_surface(scene, engine.make_surface(name).describe())
+    assert json.loads(json.dumps(ours)) == page["applied"][i]
+
+
+def test_the_command_line_opens_a_surface_as_the_page_does_once_it_is_chosen():
+    # `losslab run --surface booth`: booth's own start, steps and step sizes, and every run converges
+    entry = engine.make_surface("booth").describe()
+    chosen = _page.apply_surface(_page.DEFAULT_SCENE, entry)
+    scene = ll.Scene("booth")
+    assert list(scene.start_point) == chosen["start"] == [-4.0, -2.0] and scene.steps == chosen["steps"]
+    from losslab import cli
+
+    args = cli.build_parser().parse_args(["run", "--surface", "booth"])
+    built = cli._scene(args, pytest.fail)
+    assert [(o.name, o.params["lr"]) for o in built.optimizers] == [(o["name"], o["params"]["lr"]) for o in chosen["optimizers"]]
+    assert all(r.status == "converged" for r in built.run())
 
 
 def test_numbers_are_written_as_the_page_writes_them(page):

@@ -138,13 +138,13 @@ def bridge():
 
 def test_widget_front_end_drag_a_slider_and_the_kernel_moves_the_path(bridge):
     from playwright.sync_api import sync_playwright
-    from testkit import CHROMIUM_ARGS
+    from testkit import launch_chromium
 
     bridge.execute(SCENE_CODE)
     assert bridge.comm_id and set(bridge.state) >= {"_esm", "surface", "controls", "params", "runs"}
     sent = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None, args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 900, "height": 700})
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))

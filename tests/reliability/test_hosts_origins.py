@@ -9,7 +9,6 @@ hostile page's browser would send.
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -126,11 +125,10 @@ def test_a_class_server_answers_to_its_name_and_its_pages_may_open_the_socket(cl
 @pytest.fixture
 def chromium():
     playwright = pytest.importorskip("playwright.sync_api")
-    from testkit import CHROMIUM_ARGS
+    from testkit import launch_chromium
 
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None,
-                                    args=CHROMIUM_ARGS + [f"--host-resolver-rules=MAP {CLASS_HOST} 127.0.0.1"])
+        browser = launch_chromium(p, [f"--host-resolver-rules=MAP {CLASS_HOST} 127.0.0.1"])
         yield browser
         browser.close()
 

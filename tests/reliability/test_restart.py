@@ -8,15 +8,13 @@ re-run to replace it with the new server's numbers.
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
-import os
 import time
 import urllib.request
 
 import pytest
 
-from testkit import CHROMIUM_ARGS
+from testkit import in_own_playwright
 
 from .server import Server, free_port
 
@@ -32,26 +30,6 @@ RUNS_DRAWN = """() => {
 DRAWN = """() => document.getElementById('contour-plot').data
     .filter(t => (t.uid || '').startsWith('losslab-run-'))
     .map(t => ({x: Array.from(t.x), y: Array.from(t.y)}))"""
-
-
-def in_own_playwright(scenario):
-    """Run ``scenario(browser)`` with a Playwright of its own, in a thread of its own.
-
-    The browser tests keep a session-wide sync Playwright open on the main thread, and a
-    second sync Playwright on that thread refuses to start ("inside the asyncio loop").
-    """
-    playwright = pytest.importorskip("playwright.sync_api")
-
-    def body():
-        with playwright.sync_playwright() as p:
-            b = p.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None, args=CHROMIUM_ARGS)
-            try:
-                scenario(b)
-            finally:
-                b.close()
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(body).result()
 
 
 class SocketLog:
@@ -76,6 +54,7 @@ def post_run(server: Server, body: dict) -> dict:
 
 
 def test_the_page_reconnects_and_reruns_its_scene_after_a_restart():
+    pytest.importorskip("playwright.sync_api")
     in_own_playwright(_reconnects_and_reruns)
 
 

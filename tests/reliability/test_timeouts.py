@@ -6,6 +6,7 @@ seconds end near the cap with a 422 (or an 'error' message) naming the limit and
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 import urllib.error
@@ -17,11 +18,13 @@ import pytest
 import engine
 from engine import accel
 from app.core.config import get_settings
-from app.services import scenes
+from app.services import compute
 
 from .bodies import big_run, small_run
 from .conftest import COMPUTE_TIMEOUT, parse_strict
 from .server import open_socket
+
+SWEEPS = importlib.import_module("engine.sweep")  # the module (engine.sweep is also its function)
 
 RUN_MESSAGE = (f"steps: the computation took longer than the {COMPUTE_TIMEOUT:g} s limit on compute time per request; "
                "ask for fewer steps or optimizers")
@@ -77,7 +80,7 @@ def test_a_sweep_over_the_cap_gets_a_422_naming_the_limit(capped_server):
 def test_a_sweep_of_one_cell_stops_at_the_cap(client, monkeypatch):
     """One cell is one slice: the deadline is checked between runs of its steps too (it was never checked)."""
     monkeypatch.setattr(get_settings(), "compute_timeout", 0.3)
-    monkeypatch.setattr(scenes, "SWEEP_CHECK_WORK", 200)  # a check every 200 steps of the one cell
+    monkeypatch.setattr(SWEEPS, "CHECK_WORK", 200)  # a check every 200 steps of the one cell
     monkeypatch.setattr(accel, "_ENV_ON", False)  # the numpy reference, in every thread: seconds for this cell
     body = {"surface": {"name": "two_weight_net"}, "optimizer": {"name": "sgd", "params": {"noise": 0.5}},
             "start": [0.5, 0.5], "steps": 20000, "lrs": {"min": 0.01, "max": 0.01, "n": 1}}
@@ -97,12 +100,12 @@ def test_a_sweep_of_one_cell_stops_at_the_cap(client, monkeypatch):
 ])
 def test_a_sweep_in_slices_gives_the_same_numbers_as_one_call(monkeypatch, surface, optimizer, params, with_betas):
     """The cap is checked between slices of the grid; slicing must not change a single cell."""
-    monkeypatch.setattr(scenes, "SLICE_SECONDS", 0.0)  # slices of one row or column: the finest split
+    monkeypatch.setattr(SWEEPS, "SLICE_SECONDS", 0.0)  # slices of one row or column: the finest split
     s = engine.make_surface(surface)
     lrs, betas = np.geomspace(1e-3, 1, 7), (np.linspace(0, 0.95, 5) if with_betas else None)
     kw = dict(start=np.array([0.3, -0.2]), steps=60, tol=1e-6, params=params, seed=3)
     whole = engine.sweep(s, optimizer, lrs, betas, **kw)
-    sliced = scenes._sweep_in_slices(s, optimizer, lrs, betas, **kw)
+    sliced = engine.sweep_in_slices(s, optimizer, lrs, betas, **kw)
     np.testing.assert_array_equal(sliced.final_loss, whole.final_loss)
     np.testing.assert_array_equal(sliced.steps_to_tol, whole.steps_to_tol)
     np.testing.assert_array_equal(sliced.diverged, whole.diverged)
@@ -132,7 +135,7 @@ def test_a_grid_over_the_cap_gets_a_422_naming_the_limit(client, monkeypatch):
     ("two_weight_net", {"activation": "relu"}, None), ("logistic_neuron", {"loss": "l2"}, (-40.0, 40.0, -40.0, 40.0)),
 ])
 def test_a_grid_in_blocks_gives_the_same_numbers_as_one_call(monkeypatch, name, params, view):
-    monkeypatch.setattr(scenes, "GRID_BLOCK_CELLS", 1)  # one row at a time
+    monkeypatch.setattr(compute, "GRID_BLOCK_CELLS", 1)  # one row at a time
     s = engine.make_surface(name, **params)
-    for whole, blocks in zip(s.grid(37, view), scenes._grid_in_blocks(s, 37, view)):
+    for whole, blocks in zip(s.grid(37, view), compute._grid_in_blocks(s, 37, view)):
         np.testing.assert_array_equal(blocks, whole)

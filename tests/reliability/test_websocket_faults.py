@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app.services import scenes
+from app.services import compute
 
 from .bodies import big_run, small_run
 from .conftest import MAX_WEBSOCKETS
@@ -139,7 +139,7 @@ def test_streamed_blowups_carry_only_finite_numbers(capped_server, optimizers, s
 @pytest.fixture
 def broken_chunks(monkeypatch):
     """Runs of exactly 13 steps raise inside the engine after their first chunk; others run as usual."""
-    original = scenes.Scene.chunks
+    original = compute.RunPlan.chunks
 
     def chunks(self, chunk_size):
         gen = original(self, chunk_size)
@@ -151,7 +151,7 @@ def broken_chunks(monkeypatch):
             raise RuntimeError("boom: a bug in the engine")
         return failing()
 
-    monkeypatch.setattr(scenes.Scene, "chunks", chunks)
+    monkeypatch.setattr(compute.RunPlan, "chunks", chunks)
 
 
 def test_an_unexpected_error_mid_stream_becomes_an_error_message(client, ws_recv, broken_chunks, caplog):
@@ -176,7 +176,7 @@ def test_an_unexpected_error_building_the_scene_becomes_an_error_message(client,
         raise ZeroDivisionError("a bug in scene building")
 
     with client.websocket_connect("/ws/run") as ws:
-        monkeypatch.setattr(scenes.Scene, "__init__", broken)
+        monkeypatch.setattr(compute.RunPlan, "__init__", broken)
         ws.send_json(small_run(7))
         err = ws_recv(ws)
         assert (err["type"], err["id"], err["status"]) == ("error", 7, 500)

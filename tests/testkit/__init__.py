@@ -113,3 +113,32 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def launch_chromium(playwright, extra_args: list[str] = ()):
+    """Chromium for a test: LOSSLAB_CHROMIUM (the system's, as in CI) when set, else Playwright's own build."""
+    return playwright.chromium.launch(executable_path=os.environ.get("LOSSLAB_CHROMIUM") or None,
+                                      args=CHROMIUM_ARGS + list(extra_args))
+
+
+def in_own_playwright(scenario, extra_args: list[str] = ()):
+    """Run ``scenario(browser)`` with a Playwright of its own, in a thread of its own.
+
+    A test module's sync Playwright holds the main thread's event loop, and a second sync
+    Playwright on that thread refuses to start ("inside the asyncio loop"); a scenario that
+    needs its own browser (a server restarted under it, a host name mapped) runs here.
+    """
+    import concurrent.futures
+
+    from playwright.sync_api import sync_playwright
+
+    def body():
+        with sync_playwright() as p:
+            browser = launch_chromium(p, extra_args)
+            try:
+                scenario(browser)
+            finally:
+                browser.close()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(body).result()

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.responses import JSONResponse
 from app.schemas import (POST_ERRORS, GridRequest, GridResponse, RunRequest, RunResponse, SweepRequest, SweepResponse,
                          TheoryRequest, TheoryResponse)
-from app.services import scenes
+from app.services import compute
 
 router = APIRouter(prefix="/api", tags=["compute"])
 
@@ -19,34 +19,34 @@ router = APIRouter(prefix="/api", tags=["compute"])
 @router.post("/run", response_model=RunResponse, responses=POST_ERRORS)
 async def run(req: RunRequest):
     """Run every optimizer from the start point and return whole trajectories."""
-    until = scenes.deadline()  # counts the time spent waiting for a thread too
-    if scenes.is_quick(req):
+    until = compute.deadline()  # counts the time spent waiting for a thread too
+    if compute.is_quick(req):
         # A built-in surface and about a millisecond of work on the compiled path: less than the
         # two thread hops below would cost (~0.2 ms each on a busy 2-core machine).
-        return JSONResponse(scenes.compute_run(scenes.Scene(req), until))
-    return await run_in_threadpool(_rendered, lambda: scenes.compute_run(*scenes.built(lambda: scenes.Scene(req), until)))
+        return JSONResponse(compute.compute_run(compute.RunPlan(req), until))
+    return await run_in_threadpool(_rendered, lambda: compute.compute_run(*compute.built(lambda: compute.RunPlan(req), until)))
 
 
 @router.post("/grid", response_model=GridResponse, responses=POST_ERRORS)
 async def grid(req: GridRequest):
     """The surface's loss on an n × n grid over its view (cached); non-finite values are null."""
-    return JSONResponse(await run_in_threadpool(scenes.compute_grid, req, scenes.deadline()))
+    return JSONResponse(await run_in_threadpool(compute.compute_grid, req, compute.deadline()))
 
 
 @router.post("/sweep", response_model=SweepResponse, responses=POST_ERRORS)
 async def sweep(req: SweepRequest):
     """Final loss, steps to tolerance and divergence over an (η, β) grid, plus the analytic rate on the quadratic."""
-    until = scenes.deadline()
-    return await run_in_threadpool(_rendered, lambda: scenes.compute_sweep(req, until))
+    until = compute.deadline()
+    return await run_in_threadpool(_rendered, lambda: compute.compute_sweep(req, until))
 
 
 @router.post("/theory", response_model=TheoryResponse, responses=POST_ERRORS)
 async def theory(req: TheoryRequest):
     """Theory numbers of a surface (quadratic: λ, κ, best steps and rates) and the Hessian at a point."""
     def theory_of():
-        surface = scenes.build_surface(req.surface)
-        configs = [scenes.build_optimizer(o, ["body", "optimizers", i]) for i, o in enumerate(req.optimizers or [])]
-        return scenes.compute_theory(surface, req.point, req.batch_sizes, req.backprop, configs, req.points)
+        surface = compute.build_surface(req.surface)
+        configs = [compute.build_optimizer(o, ["body", "optimizers", i]) for i, o in enumerate(req.optimizers or [])]
+        return compute.compute_theory(surface, req.point, req.batch_sizes, req.backprop, configs, req.points)
 
     return await run_in_threadpool(_rendered, theory_of)
 

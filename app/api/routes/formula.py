@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.responses import JSONResponse
 from app.schemas import POST_ERRORS, CustomSurfaceResponse, FormulaRequest, FormulaResponse
-from app.services.scenes import FormulaRequestError
+from app.services.compute import FormulaRequestError
 from engine.surfaces.custom import CustomSurface, FormulaError, compile_formula
 
 router = APIRouter(prefix="/api", tags=["formula"])

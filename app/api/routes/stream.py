@@ -21,14 +21,14 @@ from app.core.limits import json_depth, too_deep
 from app.errors import RequestError, clean_detail, describe, safe_value
 from app.responses import dumps
 from app.schemas import RequestId, WsRunRequest
-from app.services import scenes
+from app.services import compute
 
 router = APIRouter(tags=["stream"])
 log = logging.getLogger("losslab")
 
 #: Steps the engine computes between checks for cancellation (the numpy reference; the compiled
-#: path takes scenes.STREAM_CHUNK_COMPILED, about as long).
-ENGINE_CHUNK = scenes.STREAM_CHUNK
+#: path takes compute.STREAM_CHUNK_COMPILED, about as long).
+ENGINE_CHUNK = compute.STREAM_CHUNK
 #: Time the server gathers chunks before sending, after the first (immediate) message.
 BATCH_SECONDS = 0.025
 _ID = TypeAdapter(RequestId | None)
@@ -117,7 +117,7 @@ async def _error(ws: WebSocket, rid, detail, status: int = 422) -> None:
                      "message": describe(detail) if isinstance(detail, list) else str(detail)})
 
 
-async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Event, metrics: Metrics,
+async def _stream(ws: WebSocket, scene: compute.RunPlan, rid, cancel: threading.Event, metrics: Metrics,
                   drop: asyncio.Future, deadline: float | None = None) -> None:
     """Run the scene and send its chunks; a client that stops reading is handed to ``drop`` to be closed.
 
@@ -127,7 +127,7 @@ async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Eve
     deadline = time.monotonic() + limit if deadline is None else deadline
     gen = scene.chunks(chunk_size=scene.stream_chunk)
     # A run of about a millisecond is computed on the event loop: a thread hop per batch would cost more.
-    quick = scenes.is_quick(scene.req)
+    quick = compute.is_quick(scene.req)
     first = True
     try:
         while True:
@@ -145,7 +145,7 @@ async def _stream(ws: WebSocket, scene: scenes.Scene, rid, cancel: threading.Eve
                 await _send(ws, {"type": "done", "id": rid, "runs": runs})
                 return
             if time.monotonic() > deadline:
-                await _error(ws, rid, scenes.timeout_error(limit).detail())
+                await _error(ws, rid, compute.timeout_error(limit).detail())
                 return
     except SlowClient as e:
         if not drop.done():
@@ -239,10 +239,10 @@ async def ws_run(ws: WebSocket) -> None:
                 req = WsRunRequest.model_validate(body)
                 # Building the scene may compile a typed formula (up to seconds): off the event loop,
                 # unless it is a built-in surface the quick path takes (microseconds).
-                if scenes.is_quick(req):
-                    scene = scenes.Scene(req)
+                if compute.is_quick(req):
+                    scene = compute.RunPlan(req)
                 else:
-                    scene, until = await run_in_threadpool(scenes.built, lambda: scenes.Scene(req), until)
+                    scene, until = await run_in_threadpool(compute.built, lambda: compute.RunPlan(req), until)
             except ValidationError as e:
                 await _error(ws, rid, clean_detail([{**d, "loc": ("body", *d["loc"])} for d in e.errors()[:20]]))
                 continue

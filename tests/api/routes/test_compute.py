@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import engine
-from app.services import scenes
+from app.services import compute
 from engine import theory
 
 STATUSES = {"converged", "diverged", "max_steps"}
@@ -228,7 +228,7 @@ def test_grid_with_a_view(client, strict_json):
 
 def test_grid_is_served_from_cache(client, strict_json):
     body = {"surface": {"name": "quadratic", "params": {"lambda_1": 3.25, "lambda_2": 9.5, "rotation": 17}}, "n": 37}
-    info = lambda: (scenes.GRIDS.hits, scenes.GRIDS.misses)  # noqa: E731
+    info = lambda: (compute.GRIDS.hits, compute.GRIDS.misses)  # noqa: E731
     before = info()
     first = client.post("/api/grid", json=body)
     middle = info()

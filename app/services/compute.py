@@ -14,7 +14,6 @@ from engine import ParamError, capabilities, theory
 from engine.runner import Chunk, OptimizerConfig
 from engine.surfaces import TEXT_SURFACES, Surface
 from engine.surfaces.custom import FormulaBusy, FormulaError
-from engine.sweep import SweepResult
 
 from app.core.cache import ByteLRU
 from app.core.config import get_settings
@@ -119,8 +118,8 @@ def check_start(surface: Surface, start, loc=("body", "start")) -> np.ndarray:
     return np.array(start, dtype=float)
 
 
-class Scene:
-    """A validated run request: surface, optimizer configs and run settings."""
+class RunPlan:
+    """A run request, validated and built: the engine's surface and optimizer configs, the start and the settings."""
 
     def __init__(self, req: RunRequest):
         self.req = req
@@ -180,33 +179,17 @@ def timeout_error(limit: float, advice: str = "ask for fewer steps or optimizers
                         f"per request; {advice}", None)
 
 
-def compute_run(scene: Scene, until: float | None = None) -> dict:
+def compute_run(scene: RunPlan, until: float | None = None) -> dict:
     """The whole run, as the POST /api/run response body, within the compute-time cap (ending at ``until``)."""
     until = deadline() if until is None else until
     check_deadline(until)
-    parts: list[list] = [[] for _ in scene.configs]
-    last = None
     # A compiled step on a data surface costs ~1 µs (numpy's loops over its examples), not ~50 ns: the
     # reference's chunk keeps the cap's checks as frequent (2000 steps of 8 runs ≈ 20-30 ms there).
     cheap = scene.compiled and not scene.surface.IS_DATA
-    for chunk in scene.chunks(chunk_size=RUN_CHUNK_COMPILED if cheap else RUN_CHUNK):
-        for rc in chunk.runs:
-            parts[rc.run].append(rc)
-        last = chunk
-        if not chunk.done:
-            check_deadline(until)
-    runs = []
-    for i, cfg in enumerate(scene.configs):
-        p = parts[i]
-        losses = np.concatenate([c.losses for c in p]) if p else np.empty(0)
-        runs.append({
-            "optimizer": cfg.name, "params": cfg.params,
-            "points": np.concatenate([c.points for c in p]) if p else np.empty((0, 2)),
-            "losses": losses, "grad_norms": np.concatenate([c.grad_norms for c in p]) if p else np.empty(0),
-            "status": last.status[i], "steps_taken": last.steps_taken[i],
-            "final_loss": float(losses[-1]) if len(losses) else None,
-        })
-    return {"surface": scene.surface.describe(), "runs": runs}
+    r = scene.req
+    runs = engine.run(scene.surface, scene.configs, scene.start, r.steps, tol=r.tol, seed=r.seed,
+                      chunk_size=RUN_CHUNK_COMPILED if cheap else RUN_CHUNK, between=lambda: check_deadline(until))
+    return {"surface": scene.surface.describe(), "runs": [t.fields() for t in runs]}
 
 
 # --- grids ------------------------------------------------------------------
@@ -281,43 +264,6 @@ def _axis(a, log: bool) -> np.ndarray:
     return np.geomspace(a.min, a.max, a.n) if log else np.linspace(a.min, a.max, a.n)
 
 
-#: A sweep slice grows (doubles) while it takes less than this, so cheap sweeps stay one big vectorized call.
-SLICE_SECONDS = 0.25
-#: Cell-steps between deadline checks inside a slice (~0.1 s on the numpy reference, ~2 ms compiled).
-SWEEP_CHECK_WORK = 100_000
-
-
-def _sweep_in_slices(surface: Surface, optimizer: str, lrs: np.ndarray, betas: np.ndarray | None,
-                     until: float | None = None, **kwargs) -> SweepResult:
-    """engine.sweep over slices of the grid, within the compute-time cap (a 422 once it is passed).
-
-    Slices are runs of β rows (or of η columns when there is no β axis). Cells never interact and
-    stochastic optimizers seed each cell on its own, so the slices give the same numbers as one call.
-    """
-    until = deadline() if until is None else until
-    advice = "ask for fewer steps or a smaller grid"
-    axis, values = (0, betas) if betas is not None else (1, lrs)
-    parts, i, size = [], 0, 1
-    while i < len(values):
-        check_deadline(until, advice)
-        t0 = time.monotonic()
-        piece = values[i:i + size]
-        cells = len(piece) * (len(lrs) if axis == 0 else 1)
-        # Within a slice, the deadline is checked between runs of steps too: one cell can take seconds.
-        check = dict(check=lambda: check_deadline(until, advice), check_every=max(1, SWEEP_CHECK_WORK // cells))
-        if axis == 0:
-            parts.append(engine.sweep(surface, optimizer, lrs, piece, **kwargs, **check))
-        else:
-            parts.append(engine.sweep(surface, optimizer, piece, None, **kwargs, **check))
-        i += len(piece)
-        if time.monotonic() - t0 < SLICE_SECONDS:
-            size *= 2
-    if len(parts) == 1:
-        return parts[0]
-    return SweepResult(lrs, betas, *(np.concatenate([getattr(r, k) for r in parts], axis=axis)
-                                     for k in ("final_loss", "steps_to_tol", "diverged")))
-
-
 def compute_sweep(req: SweepRequest, until: float | None = None) -> dict:
     s = get_settings()
     surface, until = built(lambda: build_surface(req.surface), until)
@@ -340,8 +286,12 @@ def compute_sweep(req: SweepRequest, until: float | None = None) -> dict:
     swept = ("lr",) if betas is None else ("lr", engine.get_spec(cfg.name).capabilities.beta)
     params = {k: v for k, v in cfg.params.items() if k not in swept}
     try:
-        result = _sweep_in_slices(surface, cfg.name, lrs, betas, until, start=start, steps=req.steps, tol=req.tol,
-                                  params=params, seed=req.seed)
+        def on_time(done: int = 0, cells: int = 1) -> None:  # a finished sweep is answered, however late
+            if done < cells:
+                check_deadline(until, "ask for fewer steps or a smaller grid")
+
+        result = engine.sweep_in_slices(surface, cfg.name, lrs, betas, progress=on_time, check=on_time, start=start,
+                                        steps=req.steps, tol=req.tol, params=params, seed=req.seed)
     except ParamError as e:
         field = "betas" if e.param in ("betas",) or e.param.endswith(".momentum") else "lrs"
         raise RequestError(["body", field], str(e), e.value) from None
