@@ -86,7 +86,7 @@ def run(quick: bool = False) -> list[Result]:
             c.close()
             tune_s, health_s = median(t), median(h)
             ratio = tune_s / health_s
-            compiled = name in accel.SURFACE_IDS
+            compiled = accel.covers(name, "gd")
             ring = in_process(name, 8) if compiled else None  # tens of seconds on the numpy reference
             alone = in_process(name, 0)
             out.append(Result(f"9. POST /api/tune, 4 optimizers × {STEPS} steps, {name} ÷ GET /healthz",
@@ -96,7 +96,7 @@ def run(quick: bool = False) -> list[Result]:
                                      f"engine.tune in-process {alone * 1e3:.1f} ms"
                                      + ("" if ring is None else f", with a ring of 8 more starts {ring * 1e3:.1f} ms")
                                      + f" ({accel.status()}; the compiled path covers "
-                                     f"{'this surface' if accel.covers(name, 'gd') else 'not this surface: numpy reference'})"]))
+                                     f"{'this surface' if compiled else 'not this surface: numpy reference'})"]))
     return out
 
 

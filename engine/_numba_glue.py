@@ -47,6 +47,27 @@ def _call_loop_compiled(fn, data, n, p0, s0, p1, s1, p2, s2):
     return impl
 
 
+def _on_surface_from(i: int):
+    """The compiled ``kernel.on_surface`` from table row ``i`` on: is it row i's kind? then its loop, else the rest."""
+    _, value_and_grad, hessian, example_grads = kernel.SURFACE_TWINS[i]
+    if i == len(kernel.SURFACE_TWINS) - 1:
+        def last(loop, surface, args):
+            return loop(value_and_grad, hessian, example_grads, surface, *args)
+        return last
+    rest = register_jitable(_on_surface_from(i + 1))
+
+    def impl(loop, surface, args):
+        if surface[0] == i:
+            return loop(value_and_grad, hessian, example_grads, surface, *args)
+        return rest(loop, surface, args)
+    return impl
+
+
+@overload(kernel.on_surface)
+def _on_surface_compiled(loop, surface, args):
+    return _on_surface_from(0)
+
+
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
 
 
@@ -56,6 +77,6 @@ def compile_kernel() -> dict:
         if fn is not twins.call_loop:
             register_jitable(fn)
     for fn in kernel.COMPILED:
-        if fn not in (kernel.advance, kernel.sweep, kernel.sweep_heavy_ball):
+        if fn not in kernel.ENTRY_POINTS and fn is not kernel.on_surface:
             register_jitable(fn)
-    return {name: numba.njit(**_OPTIONS)(getattr(kernel, name)) for name in ("advance", "sweep", "sweep_heavy_ball")}
+    return {fn.__name__: numba.njit(**_OPTIONS)(fn) for fn in kernel.ENTRY_POINTS}

@@ -31,7 +31,7 @@ import numpy as np
 
 from engine import kernel
 from engine.kernel import (ALPHA, BATCH, BETA2, CONVERGED, DECAY_EVERY, DIVERGED, EPS, GD, HEAVY_BALL,  # noqa: F401
-                           HYPERPARAMETERS, LR, MU, NESTEROV, NOISE, RULE_OF, SCHEDULE, STATE_SIZE, SURFACE_TWINS)
+                           HYPERPARAMETERS, LR, MU, NESTEROV, NOISE, RULE_OF, SCHEDULE, STATE_SIZE, SURFACE_NAMES)
 from engine.transforms import SCHEDULES
 
 _lock = threading.Lock()
@@ -185,7 +185,7 @@ class Plan:
         n_ex = surface.n_examples if surface.IS_DATA else 0
         cols = max(8, n_ex, len(floats) + len(ints))
         self.entry = entry
-        self.surface = (SURFACE_TWINS.index(surface.TWIN), np.ascontiguousarray(floats, dtype=float),
+        self.surface = (SURFACE_NAMES.index(surface.TWIN), np.ascontiguousarray(floats, dtype=float),
                         np.ascontiguousarray(ints, dtype=np.int64), _loops(), np.zeros((WORK_ROWS, cols)),
                         np.zeros((n_ex, 2)))
         K = len(rules)

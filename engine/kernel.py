@@ -16,18 +16,39 @@ from __future__ import annotations
 
 import math
 
-from engine.surfaces import classic, data, landscape
+from engine.surfaces import booth, classic, data, landscape, net221, random_field, softmax3
 from engine.surfaces import formula_twin as formula
 from engine.transforms import (adagrad_twin, adam_twin, learning_rate_twin, newton_twin, rms_twin,
                                start_hessian_twin, trace_twin)
 
+def no_examples(sp, ip, work, ex):
+    """The per-example gradients of a surface that has no examples: nothing (SGD there is GD plus noise)."""
+
+
 # --- names ----------------------------------------------------------------------------------
 
-#: Surfaces with a twin, by ``Surface.TWIN``.
-SURFACE_TWINS = ("quadratic", "saddle", "rosenbrock", "himmelblau", "beale", "landscape", "two_weight_net",
-                 "logistic_neuron", "formula")
-QUADRATIC, SADDLE, ROSENBROCK, HIMMELBLAU, BEALE, LANDSCAPE, TWO_WEIGHT_NET, LOGISTIC_NEURON, FORMULA = \
-    range(len(SURFACE_TWINS))
+#: Every surface with a twin: (``Surface.TWIN``, its value-and-gradient twin, its Hessian twin, its per-example
+#: gradients twin). A surface's row here is all the kernel needs to run it: the loops below take the three
+#: functions as arguments, and ``on_surface`` hands them a surface's by its index here (compiled, a chain of
+#: tests on the index, each branch calling a loop numba specialized for that surface).
+SURFACE_TWINS = (
+    ("quadratic", classic.quadratic_twin, classic.quadratic_hessian_twin, no_examples),
+    ("saddle", classic.saddle_twin, classic.saddle_hessian_twin, no_examples),
+    ("rosenbrock", classic.rosenbrock_twin, classic.rosenbrock_hessian_twin, no_examples),
+    ("himmelblau", classic.himmelblau_twin, classic.himmelblau_hessian_twin, no_examples),
+    ("beale", classic.beale_twin, classic.beale_hessian_twin, no_examples),
+    ("landscape", landscape.landscape_twin, landscape.landscape_hessian_twin, no_examples),
+    ("two_weight_net", data.two_weight_net_twin, data.two_weight_net_hessian_twin, data.two_weight_net_examples_twin),
+    ("logistic_neuron", data.logistic_neuron_twin, data.logistic_neuron_hessian_twin,
+     data.logistic_neuron_examples_twin),
+    ("booth", booth.booth_twin, booth.booth_hessian_twin, no_examples),
+    ("softmax3", softmax3.softmax3_twin, softmax3.softmax3_hessian_twin, no_examples),
+    ("random_field", random_field.random_field_twin, random_field.random_field_hessian_twin, no_examples),
+    ("net221", net221.net221_twin, net221.net221_hessian_twin, no_examples),
+    ("formula", formula.formula_twin, formula.formula_hessian_twin, no_examples),
+)
+#: ``Surface.TWIN`` names in table order: a Plan's surface index.
+SURFACE_NAMES = tuple(row[0] for row in SURFACE_TWINS)
 
 #: Update rules, and the optimizer each catalog name runs (sgd is the heavy ball on a sampled gradient).
 RULES = ("gd", "heavy_ball", "adagrad", "rmsprop", "adam", "newton", "preconditioned")
@@ -47,55 +68,15 @@ RUNNING, CONVERGED, DIVERGED = 0, 1, 2
 
 # --- dispatch by name -------------------------------------------------------------------------
 
-def value_and_grad(kind, sp, ip, loops, work, x, y):
-    """(f, ∂f/∂x, ∂f/∂y) at (x, y) by the surface's twin."""
-    if kind == QUADRATIC:
-        return classic.quadratic_twin(sp, ip, loops, work, x, y)
-    if kind == SADDLE:
-        return classic.saddle_twin(sp, ip, loops, work, x, y)
-    if kind == ROSENBROCK:
-        return classic.rosenbrock_twin(sp, ip, loops, work, x, y)
-    if kind == HIMMELBLAU:
-        return classic.himmelblau_twin(sp, ip, loops, work, x, y)
-    if kind == BEALE:
-        return classic.beale_twin(sp, ip, loops, work, x, y)
-    if kind == LANDSCAPE:
-        return landscape.landscape_twin(sp, ip, loops, work, x, y)
-    if kind == TWO_WEIGHT_NET:
-        return data.two_weight_net_twin(sp, ip, loops, work, x, y)
-    if kind == LOGISTIC_NEURON:
-        return data.logistic_neuron_twin(sp, ip, loops, work, x, y)
-    return formula.formula_twin(sp, ip, loops, work, x, y)
+def on_surface(loop, surface, args):
+    """``loop(value_and_grad, hessian, example_grads, surface, *args)`` with the twins of ``surface``'s kind.
 
-
-def hessian(kind, sp, ip, loops, work, x, y):
-    """(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) at (x, y) by the surface's twin."""
-    if kind == QUADRATIC:
-        return classic.quadratic_hessian_twin(sp, ip, loops, work, x, y)
-    if kind == SADDLE:
-        return classic.saddle_hessian_twin(sp, ip, loops, work, x, y)
-    if kind == ROSENBROCK:
-        return classic.rosenbrock_hessian_twin(sp, ip, loops, work, x, y)
-    if kind == HIMMELBLAU:
-        return classic.himmelblau_hessian_twin(sp, ip, loops, work, x, y)
-    if kind == BEALE:
-        return classic.beale_hessian_twin(sp, ip, loops, work, x, y)
-    if kind == LANDSCAPE:
-        return landscape.landscape_hessian_twin(sp, ip, loops, work, x, y)
-    if kind == TWO_WEIGHT_NET:
-        return data.two_weight_net_hessian_twin(sp, ip, loops, work, x, y)
-    if kind == LOGISTIC_NEURON:
-        return data.logistic_neuron_hessian_twin(sp, ip, loops, work, x, y)
-    return formula.formula_hessian_twin(sp, ip, loops, work, x, y)
-
-
-def example_grads(kind, sp, ip, work, ex):
-    """Per-example gradients of a data surface into ex (N, 2), at the point ``value_and_grad`` last
-    evaluated (its twin leaves them in ``work``; every example's gradient is computed for the mean anyway)."""
-    if kind == TWO_WEIGHT_NET:
-        data.two_weight_net_examples_twin(ip, work, ex)
-    else:
-        data.logistic_neuron_examples_twin(sp, ip, work, ex)
+    In Python a look-up in SURFACE_TWINS; compiled (``engine._numba_glue``), a chain of tests on the
+    kind generated from that table, whose branches call ``loop`` specialized for their surface: its
+    twins are inlined into the loop, where a test of the kind at every step kept them out (a
+    sweep 15× slower)."""
+    _, value_and_grad, hessian, example_grads = SURFACE_TWINS[surface[0]]
+    return loop(value_and_grad, hessian, example_grads, surface, *args)
 
 
 def update(rule, hp, st, count, g0, g1, hxx, hxy, hyy):
@@ -135,7 +116,7 @@ def stop_code(finite, n0, n1, gn, tol, bound):
 # --- the loops --------------------------------------------------------------------------------
 
 def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
-    """Up to ``n`` steps of rows ``which``; returns the most steps a row took.
+    """Up to ``n`` steps of rows ``which``; returns the most steps a row took (``advance_on`` the surface's twins).
 
     ``surface`` = (kind, sp, ip, loops, work, ex); ``rows`` = (rules, hp, st, counts, perms) with
     perms the current epoch's permutation of a stochastic row; ``state`` = (x, f, g, gnorm, active,
@@ -143,7 +124,12 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
     shape (K, n, ·), where row i's new entries go to ``[i, :m]``. ``rng`` is the numpy Generator of
     the one stochastic row in ``which`` (any Generator otherwise).
     """
-    kind, sp, ip, loops, work, ex = surface
+    return on_surface(advance_on, surface, (rows, state, record, rng, which, k0, n, tol, bound))
+
+
+def advance_on(value_and_grad, hessian, example_grads, surface, rows, state, record, rng, which, k0, n, tol, bound):
+    """``advance`` with the surface's twins given."""
+    _, sp, ip, loops, work, ex = surface
     rules, hp, st, counts, perms = rows
     x, f, g, gnorm, active, code, steps_taken, stop_step = state
     pts, fs, gs = record
@@ -161,10 +147,10 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
         taken = 0
         hxx = hxy = hyy = 0.0
         if needs_hessian(rule, count):
-            hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+            hxx, hxy, hyy = hessian(sp, ip, loops, work, x0, x1)
         if sampled:  # the examples' gradients at the current point, as ex; then kept up to date below
-            value_and_grad(kind, sp, ip, loops, work, x0, x1)
-            example_grads(kind, sp, ip, work, ex)
+            value_and_grad(sp, ip, loops, work, x0, x1)
+            example_grads(sp, ip, work, ex)
         j = 0
         result = RUNNING
         while j < n:
@@ -177,7 +163,7 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
             count += 1
             d0, d1 = update(rule, h, s, count, u0, u1, hxx, hxy, hyy)
             n0, n1 = x0 + d0, x1 + d1
-            fn, gn0, gn1 = value_and_grad(kind, sp, ip, loops, work, n0, n1)
+            fn, gn0, gn1 = value_and_grad(sp, ip, loops, work, n0, n1)
             gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
             j += 1
             finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
@@ -185,9 +171,9 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
                 x0, x1, g0, g1, fi, gni = n0, n1, gn0, gn1, fn, gn
                 taken += 1
                 if rule == NEWTON:
-                    hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+                    hxx, hxy, hyy = hessian(sp, ip, loops, work, x0, x1)
                 if sampled:
-                    example_grads(kind, sp, ip, work, ex)
+                    example_grads(sp, ip, work, ex)
                 if recording:
                     pts[i, j - 1, 0], pts[i, j - 1, 1], fs[i, j - 1], gs[i, j - 1] = n0, n1, fn, gn
             result = stop_code(finite, n0, n1, gn, tol, bound)
@@ -221,7 +207,12 @@ def sweep(surface, rows, state, k0, n, tol, bound):
     """``advance`` without a record, steps outside and rows inside: every row takes exactly the steps
     it takes there, but the rows' independent steps overlap in the processor (3× faster for a sweep).
     No stochastic rows (``accel.plan_grid`` keeps them on the reference)."""
-    kind, sp, ip, loops, work, ex = surface
+    return on_surface(sweep_on, surface, (rows, state, k0, n, tol, bound))
+
+
+def sweep_on(value_and_grad, hessian, example_grads, surface, rows, state, k0, n, tol, bound):
+    """``sweep`` with the surface's twins given."""
+    _, sp, ip, loops, work, ex = surface
     rules, hp, st, counts, perms = rows
     x, f, g, gnorm, active, code, steps_taken, stop_step = state
     done = 0
@@ -234,11 +225,11 @@ def sweep(surface, rows, state, k0, n, tol, bound):
             x0, x1 = x[i, 0], x[i, 1]
             hxx = hxy = hyy = 0.0
             if needs_hessian(rule, counts[i]):
-                hxx, hxy, hyy = hessian(kind, sp, ip, loops, work, x0, x1)
+                hxx, hxy, hyy = hessian(sp, ip, loops, work, x0, x1)
             counts[i] += 1
             d0, d1 = update(rule, hp[i], st[i], counts[i], g[i, 0], g[i, 1], hxx, hxy, hyy)
             n0, n1 = x0 + d0, x1 + d1
-            fn, gn0, gn1 = value_and_grad(kind, sp, ip, loops, work, n0, n1)
+            fn, gn0, gn1 = value_and_grad(sp, ip, loops, work, n0, n1)
             gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
             finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
             if finite:
@@ -263,7 +254,13 @@ def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, to
     ``trace_twin`` and ``update`` on columns of their own (``columns`` = x0, x1, g0, g1, v0, v1), with
     nothing else in the loop, and stopped rows computed too but not kept (a skip that depends on
     the row mispredicts): three times faster again."""
-    kind, sp, ip, loops, work, ex = surface
+    return on_surface(sweep_heavy_ball_on, surface, (heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound))
+
+
+def sweep_heavy_ball_on(value_and_grad, hessian, example_grads, surface, heavy, nesterov, lr, mu, columns, state, k0,
+                        n, tol, bound):
+    """``sweep_heavy_ball`` with the surface's twins given."""
+    _, sp, ip, loops, work, ex = surface
     x0, x1, g0, g1, v0, v1 = columns
     x, f, g, gnorm, active, code, steps_taken, stop_step = state
     done = 0
@@ -283,7 +280,7 @@ def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, to
             eta = lr[i]
             n0 = x0[i] + -eta * d0
             n1 = x1[i] + -eta * d1
-            fn, gn0, gn1 = value_and_grad(kind, sp, ip, loops, work, n0, n1)
+            fn, gn0, gn1 = value_and_grad(sp, ip, loops, work, n0, n1)
             gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
             finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
             result = stop_code(finite, n0, n1, gn, tol, bound)
@@ -306,5 +303,6 @@ def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, to
 
 
 #: Compiled by engine.accel, callers after callees.
-COMPILED = (value_and_grad, hessian, example_grads, update, needs_hessian, stop_code, batch_mean, advance, sweep,
-            sweep_heavy_ball)
+ENTRY_POINTS = (advance, sweep, sweep_heavy_ball)
+COMPILED = (no_examples, on_surface, update, needs_hessian, stop_code, batch_mean, advance_on, sweep_on,
+            sweep_heavy_ball_on) + ENTRY_POINTS

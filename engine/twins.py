@@ -77,10 +77,10 @@ def call_loop(fn: int, data: int, n: int, p0: int, s0: int, p1: int, s1: int, p2
     The Python form (slow, for calling a twin uncompiled); engine.accel compiles calls to it into
     a direct call of the loop.
     """
-    args = (ctypes.c_void_p * 3)(p0, p1, p2)
+    args = (ctypes.c_void_p * 3)(int(p0), int(p1), int(p2))
     steps = (ctypes.c_ssize_t * 3)(s0, s1, s2)
     dims = (ctypes.c_ssize_t * 1)(n)
-    _LOOP(fn)(ctypes.addressof(args), ctypes.addressof(dims), ctypes.addressof(steps), data or None)
+    _LOOP(int(fn))(ctypes.addressof(args), ctypes.addressof(dims), ctypes.addressof(steps), int(data) or None)
 
 
 @twin
@@ -144,4 +144,14 @@ def pairwise_sum(a, start, n):
         while i < n:
             s = s + a[start + i]
             i += 1
+    return s
+
+
+@twin
+def sum_in_order(a, n):
+    """a[0] + a[1] + … + a[n − 1], in that order: numpy's sum along an axis its loop does not run innermost
+    (the axis is not the operand's last in memory), where each element is added to the running total."""
+    s = a[0]
+    for i in range(1, n):
+        s = s + a[i]
     return s

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.surfaces.base import Surface, as_points
+from engine.twins import twin
 
 
 class Booth(Surface):
@@ -47,3 +48,21 @@ class Booth(Surface):
     @property
     def minima(self):
         return [(1.0, 3.0)]
+
+    TWIN = "booth"
+
+    def twin_data(self):
+        return np.zeros(0), np.zeros(0, np.int64)
+
+
+@twin
+def booth_twin(sp, ip, loops, work, x, y):
+    """``Booth.value_and_grad`` at one point."""
+    u = x + 2.0 * y - 7.0
+    v = 2.0 * x + y - 5.0
+    return u * u + v * v, 2.0 * u + 4.0 * v, 4.0 * u + 2.0 * v
+
+
+@twin
+def booth_hessian_twin(sp, ip, loops, work, x, y):
+    return 10.0, 8.0, 10.0

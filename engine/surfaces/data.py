@@ -376,7 +376,7 @@ def two_weight_net_twin(sp, ip, loops, work, w1, w2):
 
 
 @twin
-def two_weight_net_examples_twin(ip, work, ex):
+def two_weight_net_examples_twin(sp, ip, work, ex):
     """ex[e] = the gradient of example e's loss at the point ``two_weight_net_twin`` last evaluated
     (``example_value_and_grad``'s second half: each pair's gradient, copied to its examples)."""
     n_ex = ip[3]

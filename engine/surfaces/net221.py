@@ -7,7 +7,8 @@ import numpy as np
 from engine import backprop as bp
 from engine.params import Param
 from engine.surfaces.base import Surface, as_points
-from engine.surfaces.data import _data_minima, output_loss_derivatives
+from engine.surfaces.data import LOSS_CE, _data_minima, output_loss_derivatives, output_loss_twin
+from engine.twins import mean_pairwise, pairwise_sum, twin
 
 
 class Net221(Surface):
@@ -77,3 +78,49 @@ class Net221(Surface):
     @property
     def minima(self):
         return _data_minima(self)
+
+    TWIN = "net221"
+
+    def twin_data(self):
+        h = self.hidden
+        return (np.concatenate([h[:, 0], h[:, 1], np.asarray(self.targets, dtype=float), [self.b2]]),
+                np.array([len(self.targets)], np.int64))
+
+
+@twin
+def _net221_examples(sp, ip, loops, work, w21, w22):
+    """Per example: z = w₂₁h₁ + w₂₂h₂ + b₂ in work[0], then ``output_loss_derivatives(z, d, "ce")``: loss in
+    work[1], dℓ/dz in work[2], d²ℓ/dz² in work[3]. sp = h₁, h₂, d (N each), b₂; ip = N."""
+    n = ip[0]
+    z = work[0]
+    b2 = sp[3 * n]
+    for j in range(n):
+        z[j] = w21 * sp[j] + w22 * sp[n + j] + b2
+    output_loss_twin(LOSS_CE, loops, z, sp[2 * n:3 * n], work[1], work[2], work[3], work[4], work[5], n)
+    return n
+
+
+@twin
+def _net221_mean_of_products(sp, work, a, b, n, c):
+    """Σⱼ aⱼ·hⱼ (·h'ⱼ) / N over the examples, a numpy sum along the last axis (pairwise); c = −1: no second factor."""
+    prod = work[6]
+    for j in range(n):
+        prod[j] = work[a, j] * sp[b * n + j]
+        if c >= 0:
+            prod[j] = prod[j] * sp[c * n + j]
+    return pairwise_sum(prod, 0, n) / n
+
+
+@twin
+def net221_twin(sp, ip, loops, work, w21, w22):
+    """``Net221.value_and_grad`` at one point."""
+    n = _net221_examples(sp, ip, loops, work, w21, w22)
+    return mean_pairwise(work[1], n), _net221_mean_of_products(sp, work, 2, 0, n, -1), _net221_mean_of_products(sp, work, 2, 1, n, -1)
+
+
+@twin
+def net221_hessian_twin(sp, ip, loops, work, w21, w22):
+    """``Net221.hessian`` at one point: mean σ'(z) hhᵀ."""
+    n = _net221_examples(sp, ip, loops, work, w21, w22)
+    return (_net221_mean_of_products(sp, work, 3, 0, n, 0), _net221_mean_of_products(sp, work, 3, 0, n, 1),
+            _net221_mean_of_products(sp, work, 3, 1, n, 1))

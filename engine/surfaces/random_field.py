@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
 from engine import critical_points as cp
 from engine.params import Param
 from engine.surfaces.base import Surface, as_points
+from engine.twins import UFUNC_COS, UFUNC_SIN, pairwise_sum, sum_in_order, twin, ufunc
 
 VIEW = (-5.0, 5.0, -5.0, 5.0)
 
@@ -75,3 +77,84 @@ class RandomField(Surface):
     @property
     def maxima(self):
         return list(_classified(self.params["seed"])[2])
+
+    TWIN = "random_field"
+
+    def twin_data(self):
+        f = self.field
+        w0, w1 = f.W[:, 0], f.W[:, 1]
+        # ωⱼ's products as the reference's ww holds them (hessian): ww[i, k, j] = Wⱼᵢ·Wⱼₖ
+        return (np.concatenate([f.phase, w0, w1, f.amp, w0 * w0, w1 * w0, w1 * w1, [f.bowl]]),
+                np.array([len(f.phase)], np.int64))
+
+
+@twin
+def _random_field_arg(sp, ip, work, x, y):
+    """``RandomField._arg``: φⱼ + x·ωⱼ₁ + y·ωⱼ₂ for every j, into work[0]; returns M."""
+    m = ip[0]
+    arg = work[0]
+    for j in range(m):
+        arg[j] = sp[j] + x * sp[m + j] + y * sp[2 * m + j]
+    return m
+
+
+@twin
+def _random_field_cos(sp, ip, loops, work, x, y):
+    """aⱼ cos(ωⱼᵀp + φⱼ) for every j into work[3]; returns M. The value and the Hessian at one point need the
+    same numbers (Newton asks for both): the last point's are kept (its coordinates in work[4]) and reused."""
+    m = ip[0]
+    key = work[4]
+    if key[2] == 1.0 and key[0] == x and key[1] == y and math.copysign(1.0, key[0]) == math.copysign(1.0, x) \
+            and math.copysign(1.0, key[1]) == math.copysign(1.0, y):
+        return m
+    _random_field_arg(sp, ip, work, x, y)
+    ufunc(loops, UFUNC_COS, work[0], work[1], m)
+    c = work[3]
+    for j in range(m):
+        c[j] = work[1, j] * sp[3 * m + j]
+    key[0], key[1], key[2] = x, y, 1.0
+    return m
+
+
+@twin
+def random_field_twin(sp, ip, loops, work, x, y):
+    """``RandomField.value_and_grad`` at one point (``engine.critical_points.RandomField``: value, grad).
+    sp = φ, ω·₁, ω·₂, a, ω·₁ω·₁, ω·₂ω·₁, ω·₂ω·₂ (M each), c; ip = M. The value's sum over j is numpy's
+    pairwise sum (a contiguous row); the gradient's and the Hessian's run in order, as numpy adds them (their
+    products lie with the coordinates innermost in memory, so its loop adds one j at a time)."""
+    m = _random_field_cos(sp, ip, loops, work, x, y)  # also leaves ωⱼᵀp + φⱼ in work[0]
+    arg, trig, prod = work[0], work[1], work[2]
+    amp = sp[3 * m:4 * m]
+    bowl = sp[7 * m]
+    f = 0.5 * bowl * (x * x + y * y) + pairwise_sum(work[3], 0, m)
+    ufunc(loops, UFUNC_SIN, arg, trig, m)
+    for j in range(m):
+        trig[j] = trig[j] * amp[j]
+    for j in range(m):
+        prod[j] = trig[j] * sp[m + j]
+    gx = bowl * x - sum_in_order(prod, m)
+    for j in range(m):
+        prod[j] = trig[j] * sp[2 * m + j]
+    return f, gx, bowl * y - sum_in_order(prod, m)
+
+
+@twin
+def random_field_hessian_twin(sp, ip, loops, work, x, y):
+    """``RandomField.hessian`` at one point: c·I − Σⱼ aⱼ cos(·) ωⱼωⱼᵀ, the sums in order."""
+    m = _random_field_cos(sp, ip, loops, work, x, y)
+    c, prod = work[3], work[2]
+    bowl = sp[7 * m]
+    out0 = 0.0
+    out1 = 0.0
+    out2 = 0.0
+    for k in range(3):
+        for j in range(m):
+            prod[j] = c[j] * sp[(4 + k) * m + j]
+        s = sum_in_order(prod, m)
+        if k == 0:
+            out0 = bowl * 1.0 - s
+        elif k == 1:
+            out1 = bowl * 0.0 - s
+        else:
+            out2 = bowl * 1.0 - s
+    return out0, out1, out2

@@ -7,6 +7,7 @@ import numpy as np
 from engine import softmax as sm
 from engine.params import Param
 from engine.surfaces.base import Surface, as_points
+from engine.twins import UFUNC_EXP, UFUNC_LOG, twin, ufunc, ufunc_scalar
 
 K = 3
 #: The example's class (0-based): the first logit's.
@@ -76,3 +77,43 @@ class Softmax3(Surface):
         if eps == 0:
             return []
         return [(float(np.log((1 - (K - 1) * eps) / eps)), 0.0)]
+
+    TWIN = "softmax3"
+
+    def twin_data(self):
+        return np.array(self.target, dtype=float), np.zeros(0, np.int64)
+
+
+@twin
+def _maximum(a, b):
+    """np.maximum for two numbers: the first on a tie (so −0.0 and 0.0 keep numpy's order), NaN if a is NaN."""
+    return a if a >= b or a != a else b
+
+
+@twin
+def _softmax3_exp(loops, work, x, y):
+    """e = exp(z − max z) of z = (x, y, 0) into work[1][:3] (numpy's exp), and Σe (``engine.softmax``'s order)."""
+    d, e = work[0], work[1]
+    m = _maximum(_maximum(x, y), 0.0)
+    d[0], d[1], d[2] = x - m, y - m, 0.0 - m
+    ufunc(loops, UFUNC_EXP, d, e, 3)
+    return e[0] + e[1] + e[2]
+
+
+@twin
+def softmax3_twin(sp, ip, loops, work, x, y):
+    """``Softmax3.value_and_grad`` at one point: CE from ``log_softmax``, ∇ = (softmax − t)₁,₂; sp = the target."""
+    s = _softmax3_exp(loops, work, x, y)
+    d, e = work[0], work[1]
+    log_s = ufunc_scalar(loops, UFUNC_LOG, s, work[2])
+    ce = -(sp[0] * (d[0] - log_s) + sp[1] * (d[1] - log_s) + sp[2] * (d[2] - log_s))
+    return ce, e[0] / s - sp[0], e[1] / s - sp[1]
+
+
+@twin
+def softmax3_hessian_twin(sp, ip, loops, work, x, y):
+    """``Softmax3.hessian`` at one point: (diag(y) − yyᵀ)₁,₂ as ``engine.softmax.jacobian`` computes it."""
+    s = _softmax3_exp(loops, work, x, y)
+    e = work[1]
+    y0, y1 = e[0] / s, e[1] / s
+    return y0 * (1.0 - y0), y1 * (0.0 - y0), y1 * (1.0 - y1)

@@ -126,7 +126,8 @@ def test_random_scenes_agree():
     ("momentum", np.linspace(0, 0.9, 4), dict(schedule="step", decay_every=30)), ("gd", None, dict(schedule="inverse")),
     ("adam", None, {}), ("newton", None, {}), ("preconditioned", None, {}),
 ])
-@pytest.mark.parametrize("name, start", [("rosenbrock", (-1.2, 1.0)), ("quadratic", (-1.5, 2.0)), ("beale", (1.0, 1.0))])
+@pytest.mark.parametrize("name, start", [("rosenbrock", (-1.2, 1.0)), ("quadratic", (-1.5, 2.0)), ("beale", (1.0, 1.0)),
+                                         ("softmax3", (-1.0, 1.0)), ("net221", (-1.5, 2.5))])
 def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, name, start):
     s = make_surface(name)
     lrs = np.geomspace(1e-4, 1.0, 9)
@@ -144,6 +145,12 @@ ALL_SURFACES = [
     ("two_weight_net", dict(activation="sigmoid"), (-2.0, 3.0)), ("two_weight_net", dict(activation="relu"), (1.0, 1.0)),
     ("logistic_neuron", {}, (-1.0, 2.0)), ("logistic_neuron", dict(loss="l2", label_smoothing=0.2), (8.0, -4.0)),
     ("logistic_neuron", dict(label_smoothing=0.49), (0.0, 3.0)),
+    ("booth", {}, (-4.0, -2.0)), ("booth", {}, (7.0, 9.5)),
+    ("softmax3", {}, (-1.0, 1.0)), ("softmax3", dict(label_smoothing=0.1), (6.0, -5.0)),
+    ("softmax3", dict(label_smoothing=0.3), (0.0, 0.0)),
+    ("random_field", {}, (-1.83, 1.63)), ("random_field", dict(seed=417), (3.0, -4.0)),
+    ("net221", {}, (-1.5, 2.5)), ("net221", dict(activation="sigmoid"), (4.0, -3.0)),
+    ("net221", dict(activation="relu"), (0.5, 0.5)),
 ]
 FORMULAS = [
     ("x**2/4 + y**2 + sin(3*x)*cos(2*y)/2", (-3, 3, -3, 3), (1.0, 1.5)),
@@ -228,9 +235,10 @@ def test_losslab_accel_0_selects_the_reference():
 def test_the_catalog_declares_what_the_kernel_runs():
     from engine.kernel import RULE_OF
     from engine.optimizers import OPTIMIZERS
+    from engine.surfaces import SURFACES as SURFACE_CATALOG
 
     assert {name for name, spec in OPTIMIZERS.items() if spec.capabilities.compiled} == set(RULE_OF)
-    assert all(accel.covers(s, o) for s in ("quadratic", "two_weight_net", "landscape") for o in OPTIMIZERS)
+    assert all(accel.covers(s, o) for s in SURFACE_CATALOG if s != "custom" for o in OPTIMIZERS)
     assert not accel.covers("custom", "gd")  # a typed formula is built (maybe derived) first, then planned
 
 
