@@ -12,6 +12,10 @@ import { fileURLToPath } from "node:url";
 const here = dirname(fileURLToPath(import.meta.url));
 const [nodeModules, outdir] = process.argv.slice(2);
 const esbuild = createRequire(join(nodeModules, "index.js"))("esbuild");
+const { version } = createRequire(join(nodeModules, "index.js"))("plotly.js/package.json");
+// plotly.js's MIT notice, as its own dist files carry it (its lib/ modules have none for legalComments to keep).
+const banner = `/**\n* plotly.js v${version} (a partial bundle: scripts/build-plotly)\n* Copyright 2012-2026, Plotly, Inc.\n` +
+  "* All rights reserved.\n* Licensed under the MIT license\n*/";
 rmSync(outdir, { recursive: true, force: true });
 await esbuild.build({
   entryPoints: [join(here, "plotly-2d.js"), join(here, "plotly-3d.js")],
@@ -20,6 +24,6 @@ await esbuild.build({
   alias: { regl: "@plotly/regl", stream: "stream-browserify" },
   define: { global: "window", "define.amd": "false", "process.env.NODE_DEBUG": "false" },
   loader: { ".css": "empty" },
-  target: "es2020", legalComments: "eof", logLevel: "info",
+  target: "es2020", legalComments: "eof", logLevel: "info", banner: { js: banner },
 });
 console.log(readdirSync(outdir).join("\n"));
