@@ -221,3 +221,62 @@ def load_average() -> str:
         return " ".join(open("/proc/loadavg").read().split()[:3])
     except OSError:
         return "?"
+
+
+# --- the page in headless Chromium (bench_browser.py, bench_page.py) ---------------------------
+
+def wait_ready(page, timeout=30_000) -> None:
+    """The page's controls wired and its first runs finished and drawn from a grid."""
+    page.wait_for_selector("body[data-ready=true]", timeout=timeout)
+    page.wait_for_function("() => { const a = window.lossLab; return a && a.store && !a.running && a.grid; }",
+                           timeout=timeout)
+
+
+# Times in the page, from navigation start: when the controls are wired (main.js sets body[data-ready]),
+# when the contour's path layer first shows finished runs, and when every plot first does.
+JS_LOAD_MARKS = """(() => {
+  new MutationObserver((_, obs) => {
+    if (document.body && document.body.dataset.ready === 'true' && !window.__readyAt) {
+      window.__readyAt = performance.now();
+      obs.disconnect();
+    }
+  }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-ready'] });
+  window.addEventListener('losslab:rendered', (e) => {
+    if (!e.detail.complete) return;
+    if (!window.__pathsAt && e.detail.pathsDrawn) window.__pathsAt = e.detail.pathsDrawn;
+    if (!window.__drawnAt && !e.detail.lazy) window.__drawnAt = performance.now();
+  });
+})();"""
+
+
+def cold_load(browser, url: str, viewport: dict) -> dict:
+    """One load of the page in a fresh context (cold cache): its marks (ms from navigation start), the bytes
+    of every response as sent (encoded) plus the WebSocket's messages, and each file's Content-Encoding."""
+    ctx = browser.new_context(viewport=viewport)
+    ctx.add_init_script(JS_LOAD_MARKS)
+    page = ctx.new_page()
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sizes: dict[str, float] = {}
+    ws_bytes = [0]
+    encodings: dict[str, str] = {}
+
+    def on_response(e):
+        h = {k.lower(): v for k, v in e["response"].get("headers", {}).items()}
+        encodings[e["response"]["url"].split("?")[0].rsplit("/", 1)[-1] or "/"] = h.get("content-encoding", "none")
+
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    cdp.on("Network.webSocketFrameReceived",
+           lambda e: ws_bytes.__setitem__(0, ws_bytes[0] + len(e["response"]["payloadData"])))
+    cdp.on("Network.responseReceived", on_response)
+    try:
+        page.goto(url)
+        wait_ready(page)
+        page.wait_for_function("() => window.__drawnAt && window.__pathsAt && window.__readyAt", timeout=30_000)
+        page.wait_for_timeout(800)  # the theory panel's request and the contour's background image, after the first run
+        marks = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0]; return { ready: "
+                              "window.__readyAt, paths: window.__pathsAt, drawn: window.__drawnAt, "
+                              "dcl: n.domContentLoadedEventEnd }; }")
+    finally:
+        ctx.close()
+    return {**marks, "bytes": sum(sizes.values()) + ws_bytes[0], "ws": ws_bytes[0], "encodings": encodings}

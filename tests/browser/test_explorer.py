@@ -190,6 +190,8 @@ def test_focus_stays_on_a_control(page, base_url):
 
 def test_no_toolbar_button_sends_data_off_the_machine(page, base_url):
     open_page(page, base_url + "/")
+    # (the 3D view draws once its code has loaded, after the first runs)
+    page.wait_for_function("() => (document.getElementById('surface-plot').data || []).length > 0", timeout=20_000)
     for plot in ("contour-plot", "loss-plot", "surface-plot"):
         cfg = page.evaluate(f"document.getElementById('{plot}')._context")
         assert all(cfg.get(k) in (False, None) for k in ("showSendToCloud", "showEditInChartStudio", "showLink"))

@@ -20,6 +20,25 @@ def test_page_loads_clean_and_offline(page, base_url):
     assert page.watch.outside == []
 
 
+def test_the_3d_view_loads_its_code_after_the_first_runs_are_drawn(page, base_url):
+    """Plotly's 3D trace types are a module of their own (static/vendor/plotly/plotly-3d.js), asked for once
+    the contour shows the first runs; then the 3D view draws the surface and every run on it."""
+    # When the contour's path layer first shows a run.
+    page.add_init_script("""new MutationObserver((_, obs) => {
+        if (document.querySelector('#contour-plot .losslab-paths path.run[d^="M"]')) {
+          window.__pathsAt = performance.now(); obs.disconnect(); }
+      }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['d'] });""")
+    open_page(page, base_url + "/")
+    page.wait_for_function("() => (document.getElementById('surface-plot').data || []).length === 3", timeout=20_000)
+    assert page.evaluate("document.getElementById('surface-plot').data.map((t) => t.type)") == \
+        ["surface", "scatter3d", "scatter3d"]
+    loaded = dict(page.evaluate("performance.getEntriesByType('resource').filter((r) => r.name.includes('/vendor/'))"
+                                ".map((r) => [r.name.split('/').pop(), r.startTime])"))
+    assert "plotly-2d.js" in loaded and any(n.startswith("plotly-core-") for n in loaded)
+    assert loaded["plotly-3d.js"] >= page.evaluate("window.__pathsAt") > 0
+    assert not [n for n in loaded if n.startswith("plotly.min")]  # the whole Plotly.js (4.8 MB) is never sent
+
+
 def test_step_size_slider_changes_the_trajectory(page, base_url):
     open_page(page, base_url + "/")
     before = trajectories(page)[0]

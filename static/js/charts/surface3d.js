@@ -3,6 +3,14 @@
 import { Decimator } from "../trajectories.js";
 import { FONT, COLORSCALE, plotConfig, draw } from "./common.js";
 
+/**
+ * Plotly's 3D trace types (surface, scatter3d; scripts/build-plotly) are a module of their own: the page
+ * loads them once its first runs are drawn, so they never delay the contour.
+ */
+const THREE_D = "/vendor/plotly/plotly-3d.js";
+/** Asked to draw before any run is there: load the 3D code anyway after this long. */
+const LOAD_ANYWAY_MS = 1500;
+
 export class SurfaceChart {
   constructor(el) {
     this.el = el;
@@ -23,8 +31,39 @@ export class SurfaceChart {
     this.zRange = lo <= hi ? [lo, hi] : [0, 1];
   }
 
-  render({ store, colors, names, upto }) {
+  /** Load the 3D trace types (once); resolves when Plotly can draw them. */
+  load() {
+    this.loading ??= import(THREE_D).then(() => (this.ready = true));
+    return this.loading;
+  }
+
+  /**
+   * Draw the scene; until the 3D code is loaded, remember it and draw the latest scene asked for once it is
+   * (the returned promise then resolves after that drawing). `after`: a promise to wait for before loading.
+   */
+  render(args) {
     if (!this.grid) return;
+    if (this.ready) return this.drawNow(args);
+    this.wanted = args;
+    if (!this.loading && !args.store?.runs.some((r) => r.xs.length)) {
+      this.fallback ??= setTimeout(() => this.load().then(() => this.wanted && this.render(this.wanted)), LOAD_ANYWAY_MS);
+      return null;
+    }
+    // The first runs' 2D plots are drawn first (`after`: their drawing), then the 3D code is fetched.
+    this.waiting ??= Promise.resolve(args.after).then(() => this.load()).then(() => {
+      this.waiting = null;
+      const latest = this.wanted;
+      this.wanted = null;
+      return latest && this.grid ? this.drawNow(latest) : null;
+    }, (e) => {
+      this.waiting = null;
+      console.warn("3D view", e); // the 3D view stays empty (for now); every other plot works
+      return null;
+    });
+    return this.waiting;
+  }
+
+  drawNow({ store, colors, names, upto }) {
     const f = this.transform.f;
     const traces = [{
       type: "surface", x: this.grid.x, y: this.grid.y, z: this.grid.z, colorscale: COLORSCALE, showscale: false,
