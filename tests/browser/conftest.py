@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from urllib.parse import urlparse
 
 import pytest
@@ -47,22 +48,44 @@ class PageWatch:
             self.outside.append(req.url)
 
 
-@pytest.fixture
-def page(browser, base_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+@contextlib.contextmanager
+def watched_page(browser, width: int, height: int, **context_args):
+    """A page in a context of its own at width × height; on leaving, nothing may have gone wrong in it
+    (no console error, no request off the machine)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, **context_args)
     pg = context.new_page()
     pg.watch = PageWatch(pg)
     yield pg
     context.close()
-    # Every page test also checks that nothing went wrong in the page along the way.
     assert pg.watch.errors == [], pg.watch.errors
     assert pg.watch.outside == [], pg.watch.outside
+
+
+@pytest.fixture
+def page(browser, base_url):
+    # Every page test also checks that nothing went wrong in the page along the way.
+    with watched_page(browser, 1280, 800, accept_downloads=True) as pg:
+        yield pg
 
 
 def open_page(page, url: str):
     page.goto(url)
     page.wait_for_selector("body[data-ready=true]", timeout=20_000)
     wait_runs_done(page)
+
+
+def open_step(page, base_url, lesson_id, n):
+    """Step n of a lesson opened from its link, evaluated, its runs done and its panels drawn."""
+    open_page(page, f"{base_url}/#lesson={lesson_id}&step={n}")
+    page.wait_for_selector(f'#lesson-panel[data-evaluated="{lesson_id}#{n}"]', timeout=20_000)
+    wait_runs_done(page)
+    wait_panels(page)
+
+
+def wait_panels(page):
+    page.wait_for_function("""() => [...document.querySelectorAll('.view-card .plot')].every(el =>
+        el.querySelector('.main-svg') || el.querySelector('table') || el.querySelector('p'))""", timeout=15_000)
+    page.wait_for_timeout(150)  # Plotly's own layout pass after drawing
 
 
 def wait_runs_done(page, timeout=15_000):

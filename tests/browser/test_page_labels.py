@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from conftest import PageWatch, open_page, wait_runs_done
+from conftest import open_page, open_step, wait_runs_done, watched_page
 
 SIZES = [(1440, 900), (1280, 800), (390, 844)]
 GREEK = re.compile(r"[\u0370-\u03ff]")
@@ -37,20 +37,8 @@ SHOWN_TEXT = """() => {
 
 @pytest.fixture
 def sized_page(browser, request):
-    w, h = request.param
-    context = browser.new_context(viewport={"width": w, "height": h})
-    pg = context.new_page()
-    pg.watch = PageWatch(pg)
-    yield pg
-    context.close()
-    assert pg.watch.errors == [], pg.watch.errors
-    assert pg.watch.outside == [], pg.watch.outside
-
-
-def open_step(page, base_url, lesson_id, n):
-    open_page(page, f"{base_url}/#lesson={lesson_id}&step={n}")
-    page.wait_for_selector("#lesson-panel[data-evaluated]", timeout=20_000)
-    wait_runs_done(page)
+    with watched_page(browser, *request.param) as pg:
+        yield pg
 
 
 @pytest.mark.parametrize("lesson_id, steps", [("a-matrix", 3), ("newton", 3), ("momentum", 3), ("saddle", 2)])

@@ -8,9 +8,9 @@ from __future__ import annotations
 import math
 
 from lecture_checks import cells, number, value
-from test_page_lessons import big_page, open_step  # noqa: F401  (big_page is a fixture)
+from test_page_lessons import big_page  # noqa: F401  (a fixture)
 
-from conftest import wait_runs_done
+from conftest import open_step, wait_runs_done
 
 
 def set_slider(page, run, pos):

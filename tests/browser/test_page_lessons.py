@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import PageWatch, open_page, trajectories, wait_runs_done
+from conftest import open_page, open_step, trajectories, wait_runs_done, watched_page
 from lecture_checks import CHECKS as LECTURE_CHECKS
 from engine.lessons import LESSONS
 
@@ -26,26 +26,8 @@ def big_page(browser, request):
     """A page at 1440 × 900 (or the size a test asks for with @pytest.mark.viewport)."""
     marker = request.node.get_closest_marker("viewport")
     w, h = marker.args if marker else (1440, 900)
-    context = browser.new_context(viewport={"width": w, "height": h})
-    pg = context.new_page()
-    pg.watch = PageWatch(pg)
-    yield pg
-    context.close()
-    assert pg.watch.errors == [], pg.watch.errors
-    assert pg.watch.outside == [], pg.watch.outside
-
-
-def open_step(page, base_url, lesson_id, n):
-    open_page(page, f"{base_url}/#lesson={lesson_id}&step={n}")
-    page.wait_for_selector(f'#lesson-panel[data-evaluated="{lesson_id}#{n}"]', timeout=20_000)
-    wait_runs_done(page)
-    wait_panels(page)
-
-
-def wait_panels(page):
-    page.wait_for_function("""() => [...document.querySelectorAll('.view-card .plot')].every(el =>
-        el.querySelector('.main-svg') || el.querySelector('table') || el.querySelector('p'))""", timeout=15_000)
-    page.wait_for_timeout(150)  # Plotly's own layout pass after drawing
+    with watched_page(browser, w, h) as pg:
+        yield pg
 
 
 def evaluation(base_url, lesson_id, n, scene) -> dict:
