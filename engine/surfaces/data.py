@@ -331,18 +331,27 @@ def output_loss_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n):
 
 
 @twin
-def _two_weight_net_pairs(sp, ip, loops, work, w1, w2):
-    """Per (input, target) pair: loss in work[5], ∂/∂w1 in work[6], ∂/∂w2 in work[7] (``example_value_and_grad``)."""
+def _two_weight_net_forward(sp, ip, loops, work, w1, w2):
+    """Per (input, target) pair, the forward pass: u = w1·x in work[0], a(u), a′(u), a″(u) in work[1:4],
+    z = w2·a(u) in work[4], the loss in work[5] and its first two derivatives in z in work[10], work[11]."""
     n = ip[2]
     x, t = sp[:n], sp[n:2 * n]
     u, h, dh, d2h, z, y, tmp = work[0], work[1], work[2], work[3], work[4], work[8], work[9]
-    loss, gx, gy, dz, d2z = work[5], work[6], work[7], work[10], work[11]
     for j in range(n):
         u[j] = w1 * x[j]
     activation_twin(ip[1], loops, u, h, dh, d2h, tmp, n)
     for j in range(n):
         z[j] = w2 * h[j]
-    output_loss_twin(ip[0], loops, z, t, loss, dz, d2z, y, tmp, n)
+    output_loss_twin(ip[0], loops, z, t, work[5], work[10], work[11], y, tmp, n)
+
+
+@twin
+def _two_weight_net_pairs(sp, ip, loops, work, w1, w2):
+    """Per (input, target) pair: loss in work[5], ∂/∂w1 in work[6], ∂/∂w2 in work[7] (``example_value_and_grad``)."""
+    _two_weight_net_forward(sp, ip, loops, work, w1, w2)
+    n = ip[2]
+    x, h, dh, dz = sp[:n], work[1], work[2], work[10]
+    gx, gy = work[6], work[7]
     for j in range(n):
         gx[j] = dz[j] * w2 * dh[j] * x[j]
         gy[j] = dz[j] * h[j]
@@ -388,17 +397,10 @@ def two_weight_net_examples_twin(sp, ip, work, ex):
 @twin
 def two_weight_net_hessian_twin(sp, ip, loops, work, w1, w2):
     """``TwoWeightNet.hessian`` at one point: per example, then the mean in example order."""
+    _two_weight_net_forward(sp, ip, loops, work, w1, w2)
     n = ip[2]
-    x, t = sp[:n], sp[n:2 * n]
-    u, h, dh, d2h, z, y, tmp = work[0], work[1], work[2], work[3], work[4], work[8], work[9]
-    loss, l1, l2 = work[5], work[10], work[11]
+    x, h, dh, d2h, l1, l2 = sp[:n], work[1], work[2], work[3], work[10], work[11]
     xx, xy, yy = work[6], work[7], work[12]
-    for j in range(n):
-        u[j] = w1 * x[j]
-    activation_twin(ip[1], loops, u, h, dh, d2h, tmp, n)
-    for j in range(n):
-        z[j] = w2 * h[j]
-    output_loss_twin(ip[0], loops, z, t, loss, l1, l2, y, tmp, n)
     for j in range(n):
         z1 = w2 * dh[j] * x[j]
         z2 = h[j]
