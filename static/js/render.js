@@ -173,10 +173,17 @@ export function createRenderer(ctx) {
   }
 
   function renderPlayer() {
-    $("#play-btn").textContent = player.playing ? "❚❚ Pause" : "▶ Play";
-    $("#play-btn").setAttribute("aria-label", player.playing ? "Pause" : "Play");
+    // Written only when they change: rewriting the same text still has the browser lay it out again,
+    // at every frame of a drag or of Play.
+    const btn = $("#play-btn"), label = player.playing ? "Pause" : "Play";
+    if (btn.getAttribute("aria-label") !== label) {
+      btn.textContent = player.playing ? "❚❚ Pause" : "▶ Play";
+      btn.setAttribute("aria-label", label);
+    }
     const max = app.store ? app.store.maxSteps : 0;
-    $("#iteration").textContent = player.cursor === null ? `iteration ${max} of ${max}` : `iteration ${Math.min(player.cursor, max)} of ${max}`;
+    const text = player.cursor === null ? `iteration ${max} of ${max}` : `iteration ${Math.min(player.cursor, max)} of ${max}`;
+    const it = $("#iteration");
+    if (it.textContent !== text) it.textContent = text;
   }
 
   /** The point whose Hessian the theory panel shows: run 1 at the animation cursor, else the start. */

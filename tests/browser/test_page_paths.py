@@ -63,11 +63,42 @@ def post_run(base_url, body):
         return json.load(r)["runs"]
 
 
+# The contour's plot area (Plotly's axes box) in the viewport, for a screenshot of just that.
+PLOT_AREA = """() => {
+  const el = document.getElementById('contour-plot'), r = el.getBoundingClientRect(), s = el._fullLayout._size;
+  return { x: r.left + s.l, y: r.top + s.t, width: s.w, height: s.h };
+}"""
+
+# The last answer of the drag is in and drawn, by the path layer alone (the page is still "behind":
+# the full redraw waits for the inputs to pause).
+LAST_ANSWER_DRAWN_LAZILY = """() => {
+  const app = window.lossLab, layer = document.getElementById('contour-plot').losslabPaths;
+  return !app.running && app.behind && layer.last && layer.last.runs.length === app.store.runs.length &&
+    layer.last.runs.every((r, i) => r.run === app.store.runs[i]);
+}"""
+
+
+def contour_picture(page) -> bytes:
+    """What the contour's plot area shows, as PNG (identical pixels encode identically)."""
+    return page.screenshot(clip=page.evaluate(PLOT_AREA), animations="disabled")
+
+
 def test_a_drag_ends_on_exactly_the_picture_of_the_final_slider_value(page, base_url):
     open_page(page, base_url + "/" + TYPICAL_HASH)
     before = drawn_paths(page)
+    picture_before = contour_picture(page)
     lr = page.evaluate(DRAG, [60, None, 1])  # 60 frames, the slider moving right from η = 0.001
+    # The picture the learner sees as soon as the last answer is drawn: the page is held in its drag mode
+    # (only the path layer draws) for the screenshot, however long that takes ...
+    page.evaluate("() => { window.lossLab.busyUntil = Infinity; }")
+    page.wait_for_function(LAST_ANSWER_DRAWN_LAZILY, timeout=15_000)
+    picture_at_once = contour_picture(page)
+    assert page.evaluate("() => window.lossLab.behind")  # (Plotly's figure has not been redrawn yet)
+    # ... and once inputs pause, every plot is drawn in full: the contour's pixels stay exactly as they were.
+    page.evaluate("() => { window.lossLab.busyUntil = 0; window.lossLab.redraw(); }")
     wait_runs_done(page)
+    assert contour_picture(page) == picture_at_once
+    assert picture_at_once != picture_before
     assert lr > 0.001
     assert page.evaluate("() => window.lossLab.scene.optimizers[0].params.lr") == lr
     # The scene's request as the page would send it now (its tolerance included), at the slider's value.

@@ -148,7 +148,7 @@ export class ContourChart {
         runs: (store?.runs || []).map((r, i) => ({ run: r, color: colors[i], upto })),
         ghosts: this.ghosts, arrows: arrows || [], view: this.info.view,
       });
-      if (took !== null) this.pathsDrawn = performance.now();
+      if (took !== null && !this.paths.unchanged) this.pathsDrawn = performance.now(); // (unchanged: drawn before)
     };
     this.live = live;
     if (lazy && this.plotted) {

@@ -77,6 +77,13 @@ export class PathLayer {
     const t0 = performance.now();
     const box = this.box();
     if (!box || !this.mount()) return null; // Plotly has not drawn the axes yet
+    // The same runs (no new points, same status and cursor), ghosts, arrows and axes: the layer already
+    // shows this picture (a run request just sent, a theory update), so nothing is touched.
+    const key = sceneKey(runs, ghosts, arrows, view, box);
+    this.unchanged = this.drawnKey !== undefined && sameKey(key, this.drawnKey);
+    if (this.unchanged) return performance.now() - t0;
+    this.drawnKey = key;
+    if (box.key !== this.labelKey) this.labelW = this.labelKey = undefined; // measured again at a new size
     const { map } = box;
     this.svg.setAttribute("width", box.width);
     this.svg.setAttribute("height", box.height);
@@ -133,12 +140,12 @@ export class PathLayer {
     // Each mark's label lies wholly inside the plot area (it is clipped there), above its mark or
     // below it at the top edge; a label that would overlap one already placed is left out (both say
     // "diverged", and each run keeps its own coloured mark).
-    const placed = [];
+    const placed = [], boxKey = box.key;
     this.sync(this.groups.labels, marks.length, "text", (t, i) => {
       set(t, { "text-anchor": "middle", fill: "white", "font-size": LABEL_SIZE, "font-family": "Inter, system-ui, sans-serif",
         stroke: "rgba(0,0,0,0.45)", "stroke-width": 2.5, "paint-order": "stroke" });
       if (t.textContent !== "diverged") t.textContent = "diverged";
-      const box = labelBox(marks[i], labelWidth(t), map);
+      const box = labelBox(marks[i], this.labelWidth(t, boxKey), map);
       const free = box && !placed.some((b) => b.left < box.right && box.left < b.right && b.top < box.bottom && box.top < b.bottom);
       if (free) placed.push(box);
       set(t, { x: free ? r1(box.x) : -999, y: free ? r1(box.y) : -999, visibility: free ? "visible" : "hidden" });
@@ -150,6 +157,25 @@ export class PathLayer {
         "data-from": a.from.join(","), "data-to": a.to.join(",") });
     });
     return performance.now() - t0;
+  }
+
+  /**
+   * A label's rendered width: measured once per plot size (its text and type never change; measuring
+   * makes the browser lay the page out at once, which at every frame of a drag cost more than the
+   * rest of the drawing), or estimated while the plot is hidden.
+   */
+  labelWidth(t, key) {
+    if (this.labelW !== undefined) return this.labelW;
+    let w = 0;
+    try {
+      w = t.getComputedTextLength();
+    } catch { /* not rendered */ }
+    if (w > 0) {
+      this.labelW = w;
+      this.labelKey = key;
+      return w;
+    }
+    return 0.6 * LABEL_SIZE * t.textContent.length;
   }
 
   /** Draw the last scene again (the axes moved: a resize, a zoom, Plotly's own redraw). */
@@ -184,13 +210,22 @@ const r1 = (v) => Math.round(v * 10) / 10;
 /** The divergence label's type size, and the margin it keeps from the plot area's edges (px). */
 const LABEL_SIZE = 11, LABEL_PAD = 3;
 
-/** A label's rendered width, or an estimate before it is laid out (a hidden plot). */
-function labelWidth(t) {
-  let w = 0;
-  try {
-    w = t.getComputedTextLength();
-  } catch { /* not rendered */ }
-  return w > 0 ? w : 0.6 * LABEL_SIZE * t.textContent.length;
+/**
+ * What a drawing depends on, to tell whether the next one would draw the same picture: each run (the
+ * object, its length, status, cursor and colour), the ghosts (replaced, never changed, when kept
+ * again), the arrows, the view and Plotly's axes box.
+ */
+function sceneKey(runs, ghosts, arrows, view, box) {
+  return {
+    runs: runs.map(({ run, color, upto = Infinity }) => [run, run.xs.length, run.status, upto, color]),
+    ghosts, arrows: JSON.stringify(arrows), view: String(view),
+    box: `${box.key}|${box.left},${box.top},${box.width},${box.height}`,
+  };
+}
+
+function sameKey(a, b) {
+  return a.ghosts === b.ghosts && a.arrows === b.arrows && a.view === b.view && a.box === b.box &&
+    a.runs.length === b.runs.length && a.runs.every((r, i) => r.every((v, k) => v === b.runs[i][k]));
 }
 
 /**
