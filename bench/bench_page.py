@@ -3,8 +3,9 @@
     .venv/bin/python bench/bench_page.py [--chromium /usr/bin/chromium] [--quick]
 
 Targets 1, 2, 4 and 6 of the "feel instant" issue, in headless Chromium. Pictures are counted from
-the frames Chromium actually paints (CDP ``Page.startScreencast``): each frame is cropped to the
-plot area being measured, and a frame whose crop differs from the one before is a new picture.
+the frames Chromium actually paints (CDP ``Page.startScreencast``, at half the viewport's size: see
+SCREENCAST): each frame is cropped to the plot area being measured, and a frame whose crop differs
+from the one before is a new picture.
 Once one region of the page has changed at a steady rate for a second (a drag), Chromium's screencast
 captures only frames whose damage is that same region until nothing changed there for 250 ms
 (media/capture's AnimatedContentSampler): the contour's last picture of a drag, which damages a
@@ -102,6 +103,15 @@ JS_ANALYSE = """async ([frames, rect, inset]) => {
 }"""
 
 
+# Frames at half the viewport's size: encoding each full-size frame as JPEG (~10 ms of the browser
+# process's time, 60 times a second) took so much of this 2-core machine that the page under test ran
+# slower for being measured (46 input events a second instead of 60 without the screencast, its runs'
+# answers 20-27 ms instead of 8-10 ms; the bare floor page did not notice). At half size the plot area
+# is still ~190 × 200 px in each frame and the floor page still counts 57-60 pictures a second.
+SCREENCAST = {"format": "jpeg", "quality": 70, "everyNthFrame": 1, "maxWidth": VIEWPORT["width"] // 2,
+              "maxHeight": VIEWPORT["height"] // 2}
+
+
 class Screencast:
     """Frames Chromium paints for one page, each with its wall-clock time (ms since the epoch)."""
 
@@ -121,7 +131,7 @@ class Screencast:
 
     def start(self):
         self.frames = []
-        self.cdp.send("Page.startScreencast", {"format": "jpeg", "quality": 70, "everyNthFrame": 1})
+        self.cdp.send("Page.startScreencast", SCREENCAST)
 
     def stop(self) -> list[dict]:
         """The frames in the order they were captured (they may arrive out of order)."""
