@@ -26,7 +26,8 @@ export function drawCurve(el, t, protocol, color) {
   const m = curveMetric(t);
   const ys = t.curve[m.key];
   const finite = ys.filter((v) => v !== null && v > 0);
-  const top = m.key === "steps" ? protocol.steps : Math.max(...finite, 1e-300) * 3;
+  // Runs stopped early (t.stopped_at) sit on that line: they would have taken longer.
+  const top = m.key === "steps" ? t.stopped_at ?? protocol.steps : Math.max(...finite, 1e-300) * 3;
   const bottom = finite.length ? Math.min(...finite) : 1;
   const traces = [{
     x: lrs, y: ys.map((v, i) => (t.curve.diverged[i] ? null : v === null || v <= 0 ? null : v)), mode: "lines+markers",
@@ -34,8 +35,10 @@ export function drawCurve(el, t, protocol, color) {
     hovertemplate: `η=%{x:.3g}<br>${m.label} %{y:.4g}<extra></extra>`,
   }];
   const missed = lrs.map((lr, i) => (!t.curve.diverged[i] && (ys[i] === null) ? lr : null)).filter((v) => v !== null);
+  const missedText = t.stopped_at === null || t.stopped_at === undefined ? "tol not reached"
+    : `more than ${t.stopped_at} steps: stopped there`;
   if (missed.length) traces.push({ x: missed, y: missed.map(() => top), mode: "markers", name: "not reached",
-    marker: { symbol: "circle-open", size: 5, color: "#9aa5b1" }, hovertemplate: "η=%{x:.3g}<br>tol not reached<extra></extra>" });
+    marker: { symbol: "circle-open", size: 5, color: "#9aa5b1" }, hovertemplate: `η=%{x:.3g}<br>${missedText}<extra></extra>` });
   const div = lrs.filter((_, i) => t.curve.diverged[i]);
   if (div.length) traces.push({ x: div, y: div.map(() => top), mode: "markers", name: "diverged",
     marker: { symbol: "x-thin-open", size: 8, color: "#c0392b", line: { width: 2, color: "#c0392b" } },
