@@ -38,6 +38,9 @@ array for all cells of an optimizer from one start.
 
 from __future__ import annotations
 
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -282,14 +285,12 @@ class _Outcomes:
     stopped_at: int | None = None
 
 
-def _states(grids) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per start (S, B, L) from the grids' steppers: converged, diverged, the step each stopped at, the loss."""
-    shape = (len(grids),) + grids[0].shape
-    conv = np.array([g.stepper.status == "converged" for g in grids]).reshape(shape)
-    div = np.array([g.stepper.status == "diverged" for g in grids]).reshape(shape)
-    stop = np.array([g.stepper.stop_step for g in grids]).reshape(shape)
-    loss = np.array([g.stepper.f for g in grids]).reshape(shape)
-    return conv, div, stop, loss
+def _states(runs: "_Runs") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per start (S, B, L) from the runs' steppers: converged, diverged, the step each stopped at, the loss."""
+    return tuple(np.stack([np.concatenate([f(g.stepper).reshape(g.shape) for g in parts], axis=runs.axis)
+                           for parts in runs.parts])
+                 for f in (lambda st: st.status == "converged", lambda st: st.status == "diverged",
+                           lambda st: st.stop_step, lambda st: st.f))
 
 
 def _settle_step(conv: np.ndarray, div: np.ndarray, stop: np.ndarray) -> float:
@@ -306,21 +307,69 @@ def _settle_step(conv: np.ndarray, div: np.ndarray, stop: np.ndarray) -> float:
     return float(np.maximum(stop.max(axis=0)[settled], np.ceil(WITHIN * med)).min())
 
 
-def _grids(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed):
-    base = {k: v for k, v in cfg.params.items() if k not in ("lr", beta_param(cfg.name))}
-    return [grid_stepper(surface, cfg.name, lrs, betas, start=x0, steps=steps, tol=tol, params=base, seed=seed)
-            for x0 in starts]
+#: Threads that step a grid's parts at once (the kernel releases the GIL); 1 steps them in turn.
+THREADS = max(1, min(4, os.cpu_count() or 1))
+_POOL: ThreadPoolExecutor | None = None
+#: A slice that took longer than this (seconds) makes the next one step its parts on the threads;
+#: below it, handing work to threads costs more than it saves.
+PARALLEL_SLICE = 0.002
+#: Grids of fewer cells stay whole: two parts cost twice the bookkeeping of one each slice.
+SPLIT_CELLS = 256
 
 
-def _step_together(grids, steps: int, check, until: Callable[[int], float] = lambda k: np.inf) -> int:
-    """Step every grid in slices (growing with the steps taken) until ``steps``, until no row is
-    active, or until ``until(k)`` ≤ k after a slice; returns the steps taken."""
-    k, limit = 0, steps
-    while k < limit and any(g.stepper.active.any() for g in grids):
+def _pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(THREADS, thread_name_prefix="tune")
+    return _POOL
+
+
+class _Runs:
+    """One optimizer's grid from every start; a big grid's cells (``SPLIT_CELLS`` or more) in ``THREADS``
+    parts (runs of β rows, or of η columns without β) that step on their own threads: cells never
+    interact, so the parts take the steps the whole grid would."""
+
+    def __init__(self, surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed):
+        base = {k: v for k, v in cfg.params.items() if k not in ("lr", beta_param(cfg.name))}
+        self.axis = 0 if betas is not None and len(betas) > 1 else 1
+        split = betas if self.axis == 0 else lrs
+        parts = THREADS if len(lrs) * (1 if betas is None else len(betas)) >= SPLIT_CELLS else 1
+        self.blocks = [b for b in np.array_split(np.arange(len(split)), parts) if b.size]
+        self.parts = [[grid_stepper(surface, cfg.name, lrs if self.axis == 0 else lrs[b],
+                                    betas[b] if self.axis == 0 else betas, start=x0, steps=steps, tol=tol,
+                                    params=base, seed=seed) for b in self.blocks] for x0 in starts]
+
+    @property
+    def steppers(self) -> list:
+        return [g.stepper for parts in self.parts for g in parts]
+
+    def stop_columns_after(self, c: int) -> None:
+        """Stop the cells of η columns after ``c`` (a grid of one β row)."""
+        for parts in self.parts:
+            for g, b in zip(parts, self.blocks if self.axis == 1 else [None] * len(parts)):
+                g.stepper.active[(b if b is not None else np.arange(g.shape[1])) > c] = False
+
+
+def _grids(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed) -> _Runs:
+    return _Runs(surface, cfg, lrs, betas, starts, steps, tol, seed)
+
+
+def _step_together(runs: _Runs, steps: int, check, until: Callable[[int], float] = lambda k: np.inf) -> int:
+    """Step every part in slices (growing with the steps taken, the parts on their threads) until
+    ``steps``, until no row is active, or until ``until(k)`` ≤ k after a slice; returns the steps taken."""
+    k, limit, took = 0, steps, 0.0
+    steppers = runs.steppers
+    while k < limit and any(st.active.any() for st in steppers):
         n = min(limit - k, max(FIRST_SLICE, k // 4))
-        for g in grids:
-            if g.stepper.active.any():
-                g.stepper.advance(n, record=False)
+        busy = [st for st in steppers if st.active.any()]
+        t0 = time.perf_counter()
+        if len(busy) > 1 and THREADS > 1 and took > PARALLEL_SLICE:
+            for f in [_pool().submit(st.advance, n, record=False) for st in busy]:
+                f.result()
+        else:
+            for st in busy:
+                st.advance(n, record=False)
+        took = time.perf_counter() - t0
         k += n
         if check is not None:
             check()
@@ -419,8 +468,7 @@ def _edge(surface, cfg, lrs, betas, starts, steps, tol, seed, check, j: int, i: 
         def moot(k):  # columns above the first divergence seen cannot be the edge: stop them
             d = _states(sub)[1].any(axis=0)[0]
             if d.any():
-                for g in sub:
-                    g.stepper.active[int(np.argmax(d)) + 1:] = False
+                sub.stop_columns_after(int(np.argmax(d)))
             return np.inf
 
         _step_together(sub, steps, check, until=moot)

@@ -1,5 +1,6 @@
 """Tuning: the sweep rediscovers the quadratic's formulas, and never picks a diverging setting elsewhere."""
 
+import importlib
 import json
 import math
 
@@ -353,3 +354,17 @@ def test_runs_stop_at_twice_the_best_steps():
     # a budget below that: every run runs its course
     short = tune(bowl, ["gd"], start=(-2.0, -0.5), steps=2 * t.steps_to_tol - 1, tol=TUNE_TOL).optimizers[0]
     assert short.stopped_at is None and short.steps_to_tol == t.steps_to_tol
+
+
+def test_a_big_grid_stepped_in_parts_on_threads_gives_the_same_answer(monkeypatch):
+    tuning = importlib.import_module("engine.tune")  # the module (engine.tune is also its function)
+
+    s = make_surface("himmelblau")
+    race = ["momentum", "gd"]
+    monkeypatch.setattr(tuning, "THREADS", 1)
+    whole = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=300, ring=2).optimizers]
+    monkeypatch.setattr(tuning, "THREADS", 3)
+    monkeypatch.setattr(tuning, "PARALLEL_SLICE", 0.0)  # every slice on the threads
+    parts = tuning._Runs(s, tuning.configure("momentum"), lr_grid(), beta_grid(), np.zeros((1, 2)), 300, 1e-4, 0)
+    assert len(parts.parts[0]) == 3  # the momentum grid is split
+    assert [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=300, ring=2).optimizers] == whole
