@@ -235,15 +235,17 @@ function protocolText(p, scene, tuned) {
     Budget: ${p.steps} steps per run ${starts}. Goal: ‖∇f‖ &lt; ${fmt(p.tol)}.
     Criterion: the fewest steps to the goal; a setting that diverges is never chosen; if no setting reaches the goal,
     the lowest final loss; ties go to the flatter spot (best worst neighbour), then the smaller η.
-    On the curves ★ is the tuned setting, × diverged, ○ did not reach the goal within the budget${stoppedText(p, tuned)}.
+    On the curves ★ is the tuned setting, × diverged, ○ did not reach the goal (grey on the maps)${stoppedText(p, tuned)}.
     <span class="muted">Forgiving: how far η can move from the tuned value (end to end, as a factor) and stay within
     ${fmt(p.within)}× of its steps; the shaded band on each curve. The dashed line is the divergence edge.</span>`;
 }
 
 /** Runs stopped early (they could no longer be within 2× of the best): when, for the optimizers that stopped any. */
 function stoppedText(p, tuned) {
-  const titles = tuned.filter((t) => t.stopped_at !== null).map((t) => `${esc(t.name)} ${t.stopped_at}`);
-  return titles.length ? ` or, for runs stopped early once they could no longer be within ${fmt(p.within)}× of the best, within that many steps (${titles.join(", ")})` : "";
+  const stopped = tuned.filter((t) => t.stopped_at !== null).map((t) => `${esc(t.name)} at step ${t.stopped_at}`);
+  return stopped.length ? `: within the budget, or before its run was stopped. A run still going once it can no longer
+    come within ${fmt(p.within)}× of the best stops there (${stopped.join(", ")}); the tuned setting, forgiveness and edge are
+    still those of every run to the budget` : " within the budget";
 }
 
 function theoryText(r) {
