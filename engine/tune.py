@@ -38,9 +38,6 @@ array for all cells of an optimizer from one start.
 
 from __future__ import annotations
 
-import os
-import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -51,8 +48,8 @@ from engine.defaults import DEFAULT_TOL
 from engine.optimizers import get_spec
 from engine.params import ParamError
 from engine.runner import OptimizerConfig, configure
+from engine.grid_search import WITHIN, choose, choose_exactly, edge, grid_runs, rerun, scores, within
 from engine.surfaces.base import Surface, check_shape
-from engine.sweep import grid_stepper
 
 #: The step-size grid: log-spaced, this many points a decade, from LR_MIN to LR_MAX.
 LR_MIN, LR_MAX, LR_PER_DECADE = 1e-4, 10.0, 8
@@ -66,10 +63,6 @@ SMALL_BETA = 0.01
 TOL, RING_RADIUS = DEFAULT_TOL, 0.1
 #: The most starts (the learner's plus a ring).
 MAX_RING = 16
-#: Steps between calls of ``check`` within a sweep (a few tenths of a second at most on the numpy reference).
-CHECK_EVERY = 50
-#: "Forgiving" counts the settings within this factor of the best.
-WITHIN = 2.0
 CRITERION = ("fewest steps until ‖∇f‖ < tol (median over the starts); a setting that diverges from any start "
              "is never chosen; if none reaches tol within the budget, the lowest final loss; ties go to the "
              "setting whose worst grid neighbour does best, then to the smaller η and β")
@@ -204,62 +197,6 @@ class TuneResult:
         return {"protocol": self.protocol, "optimizers": [t.to_dict() for t in self.optimizers], "theory": self.theory}
 
 
-# --- scoring -------------------------------------------------------------------------------
-
-def _scores(steps: np.ndarray, loss: np.ndarray, diverged: np.ndarray) -> tuple[str | None, np.ndarray]:
-    """The criterion and each cell's score (lower is better, inf = never chosen), from per-start arrays (S, …)."""
-    div = diverged.any(axis=0)
-    med_steps = np.median(np.where(steps >= 0, steps, np.inf), axis=0)
-    with np.errstate(invalid="ignore"):
-        med_loss = np.median(np.where(np.isfinite(loss), loss, np.inf), axis=0)
-    reached = np.isfinite(med_steps) & ~div
-    if reached.any():
-        return "steps", np.where(reached, med_steps, np.inf)
-    ok = ~div & np.isfinite(med_loss)
-    if ok.any():
-        return "loss", np.where(ok, med_loss, np.inf)
-    return None, np.full(div.shape, np.inf)
-
-
-def _worst_neighbour(score: np.ndarray) -> np.ndarray:
-    """For each cell of a (B, L) score array, the largest score among its grid neighbours (±1 in each axis)."""
-    padded = np.pad(score, 1, constant_values=-np.inf)
-    B, L = score.shape
-    worst = np.full(score.shape, -np.inf)
-    for dj in (-1, 0, 1):
-        for di in (-1, 0, 1):
-            if dj or di:
-                worst = np.maximum(worst, padded[1 + dj:1 + dj + B, 1 + di:1 + di + L])
-    return worst
-
-
-def choose(score: np.ndarray) -> tuple[int, int] | None:
-    """The best cell (j, i) of a (B, L) score array: lowest score; ties → best worst neighbour, smaller η, smaller β.
-
-    >>> choose(np.array([[5.0, 3.0, 3.0, 3.0, np.inf]]))
-    (0, 2)
-    """
-    best = score.min()
-    if not np.isfinite(best):
-        return None
-    tied = np.argwhere(score == best)
-    worst = _worst_neighbour(score)
-    # sort keys: worst neighbour, then η (column), then β (row)
-    j, i = min(tied.tolist(), key=lambda c: (worst[c[0], c[1]], c[1], c[0]))
-    return int(j), int(i)
-
-
-def _within(score_row: np.ndarray, i: int, factor: float = WITHIN) -> tuple[int, int]:
-    """The unbroken run of columns around ``i`` whose score is within ``factor`` of the score at ``i``."""
-    limit = factor * score_row[i] if score_row[i] > 0 else 0.0
-    lo = hi = i
-    while lo > 0 and score_row[lo - 1] <= limit:
-        lo -= 1
-    while hi < len(score_row) - 1 and score_row[hi + 1] <= limit:
-        hi += 1
-    return lo, hi
-
-
 def _nullable(a: np.ndarray, bad: np.ndarray, cast=float) -> list:
     """``a`` as (nested) lists of Python numbers, None where ``bad`` or not finite (JSON has no NaN)."""
     a = np.asarray(a, dtype=float)
@@ -269,228 +206,17 @@ def _nullable(a: np.ndarray, bad: np.ndarray, cast=float) -> list:
     return out.tolist()
 
 
-# --- running the grid ---------------------------------------------------------------------
-
-#: Steps of a grid's first slice; later slices grow with the steps taken (a quarter of them).
-FIRST_SLICE = 4
-
-
-@dataclass
-class _Outcomes:
-    """Per start (S, B, L): steps to tol (−1: not reached), final loss (NaN: diverged or stopped), diverged."""
-
-    steps: np.ndarray
-    loss: np.ndarray
-    diverged: np.ndarray
-    stopped_at: int | None = None
-
-
-def _states(runs: "_Runs") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per start (S, B, L) from the runs' steppers: converged, diverged, the step each stopped at, the loss."""
-    return tuple(np.stack([np.concatenate([f(g.stepper).reshape(g.shape) for g in parts], axis=runs.axis)
-                           for parts in runs.parts])
-                 for f in (lambda st: st.status == "converged", lambda st: st.status == "diverged",
-                           lambda st: st.stop_step, lambda st: st.f))
-
-
-def _settle_step(conv: np.ndarray, div: np.ndarray, stop: np.ndarray) -> float:
-    """The step after which no cell still running can come within ``WITHIN``× of the best (inf: none yet).
-
-    A cell is settled when every start has stopped; a settled cell that never diverged, with median
-    steps m, has shown by step max(its last stop, ⌈WITHIN·m⌉) that any cell still running then needs
-    more than WITHIN·m steps. The smallest such step over the cells.
-    """
-    settled = (conv | div).all(axis=0) & ~div.any(axis=0)
-    if not settled.any():
-        return np.inf
-    med = np.median(np.where(conv, stop, np.inf), axis=0)[settled]
-    return float(np.maximum(stop.max(axis=0)[settled], np.ceil(WITHIN * med)).min())
-
-
-#: Threads that step a grid's parts at once (the kernel releases the GIL); 1 steps them in turn.
-THREADS = max(1, min(4, os.cpu_count() or 1))
-_POOL: ThreadPoolExecutor | None = None
-#: A slice that took longer than this (seconds) makes the next one step its parts on the threads;
-#: below it, handing work to threads costs more than it saves.
-PARALLEL_SLICE = 0.002
-#: Grids of fewer cells stay whole: two parts cost twice the bookkeeping of one each slice.
-SPLIT_CELLS = 256
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(THREADS, thread_name_prefix="tune")
-    return _POOL
-
-
-class _Runs:
-    """One optimizer's grid from every start; a big grid's cells (``SPLIT_CELLS`` or more) in ``THREADS``
-    parts (runs of β rows, or of η columns without β) that step on their own threads: cells never
-    interact, so the parts take the steps the whole grid would."""
-
-    def __init__(self, surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed):
-        base = {k: v for k, v in cfg.params.items() if k not in ("lr", beta_param(cfg.name))}
-        self.axis = 0 if betas is not None and len(betas) > 1 else 1
-        split = betas if self.axis == 0 else lrs
-        parts = THREADS if len(lrs) * (1 if betas is None else len(betas)) >= SPLIT_CELLS else 1
-        self.blocks = [b for b in np.array_split(np.arange(len(split)), parts) if b.size]
-        self.parts = [[grid_stepper(surface, cfg.name, lrs if self.axis == 0 else lrs[b],
-                                    betas[b] if self.axis == 0 else betas, start=x0, steps=steps, tol=tol,
-                                    params=base, seed=seed) for b in self.blocks] for x0 in starts]
-
-    @property
-    def steppers(self) -> list:
-        return [g.stepper for parts in self.parts for g in parts]
-
-    def stop_columns_after(self, c: int) -> None:
-        """Stop the cells of η columns after ``c`` (a grid of one β row)."""
-        for parts in self.parts:
-            for g, b in zip(parts, self.blocks if self.axis == 1 else [None] * len(parts)):
-                g.stepper.active[(b if b is not None else np.arange(g.shape[1])) > c] = False
-
-
-def _grids(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed) -> _Runs:
-    return _Runs(surface, cfg, lrs, betas, starts, steps, tol, seed)
-
-
-def _step_together(runs: _Runs, steps: int, check, until: Callable[[int], float] = lambda k: np.inf) -> int:
-    """Step every part in slices (growing with the steps taken, the parts on their threads) until
-    ``steps``, until no row is active, or until ``until(k)`` ≤ k after a slice; returns the steps taken."""
-    k, limit, took = 0, steps, 0.0
-    steppers = runs.steppers
-    while k < limit and any(st.active.any() for st in steppers):
-        n = min(limit - k, max(FIRST_SLICE, k // 4))
-        busy = [st for st in steppers if st.active.any()]
-        t0 = time.perf_counter()
-        if len(busy) > 1 and THREADS > 1 and took > PARALLEL_SLICE:
-            for f in [_pool().submit(st.advance, n, record=False) for st in busy]:
-                f.result()
-        else:
-            for st in busy:
-                st.advance(n, record=False)
-        took = time.perf_counter() - t0
-        k += n
-        if check is not None:
-            check()
-        limit = min(limit, max(k, until(k)))
-    return k
-
-
-def _grid_runs(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed, check) -> _Outcomes:
-    """Run the grid from every start, stopping every cell once none still running can be within
-    ``WITHIN``× of the best (see :func:`_settle_step`); the outcomes are those at that step, whatever
-    the slices. A cell whose median is known by then but one of whose starts is still running runs
-    on to the budget (from every start, anew) to learn whether it diverges."""
-    grids = _grids(surface, cfg, lrs, betas, starts, steps, tol, seed)
-    _step_together(grids, steps, check, until=lambda k: _settle_step(*_states(grids)[:3]))
-    conv, div, stop, loss = _states(grids)
-    at = _settle_step(conv, div, stop)
-    if not at < steps:  # nothing settled within the budget: every run ran its course
-        return _Outcomes(np.where(conv, stop, -1), np.where(div, np.nan, loss), div)
-    at = int(at)
-    conv, div = conv & (stop <= at), div & (stop <= at)
-    steps_to = np.where(conv, stop, -1)
-    loss = np.where(conv, loss, np.nan)
-    known = np.isfinite(np.median(np.where(conv, stop, np.inf), axis=0))
-    running = known & ~(conv | div).all(axis=0) & ~div.any(axis=0)
-    if running.any():
-        div = div | _rerun(surface, cfg, lrs, betas, starts, steps, tol, seed, check, running)[1]
-    return _Outcomes(steps_to, loss, div, at)
-
-
-def _rerun(surface, cfg, lrs, betas, starts, steps, tol, seed, check, cells: np.ndarray):
-    """The ``cells`` (a (B, L) mask) run anew from every start to the budget: per start (S, B, L), steps
-    to tol (−1: not reached) and diverged; −1 and False outside the cells."""
-    rows, cols = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
-    sub = _grids(surface, cfg, lrs[cols], None if betas is None else betas[rows], starts, steps, tol, seed)
-    _step_together(sub, steps, check)
-    conv, div, stop, _ = _states(sub)
-    steps_to = np.full((len(starts),) + cells.shape, -1)
-    diverged = np.zeros(steps_to.shape, dtype=bool)
-    steps_to[np.ix_(range(len(starts)), rows, cols)] = np.where(conv, stop, -1)
-    diverged[np.ix_(range(len(starts)), rows, cols)] = div
-    return np.where(cells, steps_to, -1), diverged & cells
-
-
-def _choose_exactly(score: np.ndarray, out: _Outcomes, rerun) -> tuple[int, int] | None:
-    """:func:`choose` as on the whole grid run to the budget, from the outcomes of runs stopped early.
-
-    Only a tie can tell: the tie-break looks at the tied cells' worst neighbours, and a neighbour stopped
-    early scores inf here though it may reach tol later. A tied cell with no such neighbour scores at most
-    the stopping step, less than any cell stopped early, so it wins as it would on the whole grid; when
-    every tied cell has one, the neighbours stopped early (of tied cells with no diverged neighbour, which
-    lose anyway) run anew to the budget.
-    """
-    picked = choose(score)
-    if picked is None or out.stopped_at is None:
-        return picked
-    tied = score == score.min()
-    worst = _worst_neighbour(score)
-    if np.isfinite(worst[tied]).any():
-        return picked
-    div = out.diverged.any(axis=0)
-    stopped = ~np.isfinite(score) & ~div
-    near = lambda mask: _worst_neighbour(np.where(mask, 1.0, 0.0)) > 0  # noqa: E731  cells beside one in mask
-    open_ = tied & ~near(div)
-    if not open_.any():
-        return picked
-    cells = stopped & near(open_)
-    steps_to, diverged = rerun(cells)
-    exact = score.copy()
-    med = np.median(np.where(steps_to >= 0, steps_to, np.inf), axis=0)
-    exact[cells] = np.where(diverged.any(axis=0) | ~np.isfinite(med), np.inf, med)[cells]
-    return _pick_among(exact, open_, tied)
-
-
-def _pick_among(exact: np.ndarray, candidates: np.ndarray, tied: np.ndarray) -> tuple[int, int]:
-    """The tie-break of :func:`choose` with worst neighbours from ``exact``: ``candidates`` by their worst
-    neighbour, η, β; the other tied cells (a diverged neighbour) count as inf."""
-    worst = np.where(candidates, _worst_neighbour(exact), np.inf)
-    j, i = min(np.argwhere(tied).tolist(), key=lambda c: (worst[c[0], c[1]], c[1], c[0]))
-    return int(j), int(i)
-
-
-def _edge(surface, cfg, lrs, betas, starts, steps, tol, seed, check, j: int, i: int, out: _Outcomes) -> int | None:
-    """The index of the smallest η above ``lrs[i]`` (at β = ``betas[j]``) that diverges from some start within
-    ``steps``: runs stopped early whose divergence is not yet known run on (anew), the cells above the
-    smallest known divergence dropped as they become moot."""
-    div = out.diverged.any(axis=0)[j]
-    above = np.flatnonzero(div[i + 1:]) + i + 1
-    first = int(above[0]) if above.size else len(lrs)
-    if out.stopped_at is None:
-        return first if above.size else None
-    done = (out.steps[:, j] >= 0).all(axis=0)  # reached tol from every start: never diverges
-    open_ = [c for c in range(i + 1, first) if not done[c]]
-    if open_:
-        sub = _grids(surface, cfg, lrs[open_], None if betas is None else betas[j:j + 1], starts, steps, tol, seed)
-
-        def moot(k):  # columns above the first divergence seen cannot be the edge: stop them
-            d = _states(sub)[1].any(axis=0)[0]
-            if d.any():
-                sub.stop_columns_after(int(np.argmax(d)))
-            return np.inf
-
-        _step_together(sub, steps, check, until=moot)
-        d = _states(sub)[1].any(axis=0)[0]
-        if d.any():
-            first = open_[int(np.argmax(d))]
-            out.diverged[:, j, first] = True
-    return first if first < len(lrs) else None
-
-
 def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, steps: int, tol: float, seed: int,
              lrs: np.ndarray, betas: np.ndarray, check: Callable[[], None] | None = None) -> Tuned:
     """Tune one optimizer (see the module's protocol); ``check()`` is called as it goes (a time cap may raise)."""
     beta_name = beta_param(cfg.name)
     momentum = beta_name is not None
     b = betas if momentum else None
-    out = _grid_runs(surface, cfg, lrs, b, starts, steps, tol, seed, check)
-    criterion, score = _scores(out.steps, out.loss, out.diverged)
-    picked = _choose_exactly(score, out, lambda cells: _rerun(surface, cfg, lrs, b, starts, steps, tol, seed, check,
-                                                             cells))
+    out = grid_runs(surface, cfg, lrs, b, starts, steps, tol, seed, check)
+    criterion, score = scores(out.steps, out.loss, out.diverged)
+    picked = choose_exactly(score, out, lambda cells: rerun(surface, cfg, lrs, b, starts, steps, tol, seed, check, cells))
     if picked is not None:
-        edge = _edge(surface, cfg, lrs, b, starts, steps, tol, seed, check, *picked, out)
+        edge_at = edge(surface, cfg, lrs, b, starts, steps, tol, seed, check, *picked, out)
     s_steps, s_loss, s_div = out.steps, out.loss, out.diverged
     med_steps = np.median(np.where(s_steps >= 0, s_steps, np.inf), axis=0)
     med_loss = np.median(np.where(np.isfinite(s_loss), s_loss, np.inf), axis=0)
@@ -514,11 +240,11 @@ def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, step
     lr = float(lrs[i])
     beta = float(betas[j]) if momentum else None
     params = dict(cfg.params, lr=lr, **({beta_name: beta} if momentum else {}))
-    lo, hi = _within(score[j], i)
+    lo, hi = within(score[j], i)
     reached = criterion == "steps"
     return Tuned(cfg.name, dict(cfg.params), configure(cfg.name, params).params, lr, beta, criterion,
                  int(med_steps[j, i]) if reached else None, float(med_loss[j, i]), curve,
-                 None if edge is None else float(lrs[edge]), [float(lrs[lo]), float(lrs[hi])],
+                 None if edge_at is None else float(lrs[edge_at]), [float(lrs[lo]), float(lrs[hi])],
                  float(lrs[hi] / lrs[lo]), mp, stopped_at=out.stopped_at)
 
 
@@ -537,7 +263,7 @@ def tune(surface: Surface, optimizers: Sequence, start, *, steps: int, tol: floa
       ring: 0 tunes from the start alone; n > 0 adds n starts on a circle around it and uses the median.
       ring_radius: the circle's radius as a fraction of the smaller side of the surface's view.
       lrs, betas: the grids (default :func:`lr_grid`, :func:`beta_grid`).
-      check: called between sweeps and every ``CHECK_EVERY`` steps within one; raise from it
+      check: called between slices of the grid's steps (a few at first, then a quarter of the steps so far); raise from it
         to stop (the web app's compute-time cap).
 
     Returns:

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from engine import ParamError, capabilities, make_surface, run, theory
-from engine.tune import (BETA_PER_DECADE, LR_PER_DECADE, _within, beta_grid, choose, has_momentum, lr_grid,
+from engine.grid_search import choose, scores, within
+from engine.runner import configure
+from engine.tune import (BETA_PER_DECADE, LR_PER_DECADE, beta_grid, has_momentum, lr_grid,
                          ring_starts, tune)
 
 LR_CELL = math.log(10) / LR_PER_DECADE  # one step of the η grid, in log η
@@ -158,7 +160,7 @@ def test_choose_breaks_ties_towards_the_flatter_spot():
 
 def test_within_2x_is_the_unbroken_run_around_the_choice():
     row = np.array([50.0, 19.0, 12.0, 10.0, 15.0, 21.0, 12.0, np.inf])
-    assert _within(row, 3) == (1, 4)  # 19, 12, 10, 15 ≤ 20; 21 breaks the run, 12 after it does not count
+    assert within(row, 3) == (1, 4)  # 19, 12, 10, 15 ≤ 20; 21 breaks the run, 12 after it does not count
 
 
 def test_ring_of_starts():
@@ -289,8 +291,7 @@ TUNE_TOL = 1e-4  # the page's default tolerance
 def _whole_grid(surface, name, start, steps, ring, tol=TUNE_TOL):
     """The protocol on the whole grid, every run to the budget (engine.sweep per start), scored as tune() scores."""
     from engine import sweep as engine_sweep
-    from engine.runner import configure
-    from engine.tune import RING_RADIUS, _scores, beta_param
+    from engine.tune import RING_RADIUS, beta_param
 
     x0, x1, y0, y1 = surface.view
     starts = ring_starts(start, ring, RING_RADIUS * min(x1 - x0, y1 - y0))
@@ -300,11 +301,11 @@ def _whole_grid(surface, name, start, steps, ring, tol=TUNE_TOL):
     s_steps = np.array([r.steps_to_tol for r in runs])
     s_loss = np.array([np.where(r.diverged, np.nan, r.final_loss) for r in runs])
     s_div = np.array([r.diverged for r in runs])
-    criterion, score = _scores(s_steps, s_loss, s_div)
+    criterion, score = scores(s_steps, s_loss, s_div)
     j, i = choose(score)
     div = s_div.any(axis=0)
     above = np.flatnonzero(div[j, i + 1:])
-    lo, hi = _within(score[j], i)
+    lo, hi = within(score[j], i)
     med = np.median(np.where(s_steps >= 0, s_steps, np.inf), axis=0)
     return {"lr": float(lrs[i]), "beta": None if betas is None else float(betas[j]), "criterion": criterion,
             "steps": med[j, i], "edge": float(lrs[i + 1 + above[0]]) if above.size else None,
@@ -357,7 +358,7 @@ def test_runs_stop_at_twice_the_best_steps():
 
 
 def test_a_big_grid_stepped_in_parts_on_threads_gives_the_same_answer(monkeypatch):
-    tuning = importlib.import_module("engine.tune")  # the module (engine.tune is also its function)
+    tuning = importlib.import_module("engine.grid_search")
 
     s = make_surface("himmelblau")
     race = ["momentum", "gd"]
@@ -365,6 +366,13 @@ def test_a_big_grid_stepped_in_parts_on_threads_gives_the_same_answer(monkeypatc
     whole = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=300, ring=2).optimizers]
     monkeypatch.setattr(tuning, "THREADS", 3)
     monkeypatch.setattr(tuning, "PARALLEL_SLICE", 0.0)  # every slice on the threads
-    parts = tuning._Runs(s, tuning.configure("momentum"), lr_grid(), beta_grid(), np.zeros((1, 2)), 300, 1e-4, 0)
+    parts = tuning._Runs(s, configure("momentum"), lr_grid(), beta_grid(), np.zeros((1, 2)), 300, 1e-4, 0)
     assert len(parts.parts[0]) == 3  # the momentum grid is split
     assert [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=300, ring=2).optimizers] == whole
+
+
+def test_a_start_at_the_minimum_and_a_one_value_grid():
+    # every setting is at tol from the start: 0 steps, nothing to stop; a 1 × 1 grid has no neighbours
+    bowl = make_surface("quadratic")
+    t = tune(bowl, ["gd", "momentum"], start=(0.0, 0.0), steps=100, lrs=[1.0]).optimizers
+    assert [(o.lr, o.steps_to_tol, o.stopped_at) for o in t] == [(1.0, 0, None), (1.0, 0, None)]
