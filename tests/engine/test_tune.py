@@ -376,3 +376,16 @@ def test_a_start_at_the_minimum_and_a_one_value_grid():
     bowl = make_surface("quadratic")
     t = tune(bowl, ["gd", "momentum"], start=(0.0, 0.0), steps=100, lrs=[1.0]).optimizers
     assert [(o.lr, o.steps_to_tol, o.stopped_at) for o in t] == [(1.0, 0, None), (1.0, 0, None)]
+
+
+@pytest.mark.parametrize("surface,ring", [("quadratic", 0), ("himmelblau", 2), ("logistic_neuron", 0)])
+def test_the_numpy_reference_tunes_to_the_same_answer(surface, ring):
+    from engine import accel
+
+    s = make_surface(surface)
+    race = ["gd", "momentum", "adam", "newton"]
+    compiled = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=200, ring=ring).optimizers]
+    with accel.disabled():
+        reference = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=200, ring=ring).optimizers]
+    assert reference == compiled
+    assert any(t["stopped_at"] is not None for t in compiled)  # runs were stopped early on both paths
