@@ -323,6 +323,9 @@ class TunedOut(Open):
     forgiveness: float | None = Field(description="within[1] / within[0].")
     map: dict | None = Field(description="Optimizers with a β: steps, final_loss, diverged per [β][η], and the analytic rate.")
     theory: dict | None = Field(description="Quadratic: the rate and steps theory predicts at the tuned setting.")
+    stopped_at: int | None = Field(description="The step at which runs still going were stopped: none could come "
+                                               "within 2× of the best any more (their steps are null); null when "
+                                               "every run ran its course.")
 
 
 class TuneResponse(BaseModel):

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_tune.py [--quick]
 
 Over HTTP on loopback, one keep-alive connection: POST /api/tune (gd, momentum, adam and newton,
-500 steps, the default grid of 41 step sizes × 25 momenta, one start) on every built-in surface,
+500 steps, the default grid of 41 step sizes × 31 momenta, one start) on every built-in surface,
 alternating with GET /healthz; medians. Also the in-process time of ``engine.tune`` for the same
 race, and the same with a ring of 8 more starts (for information).
 """
@@ -75,6 +75,8 @@ def run(quick: bool = False) -> list[Result]:
                                   notes=[f"answered {status}: {message}"]))
                 continue
             size = len(data)
+            stopped = ", ".join(f"{o['name']} {o['stopped_at'] if o['stopped_at'] is not None else '–'}"
+                                for o in json.loads(data)["optimizers"])
             c.timed("POST", "/api/tune", payload)
             h, t = [], []
             deadline = time.monotonic() + BUDGET
@@ -95,6 +97,7 @@ def run(quick: bool = False) -> list[Result]:
                               notes=[f"medians of {len(t)} alternating requests; response {size / 1000:.0f} kB of JSON; "
                                      f"engine.tune in-process {alone * 1e3:.1f} ms"
                                      + ("" if ring is None else f", with a ring of 8 more starts {ring * 1e3:.1f} ms")
+                                     + f"; runs stopped at step ({stopped})"
                                      + f" ({accel.status()}; the compiled path covers "
                                      f"{'this surface' if compiled else 'not this surface: numpy reference'})"]))
     return out

@@ -63,6 +63,38 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
     >>> r.diverged.tolist(), r.steps_to_tol.tolist()
     ([[False, False, True]], [[21, 1, -1]])
     """
+    grid = grid_stepper(surface, optimizer, lrs, betas, start=start, steps=steps, tol=tol, params=params, seed=seed)
+    st = grid.stepper
+    if check is None or check_every <= 0:
+        st.advance(steps, record=False)
+    else:
+        while st.k < steps and st.active.any():
+            st.advance(min(check_every, steps - st.k), record=False)
+            check()
+    return grid.result()
+
+
+@dataclass(eq=False)
+class Grid:
+    """The cells of an (η, β) grid as rows of one :class:`Stepper`, not yet stepped (see :func:`grid_stepper`)."""
+
+    stepper: Stepper
+    lrs: np.ndarray
+    betas: np.ndarray | None
+    shape: tuple
+
+    def result(self) -> SweepResult:
+        """The cells' outcomes so far: final loss, steps to tol (−1 if not reached), diverged."""
+        st = self.stepper
+        steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)
+        return SweepResult(self.lrs, self.betas, st.f.reshape(self.shape).copy(), steps_to.reshape(self.shape),
+                           (st.status == DIVERGED).reshape(self.shape))
+
+
+def grid_stepper(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: int, tol: float = 1e-6,
+                 params: dict | None = None, seed: int = 0) -> Grid:
+    """The validated grid of :func:`sweep` as a :class:`Grid`, for a caller that steps it its own way
+    (``engine.tune`` stops the cells once they can no longer matter). The arguments are ``sweep``'s."""
     spec = get_spec(optimizer)
     lrs = np.atleast_1d(np.asarray(lrs, dtype=float))
     if lrs.size == 0:
@@ -101,16 +133,7 @@ def sweep(surface: Surface, optimizer: str, lrs, betas=None, *, start, steps: in
                 p[beta_name] = float(beta)
             configs.append(OptimizerConfig(optimizer, p))
         st = Stepper(surface, configs, np.tile(start, (len(configs), 1)), tol=tol, seed=seed)
-    if check is None or check_every <= 0:
-        st.advance(steps, record=False)
-    else:
-        while st.k < steps and st.active.any():
-            st.advance(min(check_every, steps - st.k), record=False)
-            check()
-    shape = lr_grid.shape
-    steps_to = np.where(st.status == "converged", st.stop_step, -1).astype(int)
-    return SweepResult(lrs, betas, st.f.reshape(shape).copy(), steps_to.reshape(shape),
-                       (st.status == DIVERGED).reshape(shape))
+    return Grid(st, lrs, betas, lr_grid.shape)
 
 
 #: A slice of a sliced sweep grows (doubles) while it takes less than this, so cheap sweeps stay

@@ -77,6 +77,10 @@ class Tuning:
             forg = "–" if t.forgiveness is None else f"×{t.forgiveness:.3g}"
             edge = "none" if t.edge is None else _g(t.edge)
             lines.append(f"  {t.name:<16} {before:<22} {after:<22} {steps:>12} {forg:>10} {edge:>9}")
+        stopped = [f"{t.name} at step {t.stopped_at}" for t in self if t.stopped_at is not None]
+        if stopped:
+            lines.append(f"  runs still going once they could no longer be within {_g(p['within'])}× of the best "
+                         f"were stopped ({', '.join(stopped)}); the answer is every run's to the budget")
         th = self.theory
         if "gd_best_lr" in th:
             src = "the quadratic" if th["source"] == "quadratic" else "the local quadratic model at the start"

@@ -142,7 +142,7 @@ export class TunePanel {
     const note = this.card.querySelector("#tune-note");
     note.textContent = stale ? "The scene has changed since this tuning: press Tune again to tune it." : this.note || "";
     note.hidden = !note.textContent;
-    this.card.querySelector("#tune-protocol").innerHTML = protocolText(r.protocol, scene);
+    this.card.querySelector("#tune-protocol").innerHTML = protocolText(r.protocol, scene, r.optimizers);
     this.card.querySelector("#tune-table").innerHTML = this.table(r);
     this.card.querySelector("#tune-theory").innerHTML = theoryText(r);
     this.plots(r, scene);
@@ -225,7 +225,7 @@ function pick(t) {
   return t.beta === null ? { lr: t.lr } : { lr: t.lr, momentum: t.beta };
 }
 
-function protocolText(p, scene) {
+function protocolText(p, scene, tuned) {
   const n = p.lrs.length, nb = p.betas.length;
   const starts = p.starts.length > 1
     ? `from (${p.starts[0].map(fmt).join(", ")}) and ${p.starts.length - 1} starts on a ring around it (radius ${fmt(p.ring_radius)} of the view); the median over the ${p.starts.length}`
@@ -235,9 +235,17 @@ function protocolText(p, scene) {
     Budget: ${p.steps} steps per run ${starts}. Goal: ‖∇f‖ &lt; ${fmt(p.tol)}.
     Criterion: the fewest steps to the goal; a setting that diverges is never chosen; if no setting reaches the goal,
     the lowest final loss; ties go to the flatter spot (best worst neighbour), then the smaller η.
-    On the curves ★ is the tuned setting, × diverged, ○ did not reach the goal within the budget.
+    On the curves ★ is the tuned setting, × diverged, ○ did not reach the goal (grey on the maps)${stoppedText(p, tuned)}.
     <span class="muted">Forgiving: how far η can move from the tuned value (end to end, as a factor) and stay within
     ${fmt(p.within)}× of its steps; the shaded band on each curve. The dashed line is the divergence edge.</span>`;
+}
+
+/** Runs stopped early (they could no longer be within 2× of the best): when, for the optimizers that stopped any. */
+function stoppedText(p, tuned) {
+  const stopped = tuned.filter((t) => t.stopped_at !== null).map((t) => `${esc(t.name)} at step ${t.stopped_at}`);
+  return stopped.length ? `: within the budget, or before its run was stopped. A run still going once it can no longer
+    come within ${fmt(p.within)}× of the best stops there (${stopped.join(", ")}); the tuned setting, forgiveness and edge are
+    still those of every run to the budget` : " within the budget";
 }
 
 function theoryText(r) {

@@ -69,6 +69,11 @@ def test_tune_reruns_the_race_shows_the_curves_and_undo_restores(page, base_url)
         assert c["star"]["x"] == [t["lr"]]
         assert "line" in c["shapes"]  # the divergence edge
     assert curves[1]["star"]["y"] == [hb["steps_to_tol"]] and "rect" in curves[1]["shapes"]  # the 2× band
+    # runs stopped once they could not be within 2× of the best: said in the protocol, drawn on that line
+    assert hb["stopped_at"] == 2 * hb["steps_to_tol"] < OPENING["steps"]
+    assert f"momentum at step {hb['stopped_at']}" in protocol and "can no longer come within 2× of the best" in protocol
+    missed = page.evaluate("() => document.querySelector('#tune-curve-1').data.find(t => t.name === 'not reached')")
+    assert set(missed["y"]) == {hb["stopped_at"]} and f"more than {hb['stopped_at']} steps" in missed["hovertemplate"]
     # the measured (η, β) map beside the analytic one, the tuned point marked
     maps = page.evaluate("() => [...document.querySelectorAll('#tune-plots .tune-map')].map(el => el.id)")
     assert maps == ["tune-map-1", "tune-rate-1"]

@@ -1,5 +1,6 @@
 """Tuning: the sweep rediscovers the quadratic's formulas, and never picks a diverging setting elsewhere."""
 
+import importlib
 import json
 import math
 
@@ -7,7 +8,9 @@ import numpy as np
 import pytest
 
 from engine import ParamError, capabilities, make_surface, run, theory
-from engine.tune import (BETA_PER_DECADE, LR_PER_DECADE, _within, beta_grid, choose, has_momentum, lr_grid,
+from engine.grid_search import choose, scores, within
+from engine.runner import configure
+from engine.tune import (BETA_PER_DECADE, LR_PER_DECADE, beta_grid, has_momentum, lr_grid,
                          ring_starts, tune)
 
 LR_CELL = math.log(10) / LR_PER_DECADE  # one step of the η grid, in log η
@@ -157,7 +160,7 @@ def test_choose_breaks_ties_towards_the_flatter_spot():
 
 def test_within_2x_is_the_unbroken_run_around_the_choice():
     row = np.array([50.0, 19.0, 12.0, 10.0, 15.0, 21.0, 12.0, np.inf])
-    assert _within(row, 3) == (1, 4)  # 19, 12, 10, 15 ≤ 20; 21 breaks the run, 12 after it does not count
+    assert within(row, 3) == (1, 4)  # 19, 12, 10, 15 ≤ 20; 21 breaks the run, 12 after it does not count
 
 
 def test_ring_of_starts():
@@ -278,3 +281,111 @@ def test_a_sweep_that_checks_as_it_goes_takes_the_same_steps(surface, optimizer,
     assert len(calls) >= 2
     for k in ("final_loss", "steps_to_tol", "diverged"):
         np.testing.assert_array_equal(getattr(whole, k), getattr(checked, k))
+
+
+# --- stopping runs early gives the whole grid's answer ----------------------------------------
+
+TUNE_TOL = 1e-4  # the page's default tolerance
+
+
+def _whole_grid(surface, name, start, steps, ring, tol=TUNE_TOL):
+    """The protocol on the whole grid, every run to the budget (engine.sweep per start), scored as tune() scores."""
+    from engine import sweep as engine_sweep
+    from engine.tune import RING_RADIUS, beta_param
+
+    x0, x1, y0, y1 = surface.view
+    starts = ring_starts(start, ring, RING_RADIUS * min(x1 - x0, y1 - y0))
+    lrs, betas = lr_grid(), beta_grid() if has_momentum(name) else None
+    params = {k: v for k, v in configure(name).params.items() if k not in ("lr", beta_param(name))}
+    runs = [engine_sweep(surface, name, lrs, betas, start=x, steps=steps, tol=tol, params=params) for x in starts]
+    s_steps = np.array([r.steps_to_tol for r in runs])
+    s_loss = np.array([np.where(r.diverged, np.nan, r.final_loss) for r in runs])
+    s_div = np.array([r.diverged for r in runs])
+    criterion, score = scores(s_steps, s_loss, s_div)
+    j, i = choose(score)
+    div = s_div.any(axis=0)
+    above = np.flatnonzero(div[j, i + 1:])
+    lo, hi = within(score[j], i)
+    med = np.median(np.where(s_steps >= 0, s_steps, np.inf), axis=0)
+    return {"lr": float(lrs[i]), "beta": None if betas is None else float(betas[j]), "criterion": criterion,
+            "steps": med[j, i], "edge": float(lrs[i + 1 + above[0]]) if above.size else None,
+            "within": [float(lrs[lo]), float(lrs[hi])], "curve_steps": med[j], "curve_diverged": div[j]}
+
+
+# Cases whose ties are broken by a neighbour stopped early (quadratic and himmelblau momentum,
+# landscape Nesterov), rings, a surface where GD never reaches tol (criterion "loss"), and Adam, which never diverges.
+WHOLE_GRID_CASES = [
+    ("quadratic", (-2.0, -0.5), 0, ["gd", "momentum", "adam", "newton"]),
+    ("quadratic", (-2.0, -0.5), 8, ["momentum"]),
+    ("himmelblau", (-2.0, -0.5), 8, ["momentum", "gd"]),
+    ("landscape", (-2.0, -0.5), 0, ["nesterov", "rmsprop"]),
+    ("rosenbrock", (-1.2, 1.0), 4, ["gd", "newton"]),
+    ("logistic_neuron", (-2.0, -0.5), 0, ["gd", "momentum"]),
+    ("random_field", (-2.0, -0.5), 0, ["gd", "adam", "preconditioned"]),
+]
+
+
+@pytest.mark.parametrize("surface,start,ring,race", WHOLE_GRID_CASES, ids=lambda v: str(v))
+def test_runs_stopped_early_give_the_whole_grids_answer(surface, start, ring, race):
+    s = make_surface(surface)
+    result = tune(s, race, start=start, steps=500, ring=ring, tol=TUNE_TOL)
+    for t in result.optimizers:
+        whole = _whole_grid(s, t.name, start, 500, ring)
+        assert (t.lr, t.beta, t.criterion, t.edge, t.within) == (
+            whole["lr"], whole["beta"], whole["criterion"], whole["edge"], whole["within"]), t.name
+        if t.criterion == "steps":
+            assert t.steps_to_tol == whole["steps"]
+        # on the curve: every value shown is the whole grid's; a run shown as stopped took longer than stopped_at
+        for shown, full, div in zip(t.curve["steps"], whole["curve_steps"], whole["curve_diverged"]):
+            if shown is not None:
+                assert shown == full
+            elif t.stopped_at is not None and not div:
+                assert full > t.stopped_at
+        # a divergence shown is one; with every run to the budget, all of them are shown
+        shown_div, whole_div = np.array(t.curve["diverged"]), whole["curve_diverged"]
+        assert not (shown_div & ~whole_div).any()
+        if t.stopped_at is None:
+            assert (shown_div == whole_div).all()
+
+
+def test_runs_stop_at_twice_the_best_steps():
+    bowl = _bowl(1.0, 10, 0)
+    t = tune(bowl, ["gd"], start=(-2.0, -0.5), steps=500, tol=TUNE_TOL).optimizers[0]
+    assert t.stopped_at == 2 * t.steps_to_tol
+    # a budget below that: every run runs its course
+    short = tune(bowl, ["gd"], start=(-2.0, -0.5), steps=2 * t.steps_to_tol - 1, tol=TUNE_TOL).optimizers[0]
+    assert short.stopped_at is None and short.steps_to_tol == t.steps_to_tol
+
+
+def test_a_big_grid_stepped_in_parts_on_threads_gives_the_same_answer(monkeypatch):
+    tuning = importlib.import_module("engine.grid_search")
+
+    s = make_surface("himmelblau")
+    race = ["momentum", "gd"]
+    monkeypatch.setattr(tuning, "THREADS", 1)
+    whole = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=300, ring=2).optimizers]
+    monkeypatch.setattr(tuning, "THREADS", 3)
+    monkeypatch.setattr(tuning, "PARALLEL_SLICE", 0.0)  # every slice on the threads
+    parts = tuning._Runs(s, configure("momentum"), lr_grid(), beta_grid(), np.zeros((1, 2)), 300, 1e-4, 0)
+    assert len(parts.parts[0]) == 3  # the momentum grid is split
+    assert [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=300, ring=2).optimizers] == whole
+
+
+def test_a_start_at_the_minimum_and_a_one_value_grid():
+    # every setting is at tol from the start: 0 steps, nothing to stop; a 1 × 1 grid has no neighbours
+    bowl = make_surface("quadratic")
+    t = tune(bowl, ["gd", "momentum"], start=(0.0, 0.0), steps=100, lrs=[1.0]).optimizers
+    assert [(o.lr, o.steps_to_tol, o.stopped_at) for o in t] == [(1.0, 0, None), (1.0, 0, None)]
+
+
+@pytest.mark.parametrize("surface,ring", [("quadratic", 0), ("himmelblau", 2), ("logistic_neuron", 0)])
+def test_the_numpy_reference_tunes_to_the_same_answer(surface, ring):
+    from engine import accel
+
+    s = make_surface(surface)
+    race = ["gd", "momentum", "adam", "newton"]
+    compiled = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=200, ring=ring).optimizers]
+    with accel.disabled():
+        reference = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=200, ring=ring).optimizers]
+    assert reference == compiled
+    assert any(t["stopped_at"] is not None for t in compiled)  # runs were stopped early on both paths

@@ -66,6 +66,8 @@ def test_text_and_url_formats(capsys):
     assert "budget 100 steps, tol ‖∇f‖ < 0.0001" in text
     assert "momentum         η 0.04, β 0.7          η 0.133, β 0.438" in text
     assert "2/(λmin+λmax) = 0.09524" in text and "β* = 0.4026" in text
+    stopped = [f"{t.name} at step {t.stopped_at}" for t in ll.Scene.from_url(URL).tune() if t.stopped_at is not None]
+    assert stopped and f"were stopped ({', '.join(stopped)})" in text  # where runs stopped early, as the page says
     code = cli.main(["tune", "--url", URL, "--format", "url"])
     link, _ = capsys.readouterr()
     assert ll.Scene.from_url(link.strip()) == ll.Scene.from_url(URL).tune().scene

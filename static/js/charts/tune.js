@@ -26,7 +26,8 @@ export function drawCurve(el, t, protocol, color) {
   const m = curveMetric(t);
   const ys = t.curve[m.key];
   const finite = ys.filter((v) => v !== null && v > 0);
-  const top = m.key === "steps" ? protocol.steps : Math.max(...finite, 1e-300) * 3;
+  // Runs stopped early (t.stopped_at) sit on that line: they would have taken longer.
+  const top = m.key === "steps" ? t.stopped_at ?? protocol.steps : Math.max(...finite, 1e-300) * 3;
   const bottom = finite.length ? Math.min(...finite) : 1;
   const traces = [{
     x: lrs, y: ys.map((v, i) => (t.curve.diverged[i] ? null : v === null || v <= 0 ? null : v)), mode: "lines+markers",
@@ -35,7 +36,7 @@ export function drawCurve(el, t, protocol, color) {
   }];
   const missed = lrs.map((lr, i) => (!t.curve.diverged[i] && (ys[i] === null) ? lr : null)).filter((v) => v !== null);
   if (missed.length) traces.push({ x: missed, y: missed.map(() => top), mode: "markers", name: "not reached",
-    marker: { symbol: "circle-open", size: 5, color: "#9aa5b1" }, hovertemplate: "η=%{x:.3g}<br>tol not reached<extra></extra>" });
+    marker: { symbol: "circle-open", size: 5, color: "#9aa5b1" }, hovertemplate: `η=%{x:.3g}<br>${missedText(t)}<extra></extra>` });
   const div = lrs.filter((_, i) => t.curve.diverged[i]);
   if (div.length) traces.push({ x: div, y: div.map(() => top), mode: "markers", name: "diverged",
     marker: { symbol: "x-thin-open", size: 8, color: "#c0392b", line: { width: 2, color: "#c0392b" } },
@@ -56,6 +57,12 @@ export function drawCurve(el, t, protocol, color) {
   }), plotConfig("losslab-tune-curve"));
 }
 
+/** What a setting that did not reach the goal means: not within the budget, or slower than the runs stopped at. */
+function missedText(t) {
+  return t.stopped_at === null || t.stopped_at === undefined ? "tol not reached"
+    : `more than ${t.stopped_at} steps: stopped there (slower than 2× the best)`;
+}
+
 /** The measured (η, β) map of one optimizer (steps to tol, or log final loss) with the tuned point. */
 export function drawMap(el, t, protocol, current) {
   const m = curveMetric(t);
@@ -66,6 +73,11 @@ export function drawMap(el, t, protocol, current) {
       hovertemplate: `η=%{x:.3g}<br>β=%{y:.3f}<br>log₁₀ ${m.label} %{z:.2f}<extra></extra>` },
     { type: "heatmap", x: protocol.lrs, y: protocol.betas, z: t.map.diverged.map((row) => row.map((d) => (d ? 1 : null))),
       colorscale: [[0, "#3b0f0f"], [1, "#3b0f0f"]], showscale: false, hovertemplate: "η=%{x:.3g}<br>β=%{y:.3f}<br>diverged<extra></extra>" },
+    // settings that did not reach the goal: within the budget, or before their runs were stopped
+    { type: "heatmap", x: protocol.lrs, y: protocol.betas, name: "not reached",
+      z: t.map[m.key].map((row, j) => row.map((v, i) => (!t.map.diverged[j][i] && (v === null || v <= 0) ? 1 : null))),
+      colorscale: [[0, "#d5dae0"], [1, "#d5dae0"]], showscale: false,
+      hovertemplate: `η=%{x:.3g}<br>β=%{y:.3f}<br>${missedText(t)}<extra></extra>` },
   ];
   return drawMapCommon(el, traces, t, current);
 }

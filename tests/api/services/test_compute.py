@@ -48,6 +48,7 @@ def test_a_batch_larger_than_the_data_is_refused_naming_the_number_of_examples()
 def test_the_cap_is_checked_between_chunks_and_a_finished_run_is_not_refused(monkeypatch):
     monkeypatch.setattr(compute, "RUN_CHUNK", 5)
     monkeypatch.setattr(compute, "RUN_CHUNK_COMPILED", 5)
+    monkeypatch.setattr(compute, "RUN_CHUNK_COMPILED_DATA", 5)
     plan = compute.RunPlan(RunRequest.model_validate({**RUN, "tol": 0}))
     with pytest.raises(RequestError) as e:  # a deadline already passed: refused before the second chunk
         compute.compute_run(plan, until=time.monotonic() - 1)
