@@ -11,6 +11,7 @@ export class RunStore {
       xs: [], ys: [], losses: [], gradNorms: [],
       status: "running",
       stepsTaken: 0,
+      chunks: 0, // chunk messages added (a replay from entry 0 can end at the same length with other points)
     }));
   }
 
@@ -26,6 +27,7 @@ export class RunStore {
       r.gradNorms.push(msg.grad_norms[i]);
     }
     r.stepsTaken = Math.max(0, r.xs.length - 1);
+    r.chunks++;
   }
 
   finish(msg) {

@@ -147,3 +147,29 @@ def test_long_runs_are_drawn_decimated_keeping_ends_and_divergence_marks_and_exp
     rows = list(csv.DictReader(io.StringIO(open(info.value.path()).read())))
     assert len(rows) == diverged["n"] + long["n"]
     assert [float(r["x"]) for r in rows if r["run"] == "1"] == floats(long["xs"])
+
+
+def test_the_path_layer_draws_again_exactly_when_what_it_shows_changed(page, base_url):
+    open_page(page, base_url + "/" + TYPICAL_HASH)
+    drawn = drawn_paths(page)
+    page.evaluate("""() => { window.layerChanges = 0; new MutationObserver((m) => { window.layerChanges += m.length; })
+        .observe(document.querySelector('#contour-plot .losslab-paths'), { subtree: true, attributes: true, childList: true, characterData: true }); }""")
+    # Every plot drawn again from memory: the path layer already shows these runs, and nothing in it is touched.
+    page.evaluate("() => window.lossLab.redraw()")
+    page.wait_for_function("() => !window.lossLab.renderQueued")
+    wait_runs_done(page)
+    assert page.evaluate("() => window.layerChanges") == 0
+    assert drawn_paths(page) == drawn
+    # The first run streamed again from entry 0 (a reconnection to a server whose code changed) ends at the
+    # same length with other points: those are drawn.
+    moved = page.evaluate("""() => {
+        const store = window.lossLab.store, r = store.runs[0];
+        const points = r.xs.map((x, k) => [x + 0.25, r.ys[k] - 0.25]);
+        store.addChunk({ run: 0, first: 0, points, losses: r.losses.slice(), grad_norms: r.gradNorms.slice() });
+        window.lossLab.redraw();
+        return [{ points }];
+    }""")
+    page.wait_for_function("() => window.layerChanges > 0 && !window.lossLab.renderQueued")
+    after = drawn_paths(page)
+    assert after[0]["d"] == page.evaluate(EXPECTED_PATHS, moved)[0] != drawn[0]["d"]
+    assert after[1:] == drawn[1:]

@@ -212,12 +212,12 @@ const LABEL_SIZE = 11, LABEL_PAD = 3;
 
 /**
  * What a drawing depends on, to tell whether the next one would draw the same picture: each run (the
- * object, its length, status, cursor and colour), the ghosts (replaced, never changed, when kept
+ * object, its length, the chunks added to it, status, cursor and colour), the ghosts (replaced, never changed, when kept
  * again), the arrows, the view and Plotly's axes box.
  */
 function sceneKey(runs, ghosts, arrows, view, box) {
   return {
-    runs: runs.map(({ run, color, upto = Infinity }) => [run, run.xs.length, run.status, upto, color]),
+    runs: runs.map(({ run, color, upto = Infinity }) => [run, run.xs.length, run.chunks, run.status, upto, color]),
     ghosts, arrows: JSON.stringify(arrows), view: String(view),
     box: `${box.key}|${box.left},${box.top},${box.width},${box.height}`,
   };
