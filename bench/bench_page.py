@@ -6,6 +6,7 @@ Targets 1, 2, 4 and 6 of the "feel instant" issue, in headless Chromium. Picture
 the frames Chromium actually paints (CDP ``Page.startScreencast``, at half the viewport's size: see
 SCREENCAST): each frame is cropped to the plot area being measured, and a frame whose crop differs
 from the one before is a new picture.
+
 Once one region of the page has changed at a steady rate for a second (a drag), Chromium's screencast
 captures only frames whose damage is that same region until nothing changed there for 250 ms
 (media/capture's AnimatedContentSampler): the contour's last picture of a drag, which damages a
@@ -13,6 +14,7 @@ smaller region, was sent only with the next change (the full redraw 400 ms later
 screen at once (a screenshot, the path layer's DOM). So the screencast is restarted right after the
 last input: a fresh capturer sends what is on screen at once and then every change. Frames are
 analysed in the order they were captured (they may arrive out of order).
+
 The drag target is a ratio to a floor measured in the same browser: a bare page that recomputes a
 500-point SVG polyline on every input event. Benchmarks, not tests: nothing here asserts.
 """
