@@ -152,8 +152,12 @@ def test_long_runs_are_drawn_decimated_keeping_ends_and_divergence_marks_and_exp
 def test_the_path_layer_draws_again_exactly_when_what_it_shows_changed(page, base_url):
     open_page(page, base_url + "/" + TYPICAL_HASH)
     drawn = drawn_paths(page)
-    page.evaluate("""() => { window.layerChanges = 0; new MutationObserver((m) => { window.layerChanges += m.length; })
-        .observe(document.querySelector('#contour-plot .losslab-paths'), { subtree: true, attributes: true, childList: true, characterData: true }); }""")
+    page.evaluate("""() => {
+        window.layerChanges = 0;
+        new MutationObserver((m) => { window.layerChanges += m.length; }).observe(
+            document.querySelector('#contour-plot .losslab-paths'),
+            { subtree: true, attributes: true, childList: true, characterData: true });
+    }""")
     # Every plot drawn again from memory: the path layer already shows these runs, and nothing in it is touched.
     page.evaluate("() => window.lossLab.redraw()")
     page.wait_for_function("() => !window.lossLab.renderQueued")
