@@ -177,3 +177,26 @@ def test_the_path_layer_draws_again_exactly_when_what_it_shows_changed(page, bas
     after = drawn_paths(page)
     assert after[0]["d"] == page.evaluate(EXPECTED_PATHS, moved)[0] != drawn[0]["d"]
     assert after[1:] == drawn[1:]
+
+
+def test_play_draws_every_frame_by_the_path_layer_alone(page, base_url):
+    open_page(page, base_url + "/" + TYPICAL_HASH)
+    page.get_by_label("Speed").fill("80")  # about 250 steps a second: the cursor moves at every frame
+    page.get_by_role("button", name="Reset to the start").click()
+    page.evaluate("""() => {
+        const el = document.getElementById('contour-plot');
+        window.counts = { frames: 0, pictures: 0, plotly: 0 };
+        el.on('plotly_afterplot', () => window.counts.plotly++);
+        new MutationObserver((m) => { window.counts.pictures += m.some((r) => r.attributeName === 'd') ? 1 : 0; })
+            .observe(el.querySelector('.losslab-paths g.runs'), { subtree: true, attributes: true });
+        const tick = () => { window.counts.frames++; requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+    }""")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(1000)
+    counts = page.evaluate("() => ({ ...window.counts, playing: document.getElementById('play-btn').textContent })")
+    page.get_by_role("button", name="Pause").click()
+    assert "Pause" in counts["playing"]  # still playing after a second
+    # The runs grew at (nearly) every animation frame, and Plotly's contour figure was not redrawn once.
+    assert counts["pictures"] >= max(10, 0.8 * counts["frames"]), counts
+    assert counts["plotly"] == 0, counts
