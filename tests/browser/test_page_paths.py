@@ -193,10 +193,12 @@ def test_play_draws_every_frame_by_the_path_layer_alone(page, base_url):
         requestAnimationFrame(tick);
     }""")
     page.get_by_role("button", name="Play").click()
-    page.wait_for_timeout(1000)
+    page.wait_for_function("() => window.counts.pictures > 0")
+    page.evaluate("() => { window.counts = { frames: 0, pictures: 0, plotly: 0 }; }")  # counted from here on
+    page.wait_for_timeout(800)
     counts = page.evaluate("() => ({ ...window.counts, playing: document.getElementById('play-btn').textContent })")
     page.get_by_role("button", name="Pause").click()
-    assert "Pause" in counts["playing"]  # still playing after a second
+    assert "Pause" in counts["playing"]  # still playing (500 steps take 2 s)
     # The runs grew at (nearly) every animation frame, and Plotly's contour figure was not redrawn once.
     assert counts["pictures"] >= max(10, 0.8 * counts["frames"]), counts
     assert counts["plotly"] == 0, counts
