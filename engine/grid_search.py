@@ -64,10 +64,13 @@ def choose(score: np.ndarray) -> tuple[int, int] | None:
     best = score.min()
     if not np.isfinite(best):
         return None
-    tied = np.argwhere(score == best)
-    worst = _worst_neighbour(score)
-    # sort keys: worst neighbour, then η (column), then β (row)
-    j, i = min(tied.tolist(), key=lambda c: (worst[c[0], c[1]], c[1], c[0]))
+    return _tie_break(score == best, _worst_neighbour(score))
+
+
+def _tie_break(tied: np.ndarray, worst: np.ndarray) -> tuple[int, int]:
+    """Among the ``tied`` cells (a mask), the one whose worst neighbour (``worst``) does best, then the
+    smaller η (column), then the smaller β (row)."""
+    j, i = min(np.argwhere(tied).tolist(), key=lambda c: (worst[c[0], c[1]], c[1], c[0]))
     return int(j), int(i)
 
 
@@ -157,14 +160,10 @@ class _Runs:
         return [g.stepper for parts in self.parts for g in parts]
 
     def stop_columns_after(self, c: int) -> None:
-        """Stop the cells of η columns after ``c`` (a grid of one β row)."""
+        """Stop the cells of η columns after ``c`` (a grid of one β row: its parts are runs of columns)."""
         for parts in self.parts:
-            for g, b in zip(parts, self.blocks if self.axis == 1 else [None] * len(parts)):
-                g.stepper.active[(b if b is not None else np.arange(g.shape[1])) > c] = False
-
-
-def _grids(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed) -> _Runs:
-    return _Runs(surface, cfg, lrs, betas, starts, steps, tol, seed)
+            for g, columns in zip(parts, self.blocks):
+                g.stepper.active[columns > c] = False
 
 
 def _step_together(runs: _Runs, steps: int, check, until: Callable[[int], float] = lambda k: np.inf) -> int:
@@ -190,106 +189,114 @@ def _step_together(runs: _Runs, steps: int, check, until: Callable[[int], float]
     return k
 
 
-def grid_runs(surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed, check) -> Outcomes:
-    """Run the grid from every start, stopping every cell once none still running can be within
-    ``WITHIN``× of the best (see :func:`_settle_step`); the outcomes are those at that step, whatever
-    the slices. A cell whose median is known by then but one of whose starts is still running runs
-    on to the budget (from every start, anew) to learn whether it diverges."""
-    grids = _grids(surface, cfg, lrs, betas, starts, steps, tol, seed)
-    _step_together(grids, steps, check, until=lambda k: _settle_step(*_states(grids)[:3]))
-    conv, div, stop, loss = _states(grids)
-    at = _settle_step(conv, div, stop)
-    if not at < steps:  # nothing settled within the budget: every run ran its course
-        return Outcomes(np.where(conv, stop, -1), np.where(div, np.nan, loss), div)
-    at = int(at)
-    conv, div = conv & (stop <= at), div & (stop <= at)
-    steps_to = np.where(conv, stop, -1)
-    loss = np.where(conv, loss, np.nan)
-    known = np.isfinite(np.median(np.where(conv, stop, np.inf), axis=0))
-    running = known & ~(conv | div).all(axis=0) & ~div.any(axis=0)
-    cut = not (conv | div).all()  # some run was still going at that step: say where they stopped
-    if running.any():
-        div = div | rerun(surface, cfg, lrs, betas, starts, steps, tol, seed, check, running)[1]
-    return Outcomes(steps_to, loss, div, at if cut else None)
+@dataclass
+class GridSearch:
+    """One optimizer's grid on a scene, and everything its runs share: η values, β values (None: η
+    alone), the starts, the budget of steps, tol, the seed, and ``check`` (called between slices)."""
 
+    surface: Surface
+    cfg: OptimizerConfig
+    lrs: np.ndarray
+    betas: np.ndarray | None
+    starts: np.ndarray
+    steps: int
+    tol: float
+    seed: int
+    check: Callable[[], None] | None = None
 
-def rerun(surface, cfg, lrs, betas, starts, steps, tol, seed, check, cells: np.ndarray):
-    """The ``cells`` (a (B, L) mask) run anew from every start to the budget: per start (S, B, L), steps
-    to tol (−1: not reached) and diverged; −1 and False outside the cells."""
-    steps_to = np.full((len(starts),) + cells.shape, -1)
-    diverged = np.zeros(steps_to.shape, dtype=bool)
-    if not cells.any():
-        return steps_to, diverged
-    rows, cols = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
-    sub = _grids(surface, cfg, lrs[cols], None if betas is None else betas[rows], starts, steps, tol, seed)
-    _step_together(sub, steps, check)
-    conv, div, stop, _ = _states(sub)
-    steps_to[np.ix_(range(len(starts)), rows, cols)] = np.where(conv, stop, -1)
-    diverged[np.ix_(range(len(starts)), rows, cols)] = div
-    return np.where(cells, steps_to, -1), diverged & cells
+    def _runs(self, lrs, betas) -> _Runs:
+        return _Runs(self.surface, self.cfg, lrs, betas, self.starts, self.steps, self.tol, self.seed)
 
+    def outcomes(self) -> Outcomes:
+        """Run the grid from every start, stopping every cell once none still running can be within
+        ``WITHIN``× of the best (see :func:`_settle_step`); the outcomes are those at that step, whatever
+        the slices. A cell whose median is known by then but one of whose starts is still running runs
+        on to the budget (from every start, anew) to learn whether it diverges."""
+        grids = self._runs(self.lrs, self.betas)
+        _step_together(grids, self.steps, self.check, until=lambda k: _settle_step(*_states(grids)[:3]))
+        conv, div, stop, loss = _states(grids)
+        at = _settle_step(conv, div, stop)
+        if not at < self.steps:  # nothing settled within the budget: every run ran its course
+            return Outcomes(np.where(conv, stop, -1), np.where(div, np.nan, loss), div)
+        at = int(at)
+        conv, div = conv & (stop <= at), div & (stop <= at)
+        steps_to = np.where(conv, stop, -1)
+        loss = np.where(conv, loss, np.nan)
+        known = np.isfinite(np.median(np.where(conv, stop, np.inf), axis=0))
+        running = known & ~(conv | div).all(axis=0) & ~div.any(axis=0)
+        cut = not (conv | div).all()  # some run was still going at that step: say where they stopped
+        if running.any():
+            div = div | self.rerun(running)[1]
+        return Outcomes(steps_to, loss, div, at if cut else None)
 
-def choose_exactly(score: np.ndarray, out: Outcomes, rerun) -> tuple[int, int] | None:
-    """:func:`choose` as on the whole grid run to the budget, from the outcomes of runs stopped early.
+    def rerun(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``cells`` (a (B, L) mask) run anew from every start to the budget: per start (S, B, L), steps
+        to tol (−1: not reached) and diverged; −1 and False outside the cells."""
+        steps_to = np.full((len(self.starts),) + cells.shape, -1)
+        diverged = np.zeros(steps_to.shape, dtype=bool)
+        if not cells.any():
+            return steps_to, diverged
+        rows, cols = np.flatnonzero(cells.any(axis=1)), np.flatnonzero(cells.any(axis=0))
+        sub = self._runs(self.lrs[cols], None if self.betas is None else self.betas[rows])
+        _step_together(sub, self.steps, self.check)
+        conv, div, stop, _ = _states(sub)
+        every = np.ix_(range(len(self.starts)), rows, cols)
+        steps_to[every] = np.where(conv, stop, -1)
+        diverged[every] = div
+        return np.where(cells, steps_to, -1), diverged & cells
 
-    Only a tie can tell: the tie-break looks at the tied cells' worst neighbours, and a neighbour stopped
-    early scores inf here though it may reach tol later. A tied cell with no such neighbour scores at most
-    the stopping step, less than any cell stopped early, so it wins as it would on the whole grid; when
-    every tied cell has one, the neighbours stopped early (of tied cells with no diverged neighbour, which
-    lose anyway) run anew to the budget.
-    """
-    picked = choose(score)
-    if picked is None or out.stopped_at is None:
-        return picked
-    tied = score == score.min()
-    worst = _worst_neighbour(score)
-    if (worst[tied] < np.inf).any():  # no stopped or diverged neighbour (or none at all): exact, and it wins
-        return picked
-    div = out.diverged.any(axis=0)
-    stopped = ~np.isfinite(score) & ~div
-    near = lambda mask: _worst_neighbour(np.where(mask, 1.0, 0.0)) > 0  # noqa: E731  cells beside one in mask
-    open_ = tied & ~near(div)
-    if not open_.any():
-        return picked
-    cells = stopped & near(open_)
-    steps_to, diverged = rerun(cells)
-    exact = score.copy()
-    med = np.median(np.where(steps_to >= 0, steps_to, np.inf), axis=0)
-    exact[cells] = np.where(diverged.any(axis=0) | ~np.isfinite(med), np.inf, med)[cells]
-    return _pick_among(exact, open_, tied)
+    def choose(self, score: np.ndarray, out: Outcomes) -> tuple[int, int] | None:
+        """:func:`choose` as on the whole grid run to the budget, from the outcomes of runs stopped early.
 
+        Only a tie can tell: the tie-break looks at the tied cells' worst neighbours, and a neighbour stopped
+        early scores inf here though it may reach tol later. A tied cell with no such neighbour scores at most
+        the stopping step, less than any cell stopped early, so it wins as it would on the whole grid; when
+        every tied cell has one, the neighbours stopped early (of tied cells with no diverged neighbour, which
+        lose anyway) run anew to the budget.
+        """
+        picked = choose(score)
+        if picked is None or out.stopped_at is None:
+            return picked
+        tied = score == score.min()
+        if (_worst_neighbour(score)[tied] < np.inf).any():  # no stopped or diverged neighbour (or none): it wins
+            return picked
+        div = out.diverged.any(axis=0)
+        stopped = ~np.isfinite(score) & ~div
+        near = lambda mask: _worst_neighbour(np.where(mask, 1.0, 0.0)) > 0  # noqa: E731  cells beside one in mask
+        open_ = tied & ~near(div)
+        if not open_.any():
+            return picked
+        cells = stopped & near(open_)
+        steps_to, diverged = self.rerun(cells)
+        exact = score.copy()
+        med = np.median(np.where(steps_to >= 0, steps_to, np.inf), axis=0)
+        exact[cells] = np.where(diverged.any(axis=0) | ~np.isfinite(med), np.inf, med)[cells]
+        # the tied cells with a diverged neighbour count as inf, as on the whole grid
+        return _tie_break(tied, np.where(open_, _worst_neighbour(exact), np.inf))
 
-def _pick_among(exact: np.ndarray, candidates: np.ndarray, tied: np.ndarray) -> tuple[int, int]:
-    """The tie-break of :func:`choose` with worst neighbours from ``exact``: ``candidates`` by their worst
-    neighbour, η, β; the other tied cells (a diverged neighbour) count as inf."""
-    worst = np.where(candidates, _worst_neighbour(exact), np.inf)
-    j, i = min(np.argwhere(tied).tolist(), key=lambda c: (worst[c[0], c[1]], c[1], c[0]))
-    return int(j), int(i)
+    def edge(self, j: int, i: int, out: Outcomes) -> int | None:
+        """The index of the smallest η above ``lrs[i]`` (at β = ``betas[j]``) that diverges from some start
+        within the budget: runs stopped early whose divergence is not yet known run on (anew), the cells
+        above the smallest known divergence dropped as they become moot. Marks it diverged in ``out``."""
+        div = out.diverged.any(axis=0)[j]
+        above = np.flatnonzero(div[i + 1:]) + i + 1
+        first = int(above[0]) if above.size else len(self.lrs)
+        if out.stopped_at is None:
+            return first if above.size else None
+        done = (out.steps[:, j] >= 0).all(axis=0)  # reached tol from every start: never diverges
+        open_ = [c for c in range(i + 1, first) if not done[c]]
+        if open_:
+            sub = self._runs(self.lrs[open_], None if self.betas is None else self.betas[j:j + 1])
 
+            def moot(k):  # columns above the first divergence seen cannot be the edge: stop them
+                d = _states(sub)[1].any(axis=0)[0]
+                if d.any():
+                    sub.stop_columns_after(int(np.argmax(d)))
+                return np.inf
 
-def edge(surface, cfg, lrs, betas, starts, steps, tol, seed, check, j: int, i: int, out: Outcomes) -> int | None:
-    """The index of the smallest η above ``lrs[i]`` (at β = ``betas[j]``) that diverges from some start within
-    ``steps``: runs stopped early whose divergence is not yet known run on (anew), the cells above the
-    smallest known divergence dropped as they become moot."""
-    div = out.diverged.any(axis=0)[j]
-    above = np.flatnonzero(div[i + 1:]) + i + 1
-    first = int(above[0]) if above.size else len(lrs)
-    if out.stopped_at is None:
-        return first if above.size else None
-    done = (out.steps[:, j] >= 0).all(axis=0)  # reached tol from every start: never diverges
-    open_ = [c for c in range(i + 1, first) if not done[c]]
-    if open_:
-        sub = _grids(surface, cfg, lrs[open_], None if betas is None else betas[j:j + 1], starts, steps, tol, seed)
-
-        def moot(k):  # columns above the first divergence seen cannot be the edge: stop them
+            _step_together(sub, self.steps, self.check, until=moot)
             d = _states(sub)[1].any(axis=0)[0]
             if d.any():
-                sub.stop_columns_after(int(np.argmax(d)))
-            return np.inf
-
-        _step_together(sub, steps, check, until=moot)
-        d = _states(sub)[1].any(axis=0)[0]
-        if d.any():
-            first = open_[int(np.argmax(d))]
-            out.diverged[:, j, first] = True
-    return first if first < len(lrs) else None
+                first = open_[int(np.argmax(d))]
+                out.diverged[:, j, first] = True
+        return first if first < len(self.lrs) else None

@@ -48,7 +48,7 @@ from engine.defaults import DEFAULT_TOL
 from engine.optimizers import get_spec
 from engine.params import ParamError
 from engine.runner import OptimizerConfig, configure
-from engine.grid_search import WITHIN, choose, choose_exactly, edge, grid_runs, rerun, scores, within
+from engine.grid_search import WITHIN, GridSearch, scores, within
 from engine.surfaces.base import Surface, check_shape
 
 #: The step-size grid: log-spaced, this many points a decade, from LR_MIN to LR_MAX.
@@ -212,11 +212,12 @@ def tune_one(surface: Surface, cfg: OptimizerConfig, starts: np.ndarray, *, step
     beta_name = beta_param(cfg.name)
     momentum = beta_name is not None
     b = betas if momentum else None
-    out = grid_runs(surface, cfg, lrs, b, starts, steps, tol, seed, check)
+    search = GridSearch(surface, cfg, lrs, b, starts, steps, tol, seed, check)
+    out = search.outcomes()
     criterion, score = scores(out.steps, out.loss, out.diverged)
-    picked = choose_exactly(score, out, lambda cells: rerun(surface, cfg, lrs, b, starts, steps, tol, seed, check, cells))
+    picked = search.choose(score, out)
     if picked is not None:
-        edge_at = edge(surface, cfg, lrs, b, starts, steps, tol, seed, check, *picked, out)
+        edge_at = search.edge(*picked, out)
     s_steps, s_loss, s_div = out.steps, out.loss, out.diverged
     med_steps = np.median(np.where(s_steps >= 0, s_steps, np.inf), axis=0)
     med_loss = np.median(np.where(np.isfinite(s_loss), s_loss, np.inf), axis=0)
