@@ -152,7 +152,7 @@ export class TunePanel {
     const titles = this.catalog().optimizers;
     const head = `<thead><tr><th scope="col">Optimizer</th><th scope="col">Before</th><th scope="col">Tuned</th>
       <th scope="col" title="Median over the starts">Steps to tol</th>
-      <th scope="col" title="The range of η around the tuned one within 2× of its steps (or final loss): its end-to-end factor">Forgiving (2× range of η)</th>
+      <th scope="col" title="The range of η around the tuned one within ${fmt(r.protocol.within)}× of its steps (or final loss): its end-to-end factor">Forgiving (${fmt(r.protocol.within)}× range of η)</th>
       <th scope="col" title="The smallest η above the tuned one that diverged">Divergence edge</th>
       <th scope="col" title="On the quadratic: theory's rate at the tuned setting and the steps it predicts">Theory: rate, steps</th></tr></thead>`;
     const rows = r.optimizers.map((t, i) => {

@@ -73,7 +73,10 @@ def test_tune_reruns_the_race_shows_the_curves_and_undo_restores(page, base_url)
     assert hb["stopped_at"] == 2 * hb["steps_to_tol"] < OPENING["steps"]
     assert f"momentum at step {hb['stopped_at']}" in protocol and "can no longer come within 2× of the best" in protocol
     missed = page.evaluate("() => document.querySelector('#tune-curve-1').data.find(t => t.name === 'not reached')")
+    within = expected["protocol"]["within"]
     assert set(missed["y"]) == {hb["stopped_at"]} and f"more than {hb['stopped_at']} steps" in missed["hovertemplate"]
+    assert f"slower than {within:g}× the best" in missed["hovertemplate"]
+    assert f"Forgiving ({within:g}× range of η)" in page.inner_text("#tune-table thead")  # the protocol's factor
     # the measured (η, β) map beside the analytic one, the tuned point marked
     maps = page.evaluate("() => [...document.querySelectorAll('#tune-plots .tune-map')].map(el => el.id)")
     assert maps == ["tune-map-1", "tune-rate-1"]

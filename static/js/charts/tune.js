@@ -36,7 +36,7 @@ export function drawCurve(el, t, protocol, color) {
   }];
   const missed = lrs.map((lr, i) => (!t.curve.diverged[i] && (ys[i] === null) ? lr : null)).filter((v) => v !== null);
   if (missed.length) traces.push({ x: missed, y: missed.map(() => top), mode: "markers", name: "not reached",
-    marker: { symbol: "circle-open", size: 5, color: "#9aa5b1" }, hovertemplate: `η=%{x:.3g}<br>${missedText(t)}<extra></extra>` });
+    marker: { symbol: "circle-open", size: 5, color: "#9aa5b1" }, hovertemplate: `η=%{x:.3g}<br>${missedText(t, protocol)}<extra></extra>` });
   const div = lrs.filter((_, i) => t.curve.diverged[i]);
   if (div.length) traces.push({ x: div, y: div.map(() => top), mode: "markers", name: "diverged",
     marker: { symbol: "x-thin-open", size: 8, color: "#c0392b", line: { width: 2, color: "#c0392b" } },
@@ -58,9 +58,9 @@ export function drawCurve(el, t, protocol, color) {
 }
 
 /** What a setting that did not reach the goal means: not within the budget, or slower than the runs stopped at. */
-function missedText(t) {
+function missedText(t, protocol) {
   return t.stopped_at === null || t.stopped_at === undefined ? "tol not reached"
-    : `more than ${t.stopped_at} steps: stopped there (slower than 2× the best)`;
+    : `more than ${t.stopped_at} steps: stopped there (slower than ${protocol.within}× the best)`;
 }
 
 /** The measured (η, β) map of one optimizer (steps to tol, or log final loss) with the tuned point. */
@@ -77,7 +77,7 @@ export function drawMap(el, t, protocol, current) {
     { type: "heatmap", x: protocol.lrs, y: protocol.betas, name: "not reached",
       z: t.map[m.key].map((row, j) => row.map((v, i) => (!t.map.diverged[j][i] && (v === null || v <= 0) ? 1 : null))),
       colorscale: [[0, "#d5dae0"], [1, "#d5dae0"]], showscale: false,
-      hovertemplate: `η=%{x:.3g}<br>β=%{y:.3f}<br>${missedText(t)}<extra></extra>` },
+      hovertemplate: `η=%{x:.3g}<br>β=%{y:.3f}<br>${missedText(t, protocol)}<extra></extra>` },
   ];
   return drawMapCommon(el, traces, t, current);
 }
