@@ -75,18 +75,19 @@ def surface_kernel(i: int) -> dict:
     compiles without the others (``engine.accel`` compiles them one at a time). The twins are the
     closures' cells, which numba's on-disk cache hashes into its key: one cache entry per surface."""
     _register()
-    _, value_and_grad, hessian, example_grads = kernel.SURFACE_TWINS[i]
+    value_and_grad, gradient, hessian, example_grads = kernel.surface_twins(i)
     advance_on, sweep_on, heavy_on = kernel.advance_on, kernel.sweep_on, kernel.sweep_heavy_ball_on
 
     def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
-        return advance_on(value_and_grad, hessian, example_grads, surface, rows, state, record, rng, which, k0, n,
-                          tol, bound)
+        return advance_on(value_and_grad, gradient, hessian, example_grads, surface, rows, state, record, rng, which,
+                          k0, n, tol, bound)
 
-    def sweep(surface, rows, state, k0, n, tol, bound):
-        return sweep_on(value_and_grad, hessian, example_grads, surface, rows, state, k0, n, tol, bound)
+    def sweep(surface, rows, state, k0, n, tol, bound, values):
+        return sweep_on(value_and_grad, gradient, hessian, example_grads, surface, rows, state, k0, n, tol, bound,
+                        values)
 
-    def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound):
-        return heavy_on(value_and_grad, hessian, example_grads, surface, heavy, nesterov, lr, mu, columns, state, k0,
-                        n, tol, bound)
+    def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound, values):
+        return heavy_on(value_and_grad, gradient, hessian, example_grads, surface, heavy, nesterov, lr, mu, columns,
+                        state, k0, n, tol, bound, values)
 
     return {fn.__name__: numba.njit(**_OPTIONS)(fn) for fn in (advance, sweep, sweep_heavy_ball)}

@@ -265,8 +265,8 @@ class Plan:
             taken = max(taken, advance(self.surface, self.rows, state, record, st.rngs[int(row[0])], row, *args))
         return taken, code
 
-    def sweep(self, st, n: int) -> tuple[int, np.ndarray]:
-        """Steps without a record, by the fastest kernel that takes these rows."""
+    def sweep(self, st, n: int, values: bool = True) -> tuple[int, np.ndarray]:
+        """Steps without a record, by the fastest kernel that takes these rows; ``values`` as ``kernel.sweep``'s."""
         if self.random_rows:
             return self.advance(st, n, (np.empty((st.K, 0, 2)), np.empty((st.K, 0)), np.empty((st.K, 0))))
         code = np.zeros(st.K, np.int64)
@@ -277,12 +277,12 @@ class Plan:
         simple = (r in (GD, HEAVY_BALL) and (rules == r).all() and (hp[:, SCHEDULE] == 0).all()
                   and (hp[:, NESTEROV] == hp[0, NESTEROV]).all())
         if not simple:
-            return self.entry["sweep"](self.surface, self.rows, state, *args), code
+            return self.entry["sweep"](self.surface, self.rows, state, *args, values), code
         columns = (st.x[:, 0].copy(), st.x[:, 1].copy(), st.g[:, 0].copy(), st.g[:, 1].copy(),
                    self.st[:, 0].copy(), self.st[:, 1].copy())
         before = st.active.copy()
         taken = self.entry["sweep_heavy_ball"](self.surface, r == HEAVY_BALL, bool(hp[0, NESTEROV]),
-                                               hp[:, LR].copy(), hp[:, MU].copy(), columns, state, *args)
+                                               hp[:, LR].copy(), hp[:, MU].copy(), columns, state, *args, values)
         st.x[:, 0], st.x[:, 1], st.g[:, 0], st.g[:, 1], self.st[:, 0], self.st[:, 1] = columns
         # each row's updates: to the step where it stopped, or all of them
         self.counts += np.where(before & ~st.active, st.stop_step - st.k, np.where(before, taken, 0))

@@ -49,6 +49,17 @@ SURFACE_TWINS = (
 )
 #: ``Surface.TWIN`` names in table order: a Plan's surface index.
 SURFACE_NAMES = tuple(row[0] for row in SURFACE_TWINS)
+#: Surfaces whose value costs as much as their gradient, with a twin for the gradient alone: (a number finite
+#: exactly when the value is, ∂x, ∂y). The sweeps' steps need only the gradient; they ask for the value where a
+#: row stops, and at the last step of a call that wants values. Every other surface's gradient twin is its
+#: value-and-gradient twin.
+GRADIENT_TWINS = {"random_field": random_field.random_field_gradient_twin}
+
+
+def surface_twins(i):
+    """Surface ``i``'s twins as the loops take them: value and gradient, gradient, Hessian, per-example gradients."""
+    name, value_and_grad, hessian, example_grads = SURFACE_TWINS[i]
+    return value_and_grad, GRADIENT_TWINS.get(name, value_and_grad), hessian, example_grads
 
 #: Update rules, and the optimizer each catalog name runs (sgd is the heavy ball on a sampled gradient).
 RULES = ("gd", "heavy_ball", "adagrad", "rmsprop", "adam", "newton", "preconditioned")
@@ -69,14 +80,13 @@ RUNNING, CONVERGED, DIVERGED = 0, 1, 2
 # --- dispatch by name -------------------------------------------------------------------------
 
 def on_surface(loop, surface, args):
-    """``loop(value_and_grad, hessian, example_grads, surface, *args)`` with the twins of ``surface``'s kind.
+    """``loop(value_and_grad, gradient, hessian, example_grads, surface, *args)`` with the twins of ``surface``'s kind.
 
     In Python a look-up in SURFACE_TWINS. Compiled, not used: ``engine._numba_glue.surface_kernel``
     binds one row's twins to the ``*_on`` loops, a numba function per surface, so its twins are
     inlined into the loop (a test of the kind at every step kept them out: a sweep 15× slower), and
     each surface compiles on its own when it is wanted."""
-    _, value_and_grad, hessian, example_grads = SURFACE_TWINS[surface[0]]
-    return loop(value_and_grad, hessian, example_grads, surface, *args)
+    return loop(*surface_twins(surface[0]), surface, *args)
 
 
 def update(rule, hp, st, count, g0, g1, hxx, hxy, hyy):
@@ -127,8 +137,8 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
     return on_surface(advance_on, surface, (rows, state, record, rng, which, k0, n, tol, bound))
 
 
-def advance_on(value_and_grad, hessian, example_grads, surface, rows, state, record, rng, which, k0, n, tol, bound):
-    """``advance`` with the surface's twins given."""
+def advance_on(value_and_grad, gradient, hessian, example_grads, surface, rows, state, record, rng, which, k0, n, tol, bound):
+    """``advance`` with the surface's twins given (every step records its value: ``gradient`` is not used)."""
     _, sp, ip, loops, work, ex = surface
     rules, hp, st, counts, perms = rows
     x, f, g, gnorm, active, code, steps_taken, stop_step = state
@@ -203,20 +213,23 @@ def batch_mean(ex, perm, rng, step, batch):
     return s0 / batch, s1 / batch
 
 
-def sweep(surface, rows, state, k0, n, tol, bound):
+def sweep(surface, rows, state, k0, n, tol, bound, values):
     """``advance`` without a record, steps outside and rows inside: every row takes exactly the steps
     it takes there, but the rows' independent steps overlap in the processor (3× faster for a sweep).
-    No stochastic rows (``accel.plan_grid`` keeps them on the reference)."""
-    return on_surface(sweep_on, surface, (rows, state, k0, n, tol, bound))
+    No stochastic rows (``accel.plan_grid`` keeps them on the reference). A row that stops has its
+    value; one still running has the value at its last point only with ``values`` (else an earlier one:
+    see GRADIENT_TWINS)."""
+    return on_surface(sweep_on, surface, (rows, state, k0, n, tol, bound, values))
 
 
-def sweep_on(value_and_grad, hessian, example_grads, surface, rows, state, k0, n, tol, bound):
+def sweep_on(value_and_grad, gradient, hessian, example_grads, surface, rows, state, k0, n, tol, bound, values):
     """``sweep`` with the surface's twins given."""
     _, sp, ip, loops, work, ex = surface
     rules, hp, st, counts, perms = rows
     x, f, g, gnorm, active, code, steps_taken, stop_step = state
     done = 0
     for j in range(n):
+        last = values and j == n - 1
         alive = 0
         for i in range(x.shape[0]):
             if not active[i]:
@@ -229,13 +242,16 @@ def sweep_on(value_and_grad, hessian, example_grads, surface, rows, state, k0, n
             counts[i] += 1
             d0, d1 = update(rule, hp[i], st[i], counts[i], g[i, 0], g[i, 1], hxx, hxy, hyy)
             n0, n1 = x0 + d0, x1 + d1
-            fn, gn0, gn1 = value_and_grad(sp, ip, loops, work, n0, n1)
+            fn, gn0, gn1 = value_and_grad(sp, ip, loops, work, n0, n1) if last else gradient(sp, ip, loops, work,
+                                                                                                n0, n1)
             gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
             finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
+            result = stop_code(finite, n0, n1, gn, tol, bound)
+            if finite and result != RUNNING and not last:
+                fn = value_and_grad(sp, ip, loops, work, n0, n1)[0]
             if finite:
                 x[i, 0], x[i, 1], g[i, 0], g[i, 1], f[i], gnorm[i] = n0, n1, gn0, gn1, fn, gn
                 steps_taken[i] += 1
-            result = stop_code(finite, n0, n1, gn, tol, bound)
             if result != RUNNING:
                 active[i] = False
                 code[i] = result
@@ -248,23 +264,25 @@ def sweep_on(value_and_grad, hessian, example_grads, surface, rows, state, k0, n
     return done
 
 
-def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound):
+def sweep_heavy_ball(surface, heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound, values):
     """``sweep`` for the case sweeps are made of: every row GD (``heavy`` false) or every row heavy ball
     (Nesterov or not), constant step sizes, on a closed-form surface. The same operations as
     ``trace_twin`` and ``update`` on columns of their own (``columns`` = x0, x1, g0, g1, v0, v1), with
     nothing else in the loop, and stopped rows computed too but not kept (a skip that depends on
     the row mispredicts): three times faster again."""
-    return on_surface(sweep_heavy_ball_on, surface, (heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound))
+    return on_surface(sweep_heavy_ball_on, surface, (heavy, nesterov, lr, mu, columns, state, k0, n, tol, bound,
+                                                     values))
 
 
-def sweep_heavy_ball_on(value_and_grad, hessian, example_grads, surface, heavy, nesterov, lr, mu, columns, state, k0,
-                        n, tol, bound):
+def sweep_heavy_ball_on(value_and_grad, gradient, hessian, example_grads, surface, heavy, nesterov, lr, mu, columns,
+                        state, k0, n, tol, bound, values):
     """``sweep_heavy_ball`` with the surface's twins given."""
     _, sp, ip, loops, work, ex = surface
     x0, x1, g0, g1, v0, v1 = columns
     x, f, g, gnorm, active, code, steps_taken, stop_step = state
     done = 0
     for j in range(n):
+        last = values and j == n - 1
         alive = 0
         for i in range(x0.shape[0]):
             a0, a1 = g0[i], g1[i]
@@ -280,13 +298,16 @@ def sweep_heavy_ball_on(value_and_grad, hessian, example_grads, surface, heavy, 
             eta = lr[i]
             n0 = x0[i] + -eta * d0
             n1 = x1[i] + -eta * d1
-            fn, gn0, gn1 = value_and_grad(sp, ip, loops, work, n0, n1)
+            fn, gn0, gn1 = value_and_grad(sp, ip, loops, work, n0, n1) if last else gradient(sp, ip, loops, work,
+                                                                                                n0, n1)
             gn = math.sqrt(gn0 * gn0 + gn1 * gn1)
             finite = math.isfinite(fn) and math.isfinite(gn) and math.isfinite(n0) and math.isfinite(n1)
             result = stop_code(finite, n0, n1, gn, tol, bound)
             if active[i]:
                 if heavy:
                     v0[i], v1[i] = w0, w1
+                if finite and result != RUNNING and not last:
+                    fn = value_and_grad(sp, ip, loops, work, n0, n1)[0]
                 if finite:
                     x0[i], x1[i], g0[i], g1[i], f[i], gnorm[i] = n0, n1, gn0, gn1, fn, gn
                     steps_taken[i] += 1

@@ -147,7 +147,11 @@ class Stepper:
             ]
         self.needs_hessian = any(g.opt.needs_hessian for g in self.groups)
         with np.errstate(all="ignore"):
-            f, g = surface.value_and_grad(self.x)
+            # a grid's rows all start at one point (bit for bit): its value once (on the random field, 1 ms a row)
+            same = self.K > 1 and (self.x.view(np.int64) == self.x[:1].view(np.int64)).all()
+            f, g = surface.value_and_grad(self.x[:1] if same else self.x)
+            if same:
+                f, g = np.repeat(np.reshape(f, 1), self.K), np.repeat(np.reshape(g, (1, 2)), self.K, axis=0)
         self.f = np.array(f, dtype=float).reshape(self.K)
         self.g = np.array(g, dtype=float).reshape(self.K, 2)
         self.gnorm = np.sqrt(np.sum(self.g * self.g, -1))
@@ -235,18 +239,21 @@ class Stepper:
         self._check_converged()
         return ok
 
-    def advance(self, n: int, record: bool = True):
+    def advance(self, n: int, record: bool = True, values: bool = True):
         """Up to ``n`` steps, stopping early once no row is active; returns how many were taken.
 
         With ``record`` it also returns ``points (K, n, 2), losses (K, n), grad_norms (K, n)``:
         a row takes its steps one after another until it stops, so its new entries are the
         first ``steps_taken`` increase of its row (contiguous, ready to send). A sweep needs no record.
+        Without ``values`` (and without ``record``) a row still running afterwards may hold the value
+        of an earlier point in ``f`` (the compiled path's random field saves its cosines so): for a
+        caller that reads ``f`` only where rows stopped.
         """
         K = self.K
         m = n if record else 0
         pts, fs, gs = np.empty((K, m, 2)), np.empty((K, m)), np.empty((K, m))
         if self.plan is not None:
-            taken = self._advance_compiled(n, pts, fs, gs, record)
+            taken = self._advance_compiled(n, pts, fs, gs, record, values)
         else:
             taken = 0
             while taken < n and self.active.any():
@@ -256,9 +263,9 @@ class Stepper:
                 taken += 1
         return (taken, pts, fs, gs) if record else taken
 
-    def _advance_compiled(self, n, pts, fs, gs, record) -> int:
+    def _advance_compiled(self, n, pts, fs, gs, record, values) -> int:
         was_active = self.active.copy()
-        taken, code = self.plan.advance(self, n, (pts, fs, gs)) if record else self.plan.sweep(self, n)
+        taken, code = self.plan.advance(self, n, (pts, fs, gs)) if record else self.plan.sweep(self, n, values)
         stopped = was_active & ~self.active
         if stopped.any():
             self.status[stopped & (code == accel.CONVERGED)] = CONVERGED

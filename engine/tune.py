@@ -6,7 +6,8 @@ The protocol, the same for every optimizer of a race:
   optimizer whose catalog entry declares a β (``capabilities.beta``: momentum, Nesterov, SGD) also β, with 1 − β on a log grid from 1 to 1 − ``BETA_MAX``
   (β = 0, 0.25, 0.44, …, 0.999: even steps in the "memory" 1/(1 − β)). Every other parameter is kept.
 * **Runs.** Each setting runs from the start (or from every start of a ring around it) for at most
-  ``steps`` steps, stopping once ‖∇f‖ < tol; a run that leaves 10⁶ view radii or overflows diverged.
+  ``steps`` steps, stopping once ‖∇f‖ < tol; a run diverged by ``engine.runner``'s rule (it left
+  ``DIVERGENCE_FACTOR`` view radii, or overflowed).
 * **Criterion.** The fewest steps to the tolerance (the median over the starts). A setting that
   diverges from any start is never chosen. If no setting reaches the tolerance within the budget,
   the lowest final loss (median over starts) instead.
@@ -26,7 +27,8 @@ runs above the chosen η that decide the divergence edge run on, anew, to the bu
 surface (the random field's 128 cosines) that is ten times less work.
 
 Everything runs on ``engine.sweep``'s grids: the compiled kernel where it covers the scene, one
-array for all cells of an optimizer from one start.
+array for all cells of an optimizer from one start. Where a step is costly (``step_seconds``) the
+optimizers of a race are tuned at once, each on a thread of its own (the kernel releases the GIL).
 
 >>> from engine.surfaces import make_surface
 >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=0)
@@ -38,6 +40,7 @@ array for all cells of an optimizer from one start.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -48,7 +51,7 @@ from engine.defaults import DEFAULT_TOL
 from engine.optimizers import get_spec
 from engine.params import ParamError
 from engine.runner import OptimizerConfig, configure
-from engine.grid_search import WITHIN, GridSearch, scores, within
+from engine.grid_search import RACE_STEP_SECONDS, WITHIN, GridSearch, on_threads, scores, step_seconds, within
 from engine.surfaces.base import Surface, check_shape
 
 #: The step-size grid: log-spaced, this many points a decade, from LR_MIN to LR_MAX.
@@ -286,8 +289,10 @@ def tune(surface: Surface, optimizers: Sequence, start, *, steps: int, tol: floa
     betas = beta_grid() if betas is None else np.atleast_1d(np.asarray(betas, dtype=float))
     x0, x1, y0, y1 = surface.view
     starts = ring_starts(start, ring, ring_radius * min(x1 - x0, y1 - y0))
-    tuned = [tune_one(surface, c, starts, steps=steps, tol=tol, seed=seed, lrs=lrs, betas=betas, check=check)
-             for c in configs]
+    tasks = [functools.partial(tune_one, surface, c, starts, steps=steps, tol=tol, seed=seed, lrs=lrs, betas=betas,
+                               check=check) for c in configs]
+    costly = len(tasks) > 1 and step_seconds(surface, configs[0], starts[0]) > RACE_STEP_SECONDS
+    tuned = on_threads(tasks, at_once=costly)
     for t in tuned:
         t.theory = predictions(surface, t.name, t.params, start, tol, steps) if t.criterion else None
     protocol = {

@@ -117,16 +117,11 @@ def _random_field_cos(sp, ip, loops, work, x, y):
 
 
 @twin
-def random_field_twin(sp, ip, loops, work, x, y):
-    """``RandomField.value_and_grad`` at one point (``engine.critical_points.RandomField``: value, grad).
-    sp = φ, ω·₁, ω·₂, a, ω·₁ω·₁, ω·₂ω·₁, ω·₂ω·₂ (M each), c; ip = M. The value's sum over j is numpy's
-    pairwise sum (a contiguous row); the gradient's and the Hessian's run in order, as numpy adds them (their
-    products lie with the coordinates innermost in memory, so its loop adds one j at a time)."""
-    m = _random_field_cos(sp, ip, loops, work, x, y)  # also leaves ωⱼᵀp + φⱼ in work[0]
+def _random_field_grad(sp, loops, work, m, x, y):
+    """The gradient c·p − Σⱼ aⱼ sin(ωⱼᵀp + φⱼ) ωⱼ from the arguments in work[0], the sums in order."""
     arg, trig, prod = work[0], work[1], work[2]
     amp = sp[3 * m:4 * m]
     bowl = sp[7 * m]
-    f = 0.5 * bowl * (x * x + y * y) + pairwise_sum(work[3], 0, m)
     ufunc(loops, UFUNC_SIN, arg, trig, m)
     for j in range(m):
         trig[j] = trig[j] * amp[j]
@@ -135,7 +130,29 @@ def random_field_twin(sp, ip, loops, work, x, y):
     gx = bowl * x - sum_in_order(prod, m)
     for j in range(m):
         prod[j] = trig[j] * sp[2 * m + j]
-    return f, gx, bowl * y - sum_in_order(prod, m)
+    return gx, bowl * y - sum_in_order(prod, m)
+
+
+@twin
+def random_field_twin(sp, ip, loops, work, x, y):
+    """``RandomField.value_and_grad`` at one point (``engine.critical_points.RandomField``: value, grad).
+    sp = φ, ω·₁, ω·₂, a, ω·₁ω·₁, ω·₂ω·₁, ω·₂ω·₂ (M each), c; ip = M. The value's sum over j is numpy's
+    pairwise sum (a contiguous row); the gradient's and the Hessian's run in order, as numpy adds them (their
+    products lie with the coordinates innermost in memory, so its loop adds one j at a time)."""
+    m = _random_field_cos(sp, ip, loops, work, x, y)  # also leaves ωⱼᵀp + φⱼ in work[0]
+    f = 0.5 * sp[7 * m] * (x * x + y * y) + pairwise_sum(work[3], 0, m)
+    gx, gy = _random_field_grad(sp, loops, work, m, x, y)
+    return f, gx, gy
+
+
+@twin
+def random_field_gradient_twin(sp, ip, loops, work, x, y):
+    """``random_field_twin``'s gradient alone, with ½c‖p‖² in place of the value: the value is that plus a sum
+    of 128 bounded cosines, so it is finite exactly when ½c‖p‖² is, and a sweep's steps need nothing more."""
+    m = _random_field_arg(sp, ip, work, x, y)
+    work[4, 2] = 0.0  # work[0] no longer holds the arguments of the point _random_field_cos kept
+    gx, gy = _random_field_grad(sp, loops, work, m, x, y)
+    return 0.5 * sp[7 * m] * (x * x + y * y), gx, gy
 
 
 @twin

@@ -127,14 +127,32 @@ def test_random_scenes_agree():
     ("adam", None, {}), ("newton", None, {}), ("preconditioned", None, {}),
 ])
 @pytest.mark.parametrize("name, start", [("rosenbrock", (-1.2, 1.0)), ("quadratic", (-1.5, 2.0)), ("beale", (1.0, 1.0)),
-                                         ("softmax3", (-1.0, 1.0)), ("net221", (-1.5, 2.5))])
+                                         ("softmax3", (-1.0, 1.0)), ("net221", (-1.5, 2.5)),
+                                         ("random_field", (-1.83, 1.63)), ("random_field", (3.0, -4.0))])
 def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, name, start):
+    # The random field's sweeps step on its gradient alone and ask for the value where a row stops
+    # and at the end of each call (kernel.GRADIENT_TWINS): its final losses must still be the reference's.
     s = make_surface(name)
     lrs = np.geomspace(1e-4, 1.0, 9)
     fast, reference = both(lambda: sweep(s, optimizer, lrs, betas, start=start, steps=400, tol=1e-6, params=params))
     np.testing.assert_array_equal(fast.final_loss, reference.final_loss)
     np.testing.assert_array_equal(fast.steps_to_tol, reference.steps_to_tol)
     np.testing.assert_array_equal(fast.diverged, reference.diverged)
+
+
+@pytest.mark.parametrize("optimizer, betas", [("gd", None), ("momentum", np.linspace(0, 0.95, 5)), ("adam", None)])
+def test_a_sweep_stepped_in_calls_keeps_the_reference_losses(optimizer, betas):
+    # Between calls a row still running holds the value at its last point, which the gradient-only
+    # steps of the random field compute only at a call's last step.
+    s = make_surface("random_field")
+    lrs = np.geomspace(1e-3, 10.0, 11)
+    args = dict(start=(-1.83, 1.63), steps=150, tol=1e-4)
+    reference = both(lambda: sweep(s, optimizer, lrs, betas, **args))[1]
+    for every in (1, 7, 40):
+        fast = sweep(s, optimizer, lrs, betas, check=lambda: None, check_every=every, **args)
+        np.testing.assert_array_equal(fast.final_loss, reference.final_loss)
+        np.testing.assert_array_equal(fast.steps_to_tol, reference.steps_to_tol)
+        np.testing.assert_array_equal(fast.diverged, reference.diverged)
 
 
 # --- every surface and optimizer, SGD's batches and noise, typed formulas ------------------------

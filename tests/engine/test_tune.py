@@ -371,6 +371,35 @@ def test_a_big_grid_stepped_in_parts_on_threads_gives_the_same_answer(monkeypatc
     assert [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=300, ring=2).optimizers] == whole
 
 
+def test_a_race_tuned_at_once_gives_the_answer_of_one_optimizer_at_a_time(monkeypatch):
+    # the random field's steps are costly: its race is tuned on threads, one optimizer each
+    tune_module = importlib.import_module("engine.tune")
+    s = make_surface("random_field")
+    race = ["gd", "momentum", "adam", "newton"]
+    monkeypatch.setattr(tune_module, "RACE_STEP_SECONDS", float("inf"))
+    in_turn = [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=500).optimizers]
+    monkeypatch.setattr(tune_module, "RACE_STEP_SECONDS", 0.0)
+    assert [t.to_dict() for t in tune(s, race, start=(-2.0, -0.5), steps=500).optimizers] == in_turn
+
+    class Stop(Exception):
+        pass
+
+    def check():  # the compute cap, from several threads at once: the first to raise ends the tuning
+        raise Stop
+
+    with pytest.raises(Stop):
+        tune(s, race, start=(-2.0, -0.5), steps=500, check=check)
+
+
+def test_a_costly_surface_is_told_from_a_cheap_one():
+    from engine.grid_search import RACE_STEP_SECONDS, step_seconds
+
+    gd = configure("gd")
+    costly = min(step_seconds(make_surface("random_field"), gd, (-2.0, -0.5)) for _ in range(3))
+    cheap = min(step_seconds(make_surface("quadratic"), gd, (-2.0, -0.5)) for _ in range(3))
+    assert cheap < RACE_STEP_SECONDS < costly
+
+
 def test_a_start_at_the_minimum_and_a_one_value_grid():
     # every setting is at tol from the start: 0 steps, nothing to stop; a 1 × 1 grid has no neighbours
     bowl = make_surface("quadratic")
@@ -378,7 +407,8 @@ def test_a_start_at_the_minimum_and_a_one_value_grid():
     assert [(o.lr, o.steps_to_tol, o.stopped_at) for o in t] == [(1.0, 0, None), (1.0, 0, None)]
 
 
-@pytest.mark.parametrize("surface,ring", [("quadratic", 0), ("himmelblau", 2), ("logistic_neuron", 0)])
+@pytest.mark.parametrize("surface,ring", [("quadratic", 0), ("himmelblau", 2), ("logistic_neuron", 0),
+                                          ("random_field", 0)])
 def test_the_numpy_reference_tunes_to_the_same_answer(surface, ring):
     from engine import accel
 
