@@ -145,8 +145,8 @@ def _pool() -> ThreadPoolExecutor:
 _RACE_THREADS = 8
 _RACE_POOL: ThreadPoolExecutor | None = None
 #: A race's optimizers are tuned at once when a cell's step costs more than this (seconds, see
-#: ``step_seconds``): the random field's race then takes 75 ms instead of 93, the two-weight net's 41
-#: instead of 48. Below it tuning is mostly Python, and threads only queue for the GIL (the
+#: ``step_seconds``): the random field's race then took 75 ms instead of 93, the two-weight net's 41
+#: instead of 48 (fastest of 12, interleaved). Below it tuning is mostly Python, and threads only queue for the GIL (the
 #: quadratic's race: 9 ms in turn, 11 at once).
 RACE_STEP_SECONDS = 5e-7
 #: The probe of ``step_seconds``: this many cells, this many steps.

@@ -80,7 +80,7 @@ RUNNING, CONVERGED, DIVERGED = 0, 1, 2
 # --- dispatch by name -------------------------------------------------------------------------
 
 def on_surface(loop, surface, args):
-    """``loop(value_and_grad, gradient, hessian, example_grads, surface, *args)`` with the twins of ``surface``'s kind.
+    """``loop(value_and_grad, gradient, hessian, example_grads, surface, *args)``, the twins of ``surface``'s kind.
 
     In Python a look-up in SURFACE_TWINS. Compiled, not used: ``engine._numba_glue.surface_kernel``
     binds one row's twins to the ``*_on`` loops, a numba function per surface, so its twins are
@@ -137,7 +137,8 @@ def advance(surface, rows, state, record, rng, which, k0, n, tol, bound):
     return on_surface(advance_on, surface, (rows, state, record, rng, which, k0, n, tol, bound))
 
 
-def advance_on(value_and_grad, gradient, hessian, example_grads, surface, rows, state, record, rng, which, k0, n, tol, bound):
+def advance_on(value_and_grad, gradient, hessian, example_grads, surface, rows, state, record, rng, which, k0, n, tol,
+               bound):
     """``advance`` with the surface's twins given (every step records its value: ``gradient`` is not used)."""
     _, sp, ip, loops, work, ex = surface
     rules, hp, st, counts, perms = rows

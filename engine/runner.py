@@ -147,7 +147,7 @@ class Stepper:
             ]
         self.needs_hessian = any(g.opt.needs_hessian for g in self.groups)
         with np.errstate(all="ignore"):
-            # a grid's rows all start at one point (bit for bit): its value once (on the random field, 1 ms a row)
+            # a grid's rows all start at one point (bit for bit): its value once (5 ms a random-field grid)
             same = self.K > 1 and (self.x.view(np.int64) == self.x[:1].view(np.int64)).all()
             f, g = surface.value_and_grad(self.x[:1] if same else self.x)
             if same:
