@@ -10,6 +10,7 @@ whole grid's (``tests/engine/test_tune.py`` compares them).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from engine import accel
 from engine.optimizers import get_spec
 from engine.runner import OptimizerConfig
 from engine.surfaces.base import Surface
@@ -133,10 +135,14 @@ PARALLEL_SLICE = 0.002
 SPLIT_CELLS = 256
 
 
+_POOL_LOCK = threading.Lock()  # the optimizers of a race, on threads of their own, may each want a pool first
+
+
 def _pool() -> ThreadPoolExecutor:
     global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(THREADS, thread_name_prefix="tune")
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(THREADS, thread_name_prefix="tune")
     return _POOL
 
 
@@ -167,14 +173,24 @@ def step_seconds(surface: Surface, cfg: OptimizerConfig, start) -> float:
 
 def on_threads(tasks: list[Callable], at_once: bool = True) -> list:
     """Every task's result, in order: with ``at_once`` the tasks run at once on threads of their own, else
-    (or for a single task, or a single processor) in turn, here. A task's exception is raised once all
-    have ended, so no run is left stepping after the call."""
+    (or for a single task, or a single processor) in turn, here. Each runs on the path this thread runs
+    (``accel.disabled()`` is per thread). A task's exception is raised once all have ended, so no run is
+    left stepping after the call."""
     global _RACE_POOL
     if len(tasks) < 2 or THREADS < 2 or not at_once:
         return [t() for t in tasks]
-    if _RACE_POOL is None:
-        _RACE_POOL = ThreadPoolExecutor(_RACE_THREADS, thread_name_prefix="tune-race")
-    futures = [_RACE_POOL.submit(t) for t in tasks]
+    compiled = accel.enabled()
+
+    def on_this_path(task):
+        if compiled:
+            return task()
+        with accel.disabled():
+            return task()
+
+    with _POOL_LOCK:
+        if _RACE_POOL is None:
+            _RACE_POOL = ThreadPoolExecutor(_RACE_THREADS, thread_name_prefix="tune-race")
+    futures = [_RACE_POOL.submit(on_this_path, t) for t in tasks]
     wait(futures)
     return [f.result() for f in futures]
 

@@ -253,6 +253,8 @@ def sweep_on(value_and_grad, gradient, hessian, example_grads, surface, rows, st
             if finite:
                 x[i, 0], x[i, 1], g[i, 0], g[i, 1], f[i], gnorm[i] = n0, n1, gn0, gn1, fn, gn
                 steps_taken[i] += 1
+            else:  # it stops where it was, whose value a gradient twin may have stood in for
+                f[i] = value_and_grad(sp, ip, loops, work, x0, x1)[0]
             if result != RUNNING:
                 active[i] = False
                 code[i] = result
@@ -312,6 +314,8 @@ def sweep_heavy_ball_on(value_and_grad, gradient, hessian, example_grads, surfac
                 if finite:
                     x0[i], x1[i], g0[i], g1[i], f[i], gnorm[i] = n0, n1, gn0, gn1, fn, gn
                     steps_taken[i] += 1
+                else:  # it stops where it was, whose value a gradient twin may have stood in for
+                    f[i] = value_and_grad(sp, ip, loops, work, x0[i], x1[i])[0]
                 if result != RUNNING:
                     active[i] = False
                     code[i] = result

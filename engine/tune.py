@@ -46,7 +46,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from engine import capabilities, theory
+from engine import accel, capabilities, theory
 from engine.defaults import DEFAULT_TOL
 from engine.optimizers import get_spec
 from engine.params import ParamError
@@ -291,7 +291,8 @@ def tune(surface: Surface, optimizers: Sequence, start, *, steps: int, tol: floa
     starts = ring_starts(start, ring, ring_radius * min(x1 - x0, y1 - y0))
     tasks = [functools.partial(tune_one, surface, c, starts, steps=steps, tol=tol, seed=seed, lrs=lrs, betas=betas,
                                check=check) for c in configs]
-    costly = len(tasks) > 1 and step_seconds(surface, configs[0], starts[0]) > RACE_STEP_SECONDS
+    # the numpy reference holds the GIL for most of its work: threads would only take turns
+    costly = len(tasks) > 1 and accel.enabled() and step_seconds(surface, configs[0], starts[0]) > RACE_STEP_SECONDS
     tuned = on_threads(tasks, at_once=costly)
     for t in tuned:
         t.theory = predictions(surface, t.name, t.params, start, tol, steps) if t.criterion else None
