@@ -19,7 +19,6 @@ from typing import Callable
 import numpy as np
 
 from engine import accel
-from engine.optimizers import get_spec
 from engine.runner import OptimizerConfig
 from engine.surfaces.base import Surface
 from engine.sweep import grid_stepper
@@ -152,8 +151,8 @@ _RACE_THREADS = 8
 _RACE_POOL: ThreadPoolExecutor | None = None
 #: A race's optimizers are tuned at once when a cell's step costs more than this (seconds, see
 #: ``step_seconds``): the random field's race then took 75 ms instead of 93, the two-weight net's 41
-#: instead of 48 (fastest of 12, interleaved). Below it tuning is mostly Python, and threads only queue for the GIL (the
-#: quadratic's race: 9 ms in turn, 11 at once).
+#: instead of 48 (fastest of 12, interleaved). Below it tuning is mostly Python, and threads only queue
+#: for the GIL (the quadratic's race: 9 ms in turn, 11 at once).
 RACE_STEP_SECONDS = 5e-7
 #: The probe of ``step_seconds``: this many cells, this many steps.
 PROBE_CELLS, PROBE_STEPS = 64, 8
@@ -163,9 +162,8 @@ def step_seconds(surface: Surface, cfg: OptimizerConfig, start) -> float:
     """What one cell's step of ``cfg`` costs on ``surface`` (seconds): ``PROBE_CELLS`` cells at its η, stepped
     ``PROBE_STEPS`` times from ``start``. About 1.5 µs on the random field, 1 µs on the two-weight net,
     0.1–0.4 µs elsewhere (the kernel call's own cost included)."""
-    base = {k: v for k, v in cfg.params.items() if k not in ("lr", get_spec(cfg.name).capabilities.beta)}
     grid = grid_stepper(surface, cfg.name, np.full(PROBE_CELLS, cfg.params["lr"]), None, start=start,
-                        steps=PROBE_STEPS, tol=0.0, params=base)
+                        steps=PROBE_STEPS, tol=0.0, params=cfg.params)
     t0 = time.perf_counter()
     grid.stepper.advance(PROBE_STEPS, record=False, values=False)
     return (time.perf_counter() - t0) / (PROBE_CELLS * PROBE_STEPS)
@@ -201,14 +199,13 @@ class _Runs:
     interact, so the parts take the steps the whole grid would."""
 
     def __init__(self, surface: Surface, cfg: OptimizerConfig, lrs, betas, starts, steps, tol, seed):
-        base = {k: v for k, v in cfg.params.items() if k not in ("lr", get_spec(cfg.name).capabilities.beta)}
         self.axis = 0 if betas is not None and len(betas) > 1 else 1
         split = betas if self.axis == 0 else lrs
         parts = THREADS if len(lrs) * (1 if betas is None else len(betas)) >= SPLIT_CELLS else 1
         self.blocks = [b for b in np.array_split(np.arange(len(split)), parts) if b.size]
         self.parts = [[grid_stepper(surface, cfg.name, lrs if self.axis == 0 else lrs[b],
                                     betas[b] if self.axis == 0 else betas, start=x0, steps=steps, tol=tol,
-                                    params=base, seed=seed) for b in self.blocks] for x0 in starts]
+                                    params=cfg.params, seed=seed) for b in self.blocks] for x0 in starts]
 
     @property
     def steppers(self) -> list:
