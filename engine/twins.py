@@ -145,13 +145,3 @@ def pairwise_sum(a, start, n):
             s = s + a[start + i]
             i += 1
     return s
-
-
-@twin
-def sum_in_order(a, n):
-    """a[0] + a[1] + … + a[n − 1], in that order: numpy's sum along an axis its loop does not run innermost
-    (the axis is not the operand's last in memory), where each element is added to the running total."""
-    s = a[0]
-    for i in range(1, n):
-        s = s + a[i]
-    return s

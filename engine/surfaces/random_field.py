@@ -10,7 +10,8 @@ import numpy as np
 from engine import critical_points as cp
 from engine.params import Param
 from engine.surfaces.base import Surface, as_points
-from engine.twins import UFUNC_COS, UFUNC_SIN, pairwise_sum, sum_in_order, twin, ufunc
+from engine.trig import cos_into, sin_into
+from engine.twins import pairwise_sum, twin
 
 VIEW = (-5.0, 5.0, -5.0, 5.0)
 
@@ -99,7 +100,7 @@ def _random_field_arg(sp, ip, work, x, y):
 
 
 @twin
-def _random_field_cos(sp, ip, loops, work, x, y):
+def _random_field_cos(sp, ip, work, x, y):
     """aⱼ cos(ωⱼᵀp + φⱼ) for every j into work[3]; returns M. The value and the Hessian at one point need the
     same numbers (Newton asks for both): the last point's are kept (its coordinates in work[4]) and reused."""
     m = ip[0]
@@ -108,7 +109,7 @@ def _random_field_cos(sp, ip, loops, work, x, y):
             and math.copysign(1.0, key[1]) == math.copysign(1.0, y):
         return m
     _random_field_arg(sp, ip, work, x, y)
-    ufunc(loops, UFUNC_COS, work[0], work[1], m)
+    cos_into(work[0], work[1], m)
     c = work[3]
     for j in range(m):
         c[j] = work[1, j] * sp[3 * m + j]
@@ -117,31 +118,30 @@ def _random_field_cos(sp, ip, loops, work, x, y):
 
 
 @twin
-def _random_field_grad(sp, loops, work, m, x, y):
-    """The gradient c·p − Σⱼ aⱼ sin(ωⱼᵀp + φⱼ) ωⱼ from the arguments in work[0], the sums in order."""
-    arg, trig, prod = work[0], work[1], work[2]
+def _random_field_grad(sp, work, m, x, y):
+    """The gradient c·p − Σⱼ aⱼ sin(ωⱼᵀp + φⱼ) ωⱼ from the arguments in work[0]."""
+    arg, sines, prod = work[0], work[1], work[2]
     amp = sp[3 * m:4 * m]
     bowl = sp[7 * m]
-    ufunc(loops, UFUNC_SIN, arg, trig, m)
+    sin_into(arg, sines, m)
     for j in range(m):
-        trig[j] = trig[j] * amp[j]
+        sines[j] = sines[j] * amp[j]
     for j in range(m):
-        prod[j] = trig[j] * sp[m + j]
-    gx = bowl * x - sum_in_order(prod, m)
+        prod[j] = sines[j] * sp[m + j]
+    gx = bowl * x - pairwise_sum(prod, 0, m)
     for j in range(m):
-        prod[j] = trig[j] * sp[2 * m + j]
-    return gx, bowl * y - sum_in_order(prod, m)
+        prod[j] = sines[j] * sp[2 * m + j]
+    return gx, bowl * y - pairwise_sum(prod, 0, m)
 
 
 @twin
 def random_field_twin(sp, ip, loops, work, x, y):
     """``RandomField.value_and_grad`` at one point (``engine.critical_points.RandomField``: value, grad).
-    sp = φ, ω·₁, ω·₂, a, ω·₁ω·₁, ω·₂ω·₁, ω·₂ω·₂ (M each), c; ip = M. The value's sum over j is numpy's
-    pairwise sum (a contiguous row); the gradient's and the Hessian's run in order, as numpy adds them (their
-    products lie with the coordinates innermost in memory, so its loop adds one j at a time)."""
-    m = _random_field_cos(sp, ip, loops, work, x, y)  # also leaves ωⱼᵀp + φⱼ in work[0]
+    sp = φ, ω·₁, ω·₂, a, ω·₁ω·₁, ω·₂ω·₁, ω·₂ω·₂ (M each), c; ip = M. Every sum over j is numpy's
+    pairwise sum of a contiguous row, and the cosines and sines are ``engine.trig``'s, as the reference's."""
+    m = _random_field_cos(sp, ip, work, x, y)  # also leaves ωⱼᵀp + φⱼ in work[0]
     f = 0.5 * sp[7 * m] * (x * x + y * y) + pairwise_sum(work[3], 0, m)
-    gx, gy = _random_field_grad(sp, loops, work, m, x, y)
+    gx, gy = _random_field_grad(sp, work, m, x, y)
     return f, gx, gy
 
 
@@ -151,14 +151,14 @@ def random_field_gradient_twin(sp, ip, loops, work, x, y):
     of 128 bounded cosines, so it is finite exactly when ½c‖p‖² is, and a sweep's steps need nothing more."""
     m = _random_field_arg(sp, ip, work, x, y)
     work[4, 2] = 0.0  # work[0] no longer holds the arguments of the point _random_field_cos kept
-    gx, gy = _random_field_grad(sp, loops, work, m, x, y)
+    gx, gy = _random_field_grad(sp, work, m, x, y)
     return 0.5 * sp[7 * m] * (x * x + y * y), gx, gy
 
 
 @twin
 def random_field_hessian_twin(sp, ip, loops, work, x, y):
-    """``RandomField.hessian`` at one point: c·I − Σⱼ aⱼ cos(·) ωⱼωⱼᵀ, the sums in order."""
-    m = _random_field_cos(sp, ip, loops, work, x, y)
+    """``RandomField.hessian`` at one point: c·I − Σⱼ aⱼ cos(·) ωⱼωⱼᵀ."""
+    m = _random_field_cos(sp, ip, work, x, y)
     c, prod = work[3], work[2]
     bowl = sp[7 * m]
     out0 = 0.0
@@ -167,7 +167,7 @@ def random_field_hessian_twin(sp, ip, loops, work, x, y):
     for k in range(3):
         for j in range(m):
             prod[j] = c[j] * sp[(4 + k) * m + j]
-        s = sum_in_order(prod, m)
+        s = pairwise_sum(prod, 0, m)
         if k == 0:
             out0 = bowl * 1.0 - s
         elif k == 1:
