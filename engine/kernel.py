@@ -53,7 +53,8 @@ SURFACE_NAMES = tuple(row[0] for row in SURFACE_TWINS)
 #: exactly when the value is, ∂x, ∂y). The sweeps' steps need only the gradient; they ask for the value where a
 #: row stops, and at the last step of a call that wants values. Every other surface's gradient twin is its
 #: value-and-gradient twin.
-GRADIENT_TWINS = {"random_field": random_field.random_field_gradient_twin}
+GRADIENT_TWINS = {"random_field": random_field.random_field_gradient_twin,
+                  "two_weight_net": data.two_weight_net_gradient_twin}
 
 
 def surface_twins(i):

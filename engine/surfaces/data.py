@@ -313,12 +313,21 @@ def activation_twin(name, loops, u, h, dh, d2h, tmp, n):
 @twin
 def output_loss_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n):
     """value, dz, d2z = ``output_loss_derivatives(z, t, loss)`` for z[:n], t[:n]; y, tmp are scratch."""
+    output_loss_derivatives_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n, True)
+
+
+@twin
+def output_loss_derivatives_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n, value_too):
+    """``output_loss_twin``, with the value left out unless ``value_too`` (the cross-entropy's logaddexp is
+    half the cost of a step on the two-weight network)."""
     sigmoid_twin(loops, z, y, tmp, n)
     if loss == LOSS_CE:
-        tmp[0] = 0.0
-        ufunc2(loops, UFUNC_LOGADDEXP, tmp, 0, z, 8, value, n)
+        if value_too:
+            tmp[0] = 0.0
+            ufunc2(loops, UFUNC_LOGADDEXP, tmp, 0, z, 8, value, n)
+            for j in range(n):
+                value[j] = value[j] - t[j] * z[j]
         for j in range(n):
-            value[j] = value[j] - t[j] * z[j]
             dz[j] = y[j] - t[j]
             d2z[j] = y[j] * (1 - y[j])
     else:
@@ -331,9 +340,10 @@ def output_loss_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n):
 
 
 @twin
-def _two_weight_net_forward(sp, ip, loops, work, w1, w2):
+def _two_weight_net_forward(sp, ip, loops, work, w1, w2, value_too):
     """Per (input, target) pair, the forward pass: u = w1·x in work[0], a(u), a′(u), a″(u) in work[1:4],
-    z = w2·a(u) in work[4], the loss in work[5] and its first two derivatives in z in work[10], work[11]."""
+    z = w2·a(u) in work[4], the loss in work[5] (if ``value_too``) and its first two derivatives in z in
+    work[10], work[11]."""
     n = ip[2]
     x, t = sp[:n], sp[n:2 * n]
     u, h, dh, d2h, z, y, tmp = work[0], work[1], work[2], work[3], work[4], work[8], work[9]
@@ -342,13 +352,14 @@ def _two_weight_net_forward(sp, ip, loops, work, w1, w2):
     activation_twin(ip[1], loops, u, h, dh, d2h, tmp, n)
     for j in range(n):
         z[j] = w2 * h[j]
-    output_loss_twin(ip[0], loops, z, t, work[5], work[10], work[11], y, tmp, n)
+    output_loss_derivatives_twin(ip[0], loops, z, t, work[5], work[10], work[11], y, tmp, n, value_too)
 
 
 @twin
-def _two_weight_net_pairs(sp, ip, loops, work, w1, w2):
-    """Per (input, target) pair: loss in work[5], ∂/∂w1 in work[6], ∂/∂w2 in work[7] (``example_value_and_grad``)."""
-    _two_weight_net_forward(sp, ip, loops, work, w1, w2)
+def _two_weight_net_pairs(sp, ip, loops, work, w1, w2, value_too):
+    """Per (input, target) pair: loss in work[5] (if ``value_too``), ∂/∂w1 in work[6], ∂/∂w2 in work[7]
+    (``example_value_and_grad``)."""
+    _two_weight_net_forward(sp, ip, loops, work, w1, w2, value_too)
     n = ip[2]
     x, h, dh, dz = sp[:n], work[1], work[2], work[10]
     gx, gy = work[6], work[7]
@@ -375,13 +386,43 @@ def _sum_in_order(values, of, n_ex):
 
 
 @twin
+def _two_sums_in_order(a, b, of, n_ex):
+    """``_sum_in_order`` of a and of b, in one loop: the two chains of additions overlap."""
+    sa, sb = a[of[0]], b[of[0]]
+    for e in range(1, n_ex):
+        k = of[e]
+        sa = sa + a[k]
+        sb = sb + b[k]
+    return sa, sb
+
+
+@twin
 def two_weight_net_twin(sp, ip, loops, work, w1, w2):
     """``TwoWeightNet.value_and_grad`` at one point. ip = loss, activation, pairs P, examples N, pair of each example."""
-    _two_weight_net_pairs(sp, ip, loops, work, w1, w2)
+    _two_weight_net_pairs(sp, ip, loops, work, w1, w2, True)
     n_ex = ip[3]
     of = ip[4:4 + n_ex]
     f = _mean_over_examples(ip, work[5], of, n_ex, work[12])
-    return f, _sum_in_order(work[6], of, n_ex) / n_ex, _sum_in_order(work[7], of, n_ex) / n_ex
+    gx, gy = _two_sums_in_order(work[6], work[7], of, n_ex)
+    return f, gx / n_ex, gy / n_ex
+
+
+#: |z| below this at every pair keeps the mean loss finite: each pair's loss is at most |z| + log 2 (either loss).
+FINITE_LOSS_Z = 1e300
+
+
+@twin
+def two_weight_net_gradient_twin(sp, ip, loops, work, w1, w2):
+    """``two_weight_net_twin``'s gradient, with 0 in place of the value where the value is sure to be finite
+    (|z| < ``FINITE_LOSS_Z`` at every pair), else the value itself: a sweep's steps need nothing more."""
+    _two_weight_net_pairs(sp, ip, loops, work, w1, w2, False)
+    z = work[4]
+    for j in range(ip[2]):
+        if not abs(z[j]) < FINITE_LOSS_Z:
+            return two_weight_net_twin(sp, ip, loops, work, w1, w2)
+    n_ex = ip[3]
+    gx, gy = _two_sums_in_order(work[6], work[7], ip[4:4 + n_ex], n_ex)
+    return 0.0, gx / n_ex, gy / n_ex
 
 
 @twin
@@ -397,7 +438,7 @@ def two_weight_net_examples_twin(sp, ip, work, ex):
 @twin
 def two_weight_net_hessian_twin(sp, ip, loops, work, w1, w2):
     """``TwoWeightNet.hessian`` at one point: per example, then the mean in example order."""
-    _two_weight_net_forward(sp, ip, loops, work, w1, w2)
+    _two_weight_net_forward(sp, ip, loops, work, w1, w2, False)
     n = ip[2]
     x, h, dh, d2h, l1, l2 = sp[:n], work[1], work[2], work[3], work[10], work[11]
     xx, xy, yy = work[6], work[7], work[12]

@@ -126,13 +126,18 @@ def test_random_scenes_agree():
     ("momentum", np.linspace(0, 0.9, 4), dict(schedule="step", decay_every=30)), ("gd", None, dict(schedule="inverse")),
     ("adam", None, {}), ("newton", None, {}), ("preconditioned", None, {}),
 ])
-@pytest.mark.parametrize("name, start", [("rosenbrock", (-1.2, 1.0)), ("quadratic", (-1.5, 2.0)), ("beale", (1.0, 1.0)),
-                                         ("softmax3", (-1.0, 1.0)), ("net221", (-1.5, 2.5)),
-                                         ("random_field", (-1.83, 1.63)), ("random_field", (3.0, -4.0))])
-def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, name, start):
-    # The random field's sweeps step on its gradient alone and ask for the value where a row stops
-    # and at the end of each call (kernel.GRADIENT_TWINS): its final losses must still be the reference's.
-    s = make_surface(name)
+@pytest.mark.parametrize("name, surface_params, start", [
+    ("rosenbrock", {}, (-1.2, 1.0)), ("quadratic", {}, (-1.5, 2.0)), ("beale", {}, (1.0, 1.0)),
+    ("softmax3", {}, (-1.0, 1.0)), ("net221", {}, (-1.5, 2.5)),
+    ("random_field", {}, (-1.83, 1.63)), ("random_field", {}, (3.0, -4.0)),
+    ("two_weight_net", {}, (-3.0, -4.0)), ("two_weight_net", dict(loss="l2"), (0.5, -0.5)),
+    ("two_weight_net", dict(activation="relu"), (1.0, 1.0)),
+])
+def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, name, surface_params, start):
+    # The random field's and the two-weight net's sweeps step on their gradient alone and ask for the value
+    # where a row stops and at the end of each call (kernel.GRADIENT_TWINS): the final losses must still be
+    # the reference's.
+    s = make_surface(name, **surface_params)
     lrs = np.geomspace(1e-4, 1.0, 9)
     fast, reference = both(lambda: sweep(s, optimizer, lrs, betas, start=start, steps=400, tol=1e-6, params=params))
     np.testing.assert_array_equal(fast.final_loss, reference.final_loss)
@@ -140,13 +145,36 @@ def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, na
     np.testing.assert_array_equal(fast.diverged, reference.diverged)
 
 
+@pytest.mark.parametrize("name, params, point", [
+    ("random_field", {}, (-1.83, 1.63)), ("random_field", {}, (1e160, -3e155)),
+    ("two_weight_net", {}, (-3.0, -4.0)), ("two_weight_net", dict(loss="l2", activation="sigmoid"), (2.0, 7.0)),
+    ("two_weight_net", dict(activation="relu"), (1e200, 1e200)),  # z = ∞: the loss is not finite
+    ("two_weight_net", dict(activation="relu"), (1e150, 1e149)),  # |z| < 10³⁰⁰: 0 stands in for a loss of 10²⁹⁹
+    ("two_weight_net", dict(loss="l2", activation="relu"), (1e200, -1e200)),
+])
+def test_a_gradient_twin_gives_the_gradient_and_a_value_finite_exactly_where_the_value_is(name, params, point):
+    from engine.accel import WORK_ROWS, _loops
+    from engine.kernel import GRADIENT_TWINS, SURFACE_TWINS
+
+    s = make_surface(name, **params)
+    floats, ints = s.twin_arrays
+    full = dict((row[0], row[1]) for row in SURFACE_TWINS)[name]
+    args = (np.asarray(floats, float), np.asarray(ints, np.int64), _loops())
+    with np.errstate(all="ignore"):
+        f, *g = full(*args, np.zeros((WORK_ROWS, 512)), *point)
+        stand_in, *g_alone = GRADIENT_TWINS[name](*args, np.zeros((WORK_ROWS, 512)), *point)
+    assert np.array_equal(g, g_alone, equal_nan=True)
+    assert np.isfinite(stand_in) == np.isfinite(f)
+
+
 @pytest.mark.parametrize("optimizer, betas", [("gd", None), ("momentum", np.linspace(0, 0.95, 5)), ("adam", None)])
-def test_a_sweep_stepped_in_calls_keeps_the_reference_losses(optimizer, betas):
+@pytest.mark.parametrize("name, start", [("random_field", (-1.83, 1.63)), ("two_weight_net", (-3.0, -4.0))])
+def test_a_sweep_stepped_in_calls_keeps_the_reference_losses(optimizer, betas, name, start):
     # Between calls a row still running holds the value at its last point, which the gradient-only
-    # steps of the random field compute only at a call's last step.
-    s = make_surface("random_field")
+    # steps of these surfaces compute only at a call's last step.
+    s = make_surface(name)
     lrs = np.geomspace(1e-3, 10.0, 11)
-    args = dict(start=(-1.83, 1.63), steps=150, tol=1e-4)
+    args = dict(start=start, steps=150, tol=1e-4)
     reference = both(lambda: sweep(s, optimizer, lrs, betas, **args))[1]
     for every in (1, 7, 40):
         fast = sweep(s, optimizer, lrs, betas, check=lambda: None, check_every=every, **args)
