@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from engine import accel
 from engine.runner import OptimizerConfig
 from engine.surfaces.base import Surface
 from engine.sweep import grid_stepper
@@ -134,7 +133,7 @@ PARALLEL_SLICE = 0.002
 SPLIT_CELLS = 256
 
 
-_POOL_LOCK = threading.Lock()  # the optimizers of a race, on threads of their own, may each want a pool first
+_POOL_LOCK = threading.Lock()  # requests on the server's threads may each want the pool first
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -143,54 +142,6 @@ def _pool() -> ThreadPoolExecutor:
         if _POOL is None:
             _POOL = ThreadPoolExecutor(THREADS, thread_name_prefix="tune")
     return _POOL
-
-
-#: Threads that tune the optimizers of a race at once, apart from ``_pool``'s (whose tasks must never wait
-#: for one another): up to this many optimizers at once, the rest as threads come free.
-_RACE_THREADS = 8
-_RACE_POOL: ThreadPoolExecutor | None = None
-#: A race's optimizers are tuned at once when a cell's step costs more than this (seconds, see
-#: ``step_seconds``): the random field's race then took 75 ms instead of 93, the two-weight net's 41
-#: instead of 48 (fastest of 12, interleaved). Below it tuning is mostly Python, and threads only queue
-#: for the GIL (the quadratic's race: 9 ms in turn, 11 at once).
-RACE_STEP_SECONDS = 5e-7
-#: The probe of ``step_seconds``: this many cells, this many steps.
-PROBE_CELLS, PROBE_STEPS = 64, 8
-
-
-def step_seconds(surface: Surface, cfg: OptimizerConfig, start) -> float:
-    """What one cell's step of ``cfg`` costs on ``surface`` (seconds): ``PROBE_CELLS`` cells at its η, stepped
-    ``PROBE_STEPS`` times from ``start``. About 1.5 µs on the random field, 1 µs on the two-weight net,
-    0.1–0.4 µs elsewhere (the kernel call's own cost included)."""
-    grid = grid_stepper(surface, cfg.name, np.full(PROBE_CELLS, cfg.params["lr"]), None, start=start,
-                        steps=PROBE_STEPS, tol=0.0, params=cfg.params)
-    t0 = time.perf_counter()
-    grid.stepper.advance(PROBE_STEPS, record=False, values=False)
-    return (time.perf_counter() - t0) / (PROBE_CELLS * PROBE_STEPS)
-
-
-def on_threads(tasks: list[Callable], at_once: bool = True) -> list:
-    """Every task's result, in order: with ``at_once`` the tasks run at once on threads of their own, else
-    (or for a single task, or a single processor) in turn, here. Each runs on the path this thread runs
-    (``accel.disabled()`` is per thread). A task's exception is raised once all have ended, so no run is
-    left stepping after the call."""
-    global _RACE_POOL
-    if len(tasks) < 2 or THREADS < 2 or not at_once:
-        return [t() for t in tasks]
-    compiled = accel.enabled()
-
-    def on_this_path(task):
-        if compiled:
-            return task()
-        with accel.disabled():
-            return task()
-
-    with _POOL_LOCK:
-        if _RACE_POOL is None:
-            _RACE_POOL = ThreadPoolExecutor(_RACE_THREADS, thread_name_prefix="tune-race")
-    futures = [_RACE_POOL.submit(on_this_path, t) for t in tasks]
-    wait(futures)
-    return [f.result() for f in futures]
 
 
 class _Runs:

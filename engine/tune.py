@@ -27,8 +27,7 @@ runs above the chosen η that decide the divergence edge run on, anew, to the bu
 surface (the random field's 128 cosines) that is ten times less work.
 
 Everything runs on ``engine.sweep``'s grids: the compiled kernel where it covers the scene, one
-array for all cells of an optimizer from one start. Where a step is costly (``step_seconds``) the
-optimizers of a race are tuned at once, each on a thread of its own (the kernel releases the GIL).
+array for all cells of an optimizer from one start.
 
 >>> from engine.surfaces import make_surface
 >>> bowl = make_surface("quadratic", lambda_1=1, lambda_2=10, rotation=0)
@@ -40,19 +39,18 @@ optimizers of a race are tuned at once, each on a thread of its own (the kernel 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
 import numpy as np
 
-from engine import accel, capabilities, theory
+from engine import capabilities, theory
 from engine.defaults import DEFAULT_TOL
 from engine.optimizers import get_spec
 from engine.params import ParamError
 from engine.runner import OptimizerConfig, configure
-from engine.grid_search import RACE_STEP_SECONDS, WITHIN, GridSearch, on_threads, scores, step_seconds, within
-from engine.surfaces.base import Surface, check_shape
+from engine.grid_search import WITHIN, GridSearch, scores, within
+from engine.surfaces.base import Surface
 
 #: The step-size grid: log-spaced, this many points a decade, from LR_MIN to LR_MAX.
 LR_MIN, LR_MAX, LR_PER_DECADE = 1e-4, 10.0, 8
@@ -289,11 +287,8 @@ def tune(surface: Surface, optimizers: Sequence, start, *, steps: int, tol: floa
     betas = beta_grid() if betas is None else np.atleast_1d(np.asarray(betas, dtype=float))
     x0, x1, y0, y1 = surface.view
     starts = ring_starts(start, ring, ring_radius * min(x1 - x0, y1 - y0))
-    tasks = [functools.partial(tune_one, surface, c, starts, steps=steps, tol=tol, seed=seed, lrs=lrs, betas=betas,
-                               check=check) for c in configs]
-    # the numpy reference holds the GIL for most of its work: threads would only take turns
-    costly = len(tasks) > 1 and accel.enabled() and step_seconds(surface, configs[0], starts[0]) > RACE_STEP_SECONDS
-    tuned = on_threads(tasks, at_once=costly)
+    tuned = [tune_one(surface, c, starts, steps=steps, tol=tol, seed=seed, lrs=lrs, betas=betas, check=check)
+             for c in configs]
     for t in tuned:
         t.theory = predictions(surface, t.name, t.params, start, tol, steps) if t.criterion else None
     protocol = {
