@@ -102,28 +102,26 @@ def _blockwise(fn, x) -> np.ndarray:
 
 
 def sin(x) -> np.ndarray:
-    """sin x, elementwise (``sin_into`` gives the same bits)."""
+    """sin x, elementwise (``sin_one`` gives the same bits)."""
     return _blockwise(_sin, x)
 
 
 def cos(x) -> np.ndarray:
-    """cos x, elementwise (``cos_into`` gives the same bits): sin(x + π/2), one quadrant on."""
+    """cos x, elementwise (``cos_one`` gives the same bits): sin(x + π/2), one quadrant on."""
     return _blockwise(_cos, x)
 
 
 @twin
-def sin_into(src, dst, m):
-    """dst[:m] = ``sin``(src[:m]), one number at a time in a loop the compiler vectorizes."""
-    for j in range(m):
-        n, s, c = reduced(src[j])
-        v = c if odd(n) else s
-        dst[j] = -v if upper(n) else v
+def sin_one(x):
+    """``sin`` of one number: inlined into a loop, the compiler still vectorizes the loop."""
+    n, s, c = reduced(x)
+    v = c if odd(n) else s
+    return -v if upper(n) else v
 
 
 @twin
-def cos_into(src, dst, m):
-    """dst[:m] = ``cos``(src[:m])."""
-    for j in range(m):
-        n, s, c = reduced(src[j])
-        v = s if odd(n) else c
-        dst[j] = -v if upper(n + 1.0) else v
+def cos_one(x):
+    """``cos`` of one number."""
+    n, s, c = reduced(x)
+    v = s if odd(n) else c
+    return -v if upper(n + 1.0) else v

@@ -10,7 +10,7 @@ import numpy as np
 from engine import critical_points as cp
 from engine.params import Param
 from engine.surfaces.base import Surface, as_points
-from engine.trig import cos_into, sin_into
+from engine.trig import cos_one, sin_one
 from engine.twins import pairwise_sum, twin
 
 VIEW = (-5.0, 5.0, -5.0, 5.0)
@@ -90,16 +90,6 @@ class RandomField(Surface):
 
 
 @twin
-def _random_field_arg(sp, ip, work, x, y):
-    """``RandomField._arg``: φⱼ + x·ωⱼ₁ + y·ωⱼ₂ for every j, into work[0]; returns M."""
-    m = ip[0]
-    arg = work[0]
-    for j in range(m):
-        arg[j] = sp[j] + x * sp[m + j] + y * sp[2 * m + j]
-    return m
-
-
-@twin
 def _random_field_cos(sp, ip, work, x, y):
     """aⱼ cos(ωⱼᵀp + φⱼ) for every j into work[3]; returns M. The value and the Hessian at one point need the
     same numbers (Newton asks for both): the last point's are kept (its coordinates in work[4]) and reused."""
@@ -108,30 +98,24 @@ def _random_field_cos(sp, ip, work, x, y):
     if key[2] == 1.0 and key[0] == x and key[1] == y and math.copysign(1.0, key[0]) == math.copysign(1.0, x) \
             and math.copysign(1.0, key[1]) == math.copysign(1.0, y):
         return m
-    _random_field_arg(sp, ip, work, x, y)
-    cos_into(work[0], work[1], m)
     c = work[3]
     for j in range(m):
-        c[j] = work[1, j] * sp[3 * m + j]
+        c[j] = cos_one(sp[j] + x * sp[m + j] + y * sp[2 * m + j]) * sp[3 * m + j]  # as RandomField._arg adds
     key[0], key[1], key[2] = x, y, 1.0
     return m
 
 
 @twin
 def _random_field_grad(sp, work, m, x, y):
-    """The gradient c·p − Σⱼ aⱼ sin(ωⱼᵀp + φⱼ) ωⱼ from the arguments in work[0]."""
-    arg, sines, prod = work[0], work[1], work[2]
-    amp = sp[3 * m:4 * m]
+    """The gradient c·p − Σⱼ aⱼ sin(ωⱼᵀp + φⱼ) ωⱼ, in one loop over j (the products into work[1], work[2])."""
+    px, py = work[1], work[2]
     bowl = sp[7 * m]
-    sin_into(arg, sines, m)
     for j in range(m):
-        sines[j] = sines[j] * amp[j]
-    for j in range(m):
-        prod[j] = sines[j] * sp[m + j]
-    gx = bowl * x - pairwise_sum(prod, 0, m)
-    for j in range(m):
-        prod[j] = sines[j] * sp[2 * m + j]
-    return gx, bowl * y - pairwise_sum(prod, 0, m)
+        w0, w1 = sp[m + j], sp[2 * m + j]
+        s = sin_one(sp[j] + x * w0 + y * w1) * sp[3 * m + j]
+        px[j] = s * w0
+        py[j] = s * w1
+    return bowl * x - pairwise_sum(px, 0, m), bowl * y - pairwise_sum(py, 0, m)
 
 
 @twin
@@ -139,7 +123,7 @@ def random_field_twin(sp, ip, loops, work, x, y):
     """``RandomField.value_and_grad`` at one point (``engine.critical_points.RandomField``: value, grad).
     sp = φ, ω·₁, ω·₂, a, ω·₁ω·₁, ω·₂ω·₁, ω·₂ω·₂ (M each), c; ip = M. Every sum over j is numpy's
     pairwise sum of a contiguous row, and the cosines and sines are ``engine.trig``'s, as the reference's."""
-    m = _random_field_cos(sp, ip, work, x, y)  # also leaves ωⱼᵀp + φⱼ in work[0]
+    m = _random_field_cos(sp, ip, work, x, y)
     f = 0.5 * sp[7 * m] * (x * x + y * y) + pairwise_sum(work[3], 0, m)
     gx, gy = _random_field_grad(sp, work, m, x, y)
     return f, gx, gy
@@ -149,8 +133,7 @@ def random_field_twin(sp, ip, loops, work, x, y):
 def random_field_gradient_twin(sp, ip, loops, work, x, y):
     """``random_field_twin``'s gradient alone, with ½c‖p‖² in place of the value: the value is that plus a sum
     of 128 bounded cosines, so it is finite exactly when ½c‖p‖² is, and a sweep's steps need nothing more."""
-    m = _random_field_arg(sp, ip, work, x, y)
-    work[4, 2] = 0.0  # work[0] no longer holds the arguments of the point _random_field_cos kept
+    m = ip[0]
     gx, gy = _random_field_grad(sp, work, m, x, y)
     return 0.5 * sp[7 * m] * (x * x + y * y), gx, gy
 

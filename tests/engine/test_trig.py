@@ -1,6 +1,7 @@
 """engine.trig: a sine and cosine as accurate as the C library's, with the same bits in numpy and compiled."""
 
 import math
+import platform
 
 import numpy as np
 import pytest
@@ -45,25 +46,45 @@ def test_a_large_array_in_blocks_gives_each_row_what_it_gets_alone():
     assert all(np.array_equal(together[i], trig.cos(rows[i])) for i in range(len(rows)))
 
 
-def _compiled():
+def _loops():
+    """Loops of ``sin_one`` and ``cos_one`` over an array, as the kernel inlines them: compiled, and plain."""
+    def sin_all(src, dst):
+        for j in range(len(src)):
+            dst[j] = trig.sin_one(src[j])
+
+    def cos_all(src, dst):
+        for j in range(len(src)):
+            dst[j] = trig.cos_one(src[j])
+
     numba = pytest.importorskip("numba")
     from numba.extending import register_jitable
 
-    for helper in (trig.clamp, trig.reduced, trig.odd, trig.upper):
+    for helper in (trig.clamp, trig.reduced, trig.odd, trig.upper, trig.sin_one, trig.cos_one):
         register_jitable(helper)
-    return numba.njit(trig.sin_into), numba.njit(trig.cos_into)
+    return (sin_all, cos_all), (numba.njit(sin_all), numba.njit(cos_all))
 
 
 @pytest.mark.parametrize("which", [0, 1], ids=["sin", "cos"])
 def test_the_compiled_loop_and_the_plain_loop_give_numpys_bits(which):
+    plain, compiled = (loop[which] for loop in _loops())
     x = np.concatenate([WIDE, NEAR, SPECIAL])
     with np.errstate(invalid="ignore"):
         reference = (trig.sin, trig.cos)[which](x)
-    compiled = np.empty_like(x)
-    _compiled()[which](x, compiled, len(x))
-    assert np.array_equal(compiled.view(np.int64), reference.view(np.int64))
-    plain = np.empty(len(SPECIAL) + 200)
+    out = np.empty_like(x)
+    compiled(x, out)
+    assert np.array_equal(out.view(np.int64), reference.view(np.int64))
     few = np.concatenate([SPECIAL, WIDE[:200]])
+    out = np.empty_like(few)
     with np.errstate(invalid="ignore"):
-        (trig.sin_into, trig.cos_into)[which](few, plain, len(few))
-        assert np.array_equal(plain.view(np.int64), (trig.sin, trig.cos)[which](few).view(np.int64))
+        plain(few, out)
+        assert np.array_equal(out.view(np.int64), (trig.sin, trig.cos)[which](few).view(np.int64))
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="reads x86-64 assembly")
+def test_the_compiled_loop_runs_several_numbers_at_a_time():
+    # the reason for engine.trig: a loop of sin_one compiles to packed (vector) arithmetic
+    compiled = _loops()[1][0]
+    compiled(WIDE[:8], np.empty(8))
+    assembly = next(iter(compiled.inspect_asm().values()))
+    # the polynomials' ~20 multiplications, packed (a loop of one number at a time has one or none)
+    assert assembly.count("mulpd") >= 15, "the loop multiplies one number at a time"
