@@ -11,7 +11,7 @@ from engine import critical_points as cp
 from engine.params import Param
 from engine.surfaces.base import Surface, as_points
 from engine.trig import cos_one, sin_one
-from engine.twins import pairwise_sum, twin
+from engine.twins import pairwise_sum, pairwise_sums, twin
 
 VIEW = (-5.0, 5.0, -5.0, 5.0)
 
@@ -115,7 +115,8 @@ def _random_field_grad(sp, work, m, x, y):
         s = sin_one(sp[j] + x * w0 + y * w1) * sp[3 * m + j]
         px[j] = s * w0
         py[j] = s * w1
-    return bowl * x - pairwise_sum(px, 0, m), bowl * y - pairwise_sum(py, 0, m)
+    sx, sy = pairwise_sums(px, py, m)
+    return bowl * x - sx, bowl * y - sy
 
 
 @twin
