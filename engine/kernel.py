@@ -219,8 +219,8 @@ def sweep(surface, rows, state, k0, n, tol, bound, values):
     """``advance`` without a record, steps outside and rows inside: every row takes exactly the steps
     it takes there, but the rows' independent steps overlap in the processor (3× faster for a sweep).
     No stochastic rows (``accel.plan_grid`` keeps them on the reference). A row that stops has its
-    value; one still running has the value at its last point only with ``values`` (else an earlier one:
-    see GRADIENT_TWINS)."""
+    value; one still running has the value at its last point only with ``values`` (else a stand-in,
+    finite exactly where the value is: see GRADIENT_TWINS)."""
     return on_surface(sweep_on, surface, (rows, state, k0, n, tol, bound, values))
 
 

@@ -245,9 +245,10 @@ class Stepper:
         With ``record`` it also returns ``points (K, n, 2), losses (K, n), grad_norms (K, n)``:
         a row takes its steps one after another until it stops, so its new entries are the
         first ``steps_taken`` increase of its row (contiguous, ready to send). A sweep needs no record.
-        Without ``values`` (and without ``record``) a row still running afterwards may hold the value
-        of an earlier point in ``f`` (the compiled path's random field saves its cosines so): for a
-        caller that reads ``f`` only where rows stopped.
+        Without ``values`` (and without ``record``) a row still running afterwards may hold, in ``f``,
+        a stand-in for its value that is finite exactly where the value is (the compiled path's
+        gradient-only steps on costly surfaces, ``kernel.GRADIENT_TWINS``): for a caller that reads
+        ``f`` only where rows stopped.
         """
         K = self.K
         m = n if record else 0

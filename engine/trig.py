@@ -1,8 +1,8 @@
 """Sine and cosine by plain arithmetic: numpy and the compiled kernel get the same bits on any processor.
 
 The random field (``engine.critical_points``) sums 128 cosines at every point, and an optimizer's step
-there needs 128 sines. ``np.sin`` computes them one number at a time in the C library (about 11 ns
-each on the machines we measured), and the compiled kernel, to give the reference's bits, has to call
+there needs 128 sines. ``np.sin`` computes them one number at a time (about 11 ns each on the machine
+we measured), and the compiled kernel, to give the reference's bits, had to call
 numpy's very loop (``engine.twins.ufunc``): tuning a race on the field spent nine tenths of its time
 there. Written as additions and multiplications only, the same formula gives identical results in
 numpy's array operations and in a numba loop, which the compiler runs several numbers at a time (eight
@@ -12,13 +12,13 @@ own functions' may.
 The formula is fdlibm's (as musl's ``__rem_pio2``, ``__sin`` and ``__cos`` have it):
 
 - reduce: n = the integer nearest x/(π/2), y = (x − n·p₁) − n·p₂, with π/2 = p₁ + p₂ in two parts
-  (p₁ has 33 bits, so n·p₁ is exact for |n| < 2²⁰);
+  (p₁ has 31 significant bits, so n·p₁ is exact for |n| < 2²²);
 - on |y| ≤ π/4: sin y ≈ y + y³·(S₁ + y²·P(y²)), cos y ≈ 1 − y²/2 + y⁴·Q(y²) (fdlibm's minimax
   polynomials, error below 2⁻⁵⁸ on the interval);
 - by the quadrant n mod 4: sin x is sin y, cos y, −sin y or −cos y; cos x is cos y, −sin y, −cos y, sin y.
 
 Without fdlibm's second reduction near multiples of π/2, the results differ from the C library's by at
-most 1.1·10⁻¹⁶, half a unit in the last place near 1 (a million points with |x| ≤ 300, in
+most 1.1·10⁻¹⁶, one unit in the last place of a result between ½ and 1 (a million points with |x| ≤ 300, in
 ``tests/engine/test_trig.py``). Beyond |x| = 2²⁰·π/2 the reduction loses accuracy, but the results stay
 within ±1 and both paths still agree bit for bit.
 """
@@ -31,7 +31,7 @@ from engine.twins import twin
 
 _TWO_OVER_PI = 6.36619772367581382433e-01
 _ROUNDER = 6755399441055744.0  # 1.5·2⁵²: (t + this) − this is t rounded to the nearest integer (|t| < 2⁵¹)
-_PIO2_1 = 1.57079632673412561417e+00   # the first 33 bits of π/2
+_PIO2_1 = 1.57079632673412561417e+00   # π/2 to 31 significant bits
 _PIO2_1T = 6.07710050650619224932e-11  # π/2 − _PIO2_1
 _S1, _S2, _S3 = -1.66666666666666324348e-01, 8.33333333332248946124e-03, -1.98412698298579493134e-04
 _S4, _S5, _S6 = 2.75573137070700676789e-06, -2.50507602534068634195e-08, 1.58969099521155010221e-10

@@ -304,9 +304,8 @@ def activation_twin(name, loops, u, h, dh, d2h, tmp, n):
             d2h[j] = dh[j] * (1 - 2 * h[j])
     else:
         for j in range(n):
-            pos = u[j] >= 0
-            h[j] = u[j] if pos else 0.0
-            dh[j] = 1.0 if pos else 0.0
+            h[j] = u[j] if u[j] >= 0 else 0.0
+            dh[j] = 1.0 if u[j] > 0 else (0.0 if u[j] < 0 else 0.5)  # ``activation``'s a′(0) = ½
             d2h[j] = 0.0
 
 

@@ -131,7 +131,7 @@ def test_random_scenes_agree():
     ("softmax3", {}, (-1.0, 1.0)), ("net221", {}, (-1.5, 2.5)),
     ("random_field", {}, (-1.83, 1.63)), ("random_field", {}, (3.0, -4.0)),
     ("two_weight_net", {}, (-3.0, -4.0)), ("two_weight_net", dict(loss="l2"), (0.5, -0.5)),
-    ("two_weight_net", dict(activation="relu"), (1.0, 1.0)),
+    ("two_weight_net", dict(activation="relu"), (1.0, 1.0)), ("two_weight_net", dict(activation="relu"), (0.0, 1.0)),
 ])
 def test_a_sweep_on_the_kernel_equals_the_reference(optimizer, betas, params, name, surface_params, start):
     # The random field's and the two-weight net's sweeps step on their gradient alone and ask for the value
@@ -189,6 +189,7 @@ ALL_SURFACES = [
     ("landscape", {}, (2.0, 2.2)), ("landscape", {}, (-0.3, 0.4)),
     ("two_weight_net", {}, (3.5, -5.0)), ("two_weight_net", dict(loss="l2"), (0.5, -0.5)),
     ("two_weight_net", dict(activation="sigmoid"), (-2.0, 3.0)), ("two_weight_net", dict(activation="relu"), (1.0, 1.0)),
+    ("two_weight_net", dict(activation="relu"), (0.0, 1.0)),  # w1 = 0: every u = 0, where ReLU′ is ½
     ("logistic_neuron", {}, (-1.0, 2.0)), ("logistic_neuron", dict(loss="l2", label_smoothing=0.2), (8.0, -4.0)),
     ("logistic_neuron", dict(label_smoothing=0.49), (0.0, 3.0)),
     ("booth", {}, (-4.0, -2.0)), ("booth", {}, (7.0, 9.5)),
