@@ -310,15 +310,10 @@ def activation_twin(name, loops, u, h, dh, d2h, tmp, n):
 
 
 @twin
-def output_loss_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n):
-    """value, dz, d2z = ``output_loss_derivatives(z, t, loss)`` for z[:n], t[:n]; y, tmp are scratch."""
-    output_loss_derivatives_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n, True)
-
-
-@twin
-def output_loss_derivatives_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n, value_too):
-    """``output_loss_twin``, with the value left out unless ``value_too`` (the cross-entropy's logaddexp is
-    half the cost of a step on the two-weight network)."""
+def output_loss_twin(loss, loops, z, t, value, dz, d2z, y, tmp, n, value_too):
+    """value, dz, d2z = ``output_loss_derivatives(z, t, loss)`` for z[:n], t[:n]; y, tmp are scratch. The value
+    is left out unless ``value_too`` (the cross-entropy's logaddexp is half the cost of a step on the
+    two-weight network, whose sweeps step on the gradient alone)."""
     sigmoid_twin(loops, z, y, tmp, n)
     if loss == LOSS_CE:
         if value_too:
@@ -351,7 +346,7 @@ def _two_weight_net_forward(sp, ip, loops, work, w1, w2, value_too):
     activation_twin(ip[1], loops, u, h, dh, d2h, tmp, n)
     for j in range(n):
         z[j] = w2 * h[j]
-    output_loss_derivatives_twin(ip[0], loops, z, t, work[5], work[10], work[11], y, tmp, n, value_too)
+    output_loss_twin(ip[0], loops, z, t, work[5], work[10], work[11], y, tmp, n, value_too)
 
 
 @twin
@@ -461,7 +456,7 @@ def _logistic_examples(sp, ip, loops, work, w, b):
     z = work[0]
     for j in range(n):
         z[j] = w * x[j] + b
-    output_loss_twin(ip[0], loops, z, t, work[1], work[2], work[3], work[4], work[5], n)
+    output_loss_twin(ip[0], loops, z, t, work[1], work[2], work[3], work[4], work[5], n, True)
 
 
 @twin

@@ -97,7 +97,7 @@ def _net221_examples(sp, ip, loops, work, w21, w22):
     b2 = sp[3 * n]
     for j in range(n):
         z[j] = w21 * sp[j] + w22 * sp[n + j] + b2
-    output_loss_twin(LOSS_CE, loops, z, sp[2 * n:3 * n], work[1], work[2], work[3], work[4], work[5], n)
+    output_loss_twin(LOSS_CE, loops, z, sp[2 * n:3 * n], work[1], work[2], work[3], work[4], work[5], n, True)
     return n
 
 
